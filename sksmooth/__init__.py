@@ -1,0 +1,13 @@
+"""sksmooth: label smoothing for scikit-learn."""
+
+from sksmooth._targets import smooth_labels
+from sksmooth.linear_model import SoftmaxRegression
+from sksmooth.meta import LabelSmoothingClassifier
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "LabelSmoothingClassifier",
+    "SoftmaxRegression",
+    "smooth_labels",
+]

@@ -1,0 +1,279 @@
+"""What every soft-target learner shares.
+
+- :func:`accepts_soft_targets`, the marker that tells the meta-estimator a
+  learner's ``fit`` takes a soft-target matrix as ``y``;
+- :class:`SoftTargetClassifier`, the base class: ``y`` as labels or soft targets,
+  sample weights, ``classes_``, and ``predict`` / ``predict_proba`` /
+  ``predict_log_proba`` from the raw output scores (logits) of a subclass.
+
+Validation in ``fit`` is pure: everything is checked before any fitted attribute
+is set, so a failed ``fit`` leaves the estimator as it was.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from sksmooth._targets import check_soft_targets
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def accepts_soft_targets(estimator) -> bool:
+    """Whether ``estimator.fit`` accepts a soft-target matrix as ``y``.
+
+    A learner declares it with the class attribute
+    ``__sksmooth_soft_targets__ = True``. Every learner derived from
+    :class:`SoftTargetClassifier` does; a third-party learner can set it too.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sksmooth import SoftmaxRegression
+    >>> from sksmooth._base import accepts_soft_targets
+    >>> accepts_soft_targets(SoftmaxRegression()), accepts_soft_targets(
+    ...     LogisticRegression())
+    (True, False)
+    """
+    return getattr(estimator, "__sksmooth_soft_targets__", False) is True
+
+
+def check_targets(y, dtype, estimator_name: str):
+    """Turn ``y`` (labels or soft targets) into a soft-target matrix.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        1-D labels of any type, a column vector of labels (with a
+        ``DataConversionWarning``), or a soft-target matrix.
+    dtype : numpy dtype
+        Float dtype of the returned matrix.
+    estimator_name : str
+        Named in error messages.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_classes)
+        Soft targets (one-hot rows for labels).
+    classes : ndarray of shape (n_classes,)
+        The sorted labels, or ``arange(n_classes)`` for soft targets.
+    """
+    if y is None:
+        raise ValueError(
+            f"This {estimator_name} estimator requires y to be passed, but the "
+            "target y is None."
+        )
+    y = as_target_array(y)
+    if y.ndim == 2 and y.shape[1] >= 2:
+        Y = check_array(y, dtype=dtype, input_name="y")
+        check_soft_targets(Y)
+        return Y, np.arange(Y.shape[1])
+
+    classes, codes = encode_labels(y, estimator_name)
+    Y = np.zeros((codes.shape[0], classes.shape[0]), dtype=dtype)
+    Y[np.arange(codes.shape[0]), codes] = 1
+    return Y, classes
+
+
+def as_target_array(y):
+    """``y`` as an ndarray of any dtype and dimension (no value checks yet)."""
+    return check_array(
+        y,
+        ensure_2d=False,
+        allow_nd=True,
+        dtype=None,
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        input_name="y",
+    )
+
+
+def encode_labels(y, estimator_name: str):
+    """Validate 1-D class labels and encode them as codes ``0..K-1``.
+
+    A column vector is accepted with a ``DataConversionWarning``. Raises
+    ``ValueError`` for continuous or multi-output targets and for fewer than two
+    classes.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    codes : ndarray of shape (n_samples,)
+        ``classes[codes]`` recovers ``y``.
+    """
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.shape[0] == 0:
+        raise ValueError(f"y is empty: {estimator_name} needs labelled samples.")
+    if classes.shape[0] == 1:
+        raise ValueError(
+            f"{estimator_name} needs samples of at least 2 classes in the data, but "
+            f"the data contains only one class: {classes[0]!r}."
+        )
+    return classes, codes
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype):
+    """Validate ``sample_weight``; ``None`` stays ``None``.
+
+    Returns a 1-D float array of length ``n_samples`` that is finite,
+    non-negative and has a positive sum; raises ``ValueError`` otherwise.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
+    sample_weight = check_array(
+        sample_weight,
+        ensure_2d=False,
+        dtype=dtype,
+        input_name="sample_weight",
+    )
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            "sample_weight must be 1-D of shape (n_samples,), got shape "
+            f"{sample_weight.shape}."
+        )
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} entries, but X has "
+            f"{n_samples} samples; pass one weight per sample."
+        )
+    if np.any(sample_weight < 0):
+        raise ValueError(
+            "sample_weight must be non-negative, got the value "
+            f"{sample_weight.min()!r}."
+        )
+    if not sample_weight.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero; at least one sample needs a positive weight."
+        )
+    return sample_weight
+
+
+def check_param(value, name: str, kind, *, low=None, high=None, low_open=False):
+    """Validate a scalar hyper-parameter; ``TypeError`` or ``ValueError`` name it."""
+    if kind is bool:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be a bool, got {value!r}.")
+        return bool(value)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = "an int" if kind is Integral else "a real number"
+        raise TypeError(f"{name} must be {expected}, got {value!r}.")
+    if kind is Real and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    if low is not None and (value <= low if low_open else value < low):
+        relation = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {relation} {low}, got {value!r}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}.")
+    return value
+
+
+class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
+    """Base class of sksmooth's learners: classifiers that accept soft targets.
+
+    Subclasses implement ``fit`` (using :meth:`_validate_fit_data` and
+    :meth:`_set_input_metadata`) and ``_raw_output(X)``, which validates ``X``
+    and returns the logits: shape ``(n_samples,)`` for two classes (the logit of
+    class 1) or ``(n_samples, n_classes)``.
+    """
+
+    __sksmooth_soft_targets__ = True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        """Validate the training data without touching the estimator's state.
+
+        Returns ``X`` (float32 stays float32, else float64; CSR if sparse), the
+        soft targets ``Y`` in ``X``'s dtype, the validated weights (or ``None``)
+        and ``classes``.
+        """
+        name = type(self).__name__
+        X_checked = check_array(
+            X, accept_sparse="csr", dtype=FLOAT_DTYPES, input_name="X", estimator=self
+        )
+        Y, classes = check_targets(y, X_checked.dtype, name)
+        check_consistent_length(X_checked, Y)
+        sample_weight = check_sample_weight(
+            sample_weight, X_checked.shape[0], X_checked.dtype
+        )
+        return X_checked, Y, sample_weight, classes
+
+    def _set_input_metadata(self, X):
+        """Record ``n_features_in_`` and ``feature_names_in_`` from the raw ``X``."""
+        validate_data(self, X, reset=True, skip_check_array=True)
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False
+        )
+
+    def _raw_output(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; each row sums to one.
+        """
+        logits = self._raw_output(X)
+        if logits.ndim == 1:
+            return np.column_stack([expit(-logits), expit(logits)])
+        return softmax(logits, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each class, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        logits = self._raw_output(X)
+        if logits.ndim == 1:
+            return np.column_stack([log_expit(-logits), log_expit(logits)])
+        return log_softmax(logits, axis=1)
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._raw_output(X)
+        if logits.ndim == 1:
+            return self.classes_[(logits > 0).astype(np.intp)]
+        return self.classes_[np.argmax(logits, axis=1)]

@@ -1,0 +1,107 @@
+"""A thin wrapper over ``scipy.optimize.minimize(method="L-BFGS-B")``."""
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+
+
+def lbfgs(
+    fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x0: np.ndarray,
+    *,
+    max_iter: int,
+    tol: float,
+    max_fun: int | None = None,
+    verbose: int = 0,
+    estimator_name: str = "estimator",
+    callback: Callable[[np.ndarray, float], None] | None = None,
+):
+    """Minimise a smooth function with L-BFGS-B and warn if it did not converge.
+
+    The options match scikit-learn's ``LogisticRegression(solver="lbfgs")``
+    (``maxls=50``, ``gtol=tol``, ``ftol=64 * machine epsilon``), so both make
+    the same iterates on the same objective.
+
+    Parameters
+    ----------
+    fun_and_grad : callable
+        ``fun_and_grad(x) -> (value, gradient)`` with ``x`` and ``gradient`` of
+        shape ``(n_params,)``.
+    x0 : ndarray of shape (n_params,)
+        Starting point (float64).
+    max_iter : int
+        Largest number of L-BFGS iterations.
+    tol : float
+        The solver stops when every component of the projected gradient is at
+        most ``tol``.
+    max_fun : int, default=None
+        Largest number of function evaluations; ``None`` leaves scipy's default.
+    verbose : int, default=0
+        If positive, print the objective after every iteration.
+    estimator_name : str, default="estimator"
+        Named in the convergence warning.
+    callback : callable, default=None
+        ``callback(x, value)`` after every iteration (e.g. to record a loss curve).
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``nit``, ``nfev``, ``status``, ``message``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._optimize import lbfgs
+    >>> res = lbfgs(lambda x: (float(x @ x), 2 * x), np.ones(3), max_iter=10,
+    ...             tol=1e-8)
+    >>> np.allclose(res.x, 0), res.nit >= 1
+    (True, True)
+    """
+    options = {
+        "maxiter": max_iter,
+        "maxls": 50,
+        "gtol": tol,
+        "ftol": 64 * np.finfo(float).eps,
+    }
+    if max_fun is not None:
+        options["maxfun"] = max_fun
+
+    iteration = [0]
+
+    def on_iteration(intermediate_result):
+        iteration[0] += 1
+        value = float(intermediate_result.fun)
+        if verbose:
+            print(f"[{estimator_name}] iteration {iteration[0]:4d}  loss {value:.10g}")
+        if callback is not None:
+            callback(intermediate_result.x, value)
+
+    needs_callback = verbose or callback is not None
+    result = minimize(
+        fun_and_grad,
+        x0,
+        method="L-BFGS-B",
+        jac=True,
+        options=options,
+        callback=on_iteration if needs_callback else None,
+    )
+    if result.status != 0 or not np.isfinite(result.fun):
+        warnings.warn(
+            f"{estimator_name} did not converge: L-BFGS-B stopped after "
+            f"{result.nit} iterations ({_message(result)}). Increase max_iter, "
+            "scale the data (e.g. with sklearn.preprocessing.StandardScaler), or "
+            "loosen tol.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return result
+
+
+def _message(result) -> str:
+    message = result.message
+    if isinstance(message, bytes):
+        message = message.decode("latin1")
+    return str(message).strip()

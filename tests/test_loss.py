@@ -1,0 +1,117 @@
+"""The loss kernel against direct formulas and finite differences."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from scipy.special import log_expit, log_softmax
+
+from sksmooth._loss import LinearSoftCrossEntropy
+
+
+def make_problem(n_classes, *, n_samples=40, n_features=5, seed=0, weighted=True):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    Y = rng.dirichlet(np.ones(n_classes), size=n_samples)
+    weights = rng.uniform(0.2, 3.0, size=n_samples) if weighted else None
+    return X, Y, weights
+
+
+def direct_objective(coef, X, Y, weights, fit_intercept, l2):
+    """The objective written out with scipy's log-softmax / log-sigmoid."""
+    n_samples, n_features = X.shape
+    n_logits = 1 if Y.shape[1] == 2 else Y.shape[1]
+    W = coef[: n_logits * n_features].reshape(n_logits, n_features)
+    b = coef[n_logits * n_features :] if fit_intercept else np.zeros(n_logits)
+    logits = X @ W.T + b
+    if n_logits == 1:
+        log_p = np.column_stack([log_expit(-logits[:, 0]), log_expit(logits[:, 0])])
+    else:
+        log_p = log_softmax(logits, axis=1)
+    w = np.ones(n_samples) if weights is None else weights
+    cross_entropy = -(Y * log_p).sum(axis=1)
+    return (w @ cross_entropy) / w.sum() + 0.5 * l2 * np.sum(W**2)
+
+
+def finite_difference_gradient(fun, x, step=1e-6):
+    grad = np.empty_like(x)
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = step
+        grad[j] = (fun(x + e) - fun(x - e)) / (2 * step)
+    return grad
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_loss_and_gradient_match_direct_formula(
+    n_classes, fit_intercept, weighted, sparse
+):
+    X, Y, weights = make_problem(n_classes, weighted=weighted)
+    l2 = 0.3
+    loss = LinearSoftCrossEntropy(
+        sp.csr_matrix(X) if sparse else X,
+        Y,
+        weights,
+        fit_intercept=fit_intercept,
+        l2_reg_strength=l2,
+    )
+    coef = np.random.default_rng(1).normal(size=loss.n_params)
+
+    value, grad = loss.loss_gradient(coef)
+
+    def objective(c):
+        return direct_objective(c, X, Y, weights, fit_intercept, l2)
+
+    assert_allclose(value, objective(coef), rtol=1e-12)
+    assert_allclose(
+        grad, finite_difference_gradient(objective, coef), rtol=1e-6, atol=1e-8
+    )
+
+
+def test_large_logits_do_not_overflow():
+    X, Y, _ = make_problem(4)
+    loss = LinearSoftCrossEntropy(
+        X * 1e3, Y, None, fit_intercept=True, l2_reg_strength=0
+    )
+    value, grad = loss.loss_gradient(np.full(loss.n_params, 5.0))
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert_allclose(
+        value, direct_objective(np.full(loss.n_params, 5.0), X * 1e3, Y, None, True, 0)
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_float32_is_computed_in_float32_and_close_to_float64(n_classes):
+    X, Y, weights = make_problem(n_classes, n_samples=200)
+    loss64 = LinearSoftCrossEntropy(
+        X, Y, weights, fit_intercept=True, l2_reg_strength=0.1
+    )
+    loss32 = LinearSoftCrossEntropy(
+        X.astype(np.float32),
+        Y.astype(np.float32),
+        weights,
+        fit_intercept=True,
+        l2_reg_strength=0.1,
+    )
+    coef = np.random.default_rng(2).normal(size=loss64.n_params)
+    value64, grad64 = loss64.loss_gradient(coef)
+    value32, grad32 = loss32.loss_gradient(coef)
+    assert grad32.dtype == np.float64  # scipy's optimiser works in float64
+    buffer = loss32._Z if n_classes > 2 else loss32._z
+    assert buffer.dtype == np.float32
+    assert_allclose(value32, value64, rtol=1e-5)
+    assert_allclose(grad32, grad64, rtol=1e-4, atol=1e-5)
+
+
+def test_unpack_views_and_layout():
+    X, Y, _ = make_problem(3)
+    loss = LinearSoftCrossEntropy(X, Y, None, fit_intercept=True, l2_reg_strength=0)
+    coef = np.arange(loss.n_params, dtype=float)
+    W, b = loss.unpack(coef)
+    assert W.shape == (3, 5) and b.shape == (3,)
+    assert_allclose(W[1], [5, 6, 7, 8, 9])
+    assert_allclose(b, [15, 16, 17])
+    assert np.shares_memory(W, coef)

@@ -1,0 +1,183 @@
+"""LabelSmoothingClassifier: equivalence with its inner learner, labels, search."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, smooth_labels
+
+
+def scaled_wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.1, 0.3])
+@pytest.mark.parametrize("method", ["uniform", "off_target"])
+def test_same_model_as_inner_learner_on_smoothed_labels(epsilon, method):
+    X, y = scaled_wine()
+    weights = np.random.default_rng(0).uniform(0.5, 2, size=len(y))
+    meta = LabelSmoothingClassifier(
+        SoftmaxRegression(C=0.7), epsilon=epsilon, method=method
+    ).fit(X, y, sample_weight=weights)
+    direct = SoftmaxRegression(C=0.7).fit(
+        X, smooth_labels(y, epsilon=epsilon, method=method), sample_weight=weights
+    )
+    assert_array_equal(meta.estimator_.coef_, direct.coef_)
+    assert_array_equal(meta.predict_proba(X), direct.predict_proba(X))
+    assert_array_equal(meta.decision_function(X), direct.decision_function(X))
+
+
+def test_sample_weight_is_passed_through():
+    X, y = scaled_wine()
+    weights = np.where(y == 0, 5.0, 1.0)
+    weighted = LabelSmoothingClassifier().fit(X, y, sample_weight=weights)
+    plain = LabelSmoothingClassifier().fit(X, y)
+    assert not np.allclose(weighted.estimator_.coef_, plain.estimator_.coef_)
+    # integer weights = repeated rows
+    repeated = LabelSmoothingClassifier().fit(
+        np.repeat(X, weights.astype(int), axis=0), np.repeat(y, weights.astype(int))
+    )
+    assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-6)
+
+
+def test_string_labels_in_any_order_are_kept():
+    X, y = scaled_wine()
+    names = np.array(["zinfandel", "barolo", "merlot"])
+    labels = names[y]
+    model = LabelSmoothingClassifier().fit(X, labels)
+    assert_array_equal(model.classes_, ["barolo", "merlot", "zinfandel"])
+    assert_array_equal(model.estimator_.classes_, [0, 1, 2])
+    predicted = model.predict(X)
+    assert predicted.dtype.kind == "U"
+    assert np.mean(predicted == labels) > 0.95
+    proba = model.predict_proba(X)
+    # column j of predict_proba is classes_[j]
+    assert_array_equal(model.classes_[proba.argmax(axis=1)], predicted)
+    barolo = labels == "barolo"
+    assert proba[barolo, 0].mean() > 0.8
+
+
+def test_integer_labels_not_starting_at_zero():
+    X, y = scaled_wine()
+    model = LabelSmoothingClassifier().fit(X, y * 10 + 3)
+    assert_array_equal(model.classes_, [3, 13, 23])
+    assert set(model.predict(X)) <= {3, 13, 23}
+
+
+def test_smoothing_lowers_confidence():
+    X, y = scaled_wine()
+    sharp = LabelSmoothingClassifier(SoftmaxRegression(C=100), epsilon=0).fit(X, y)
+    smooth = LabelSmoothingClassifier(SoftmaxRegression(C=100), epsilon=0.2).fit(X, y)
+    assert (
+        smooth.predict_proba(X).max(axis=1).mean()
+        < sharp.predict_proba(X).max(axis=1).mean()
+    )
+
+
+def test_feature_names_from_dataframe():
+    X, y = scaled_wine()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = LabelSmoothingClassifier().fit(frame, y)
+    assert_array_equal(model.feature_names_in_, frame.columns)
+    assert model.n_features_in_ == X.shape[1]
+    model.fit(X, y)
+    assert not hasattr(model, "feature_names_in_")
+
+
+def test_estimator_without_soft_targets_gets_type_error():
+    X, y = scaled_wine()
+    model = LabelSmoothingClassifier(LogisticRegression())
+    with pytest.raises(TypeError, match="cannot be fitted on soft targets"):
+        model.fit(X, y)
+    assert not hasattr(model, "estimator_")
+
+
+@pytest.mark.parametrize(
+    "params, y_change, error, fragment",
+    [
+        ({"epsilon": -0.1}, None, ValueError, "0 <= epsilon < 1"),
+        (
+            {"epsilon": 0.7, "method": "off_target"},
+            None,
+            ValueError,
+            "epsilon < 0.666667",
+        ),
+        ({"epsilon": "big"}, None, TypeError, "epsilon must be a real number"),
+        ({"method": "nearest"}, None, ValueError, "method must be one of"),
+        ({}, "one class", ValueError, "only one class"),
+        ({}, "soft", ValueError, "takes 1-D class labels"),
+        ({}, "nan X", ValueError, "Input X contains NaN"),
+        ({}, "short y", ValueError, "inconsistent numbers of samples"),
+        ({}, "negative weights", ValueError, "sample_weight must be non-negative"),
+    ],
+)
+def test_bad_input_leaves_fitted_model_unchanged(params, y_change, error, fragment):
+    X, y = scaled_wine()
+    model = LabelSmoothingClassifier().fit(X, y)
+    fitted = model.estimator_
+    proba = model.predict_proba(X)
+    weights = None
+    if y_change == "one class":
+        y = np.zeros_like(y)
+    elif y_change == "soft":
+        y = smooth_labels(y)
+    elif y_change == "nan X":
+        X = X.copy()
+        X[0, 0] = np.nan
+    elif y_change == "short y":
+        y = y[:-1]
+    elif y_change == "negative weights":
+        weights = -np.ones(len(y))
+    model.set_params(**params)
+    with pytest.raises(error, match=fragment):
+        model.fit(X, y, sample_weight=weights)
+    assert model.estimator_ is fitted
+    assert_array_equal(model.predict_proba(scaled_wine()[0]), proba)
+
+
+def test_grid_search_over_epsilon_and_inner_c():
+    X, y = load_iris(return_X_y=True)
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("clf", LabelSmoothingClassifier(SoftmaxRegression())),
+        ]
+    )
+    grid = GridSearchCV(
+        pipe,
+        {"clf__epsilon": [0, 0.05, 0.1, 0.2], "clf__estimator__C": [0.1, 1]},
+        scoring="neg_log_loss",
+        cv=3,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 8
+    best = grid.best_estimator_
+    assert best.named_steps["clf"].epsilon == grid.best_params_["clf__epsilon"]
+    assert best.predict_proba(X).shape == (len(y), 3)
+
+
+def test_grid_search_over_epsilon_with_default_estimator():
+    X, y = load_iris(return_X_y=True)
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", LabelSmoothingClassifier())])
+    grid = GridSearchCV(pipe, {"clf__epsilon": [0, 0.1, 0.2]}, cv=3).fit(X, y)
+    assert grid.best_score_ > 0.9
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+
+
+def test_clone_and_pickle():
+    X, y = scaled_wine()
+    model = LabelSmoothingClassifier(SoftmaxRegression(C=3), epsilon=0.05)
+    cloned = clone(model)
+    assert cloned.get_params()["estimator__C"] == 3
+    model.fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
