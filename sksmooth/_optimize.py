@@ -6,6 +6,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import ThreadpoolController
 
 
 def lbfgs(
@@ -24,6 +25,14 @@ def lbfgs(
     The options match scikit-learn's ``LogisticRegression(solver="lbfgs")``
     (``maxls=50``, ``gtol=tol``, ``ftol=64 * machine epsilon``), so both make
     the same iterates on the same objective.
+
+    L-BFGS-B's own steps run with BLAS limited to one thread; ``fun_and_grad``
+    runs with the threads BLAS had before. The solver's linear algebra is on
+    vectors of length ``n_params``, far too small for threads, yet its calls
+    wake the worker threads of the BLAS scipy links (numpy and scipy wheels
+    each ship their own OpenBLAS), which then spin and take cores from the
+    objective's large matrix products. Measured on 2 cores: evaluations slowed
+    1.5-2x after the first L-BFGS update without this (see ``benchmarks/``).
 
     Parameters
     ----------
@@ -79,15 +88,30 @@ def lbfgs(
         if callback is not None:
             callback(intermediate_result.x, value)
 
-    needs_callback = verbose or callback is not None
-    result = minimize(
-        fun_and_grad,
-        x0,
-        method="L-BFGS-B",
-        jac=True,
-        options=options,
-        callback=on_iteration if needs_callback else None,
+    controller = ThreadpoolController()
+    blas_threads = max(
+        (
+            info["num_threads"]
+            for info in controller.info()
+            if info["user_api"] == "blas"
+        ),
+        default=None,
     )
+
+    def objective(x):
+        with controller.limit(limits=blas_threads, user_api="blas"):
+            return fun_and_grad(x)
+
+    needs_callback = verbose or callback is not None
+    with controller.limit(limits=1, user_api="blas"):
+        result = minimize(
+            objective,
+            x0,
+            method="L-BFGS-B",
+            jac=True,
+            options=options,
+            callback=on_iteration if needs_callback else None,
+        )
     if result.status != 0 or not np.isfinite(result.fun):
         warnings.warn(
             f"{estimator_name} did not converge: L-BFGS-B stopped after "
