@@ -213,3 +213,48 @@ def check_soft_targets(Y: np.ndarray) -> None:
             f"{row} sums to {row_sums[row]!r}. Normalise them, e.g. "
             "Y / Y.sum(axis=1, keepdims=True)."
         )
+
+
+def weighted_target_block(targets, n_classes: int, sample_weight, dtype) -> np.ndarray:
+    """The ``(n_classes, n_samples)`` block ``w_i * Y_ik``, rows of ``Y`` renormalised.
+
+    This is the layout the loss kernels want (see ``sksmooth._loss``): class
+    ``k`` is row ``k``, so reductions over classes run along the long axis.
+
+    Parameters
+    ----------
+    targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Integer codes ``0..n_classes-1`` (one-hot targets, never materialised as
+        an ``(n, K)`` matrix) or a validated soft-target matrix.
+    n_classes : int
+        Number of classes ``K``.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Raw sample weights; ``None`` means all ones.
+    dtype : numpy dtype
+        dtype of the block.
+
+    Returns
+    -------
+    block : ndarray of shape (n_classes, n_samples), C-contiguous
+        Column ``i`` sums to ``w_i`` up to rounding: dividing soft rows by their
+        sums makes the loss exactly invariant to a per-sample shift of the logits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._targets import weighted_target_block
+    >>> weighted_target_block(np.array([1, 0]), 2, np.array([2.0, 1.0]), np.float64)
+    array([[0., 1.],
+           [2., 0.]])
+    """
+    n_samples = targets.shape[0]
+    weights = (
+        np.ones(n_samples, dtype=dtype) if sample_weight is None else sample_weight
+    )
+    block = np.zeros((n_classes, n_samples), dtype=dtype)
+    if targets.ndim == 1:
+        block[targets, np.arange(n_samples)] = weights
+    else:
+        row_scale = np.divide(weights, targets.sum(axis=1), dtype=dtype)
+        np.multiply(targets.T, row_scale, out=block)
+    return block

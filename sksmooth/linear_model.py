@@ -120,19 +120,20 @@ class SoftmaxRegression(SoftTargetClassifier):
             The fitted estimator.
         """
         self._check_params()
-        X_checked, Y, sample_weight, classes = self._validate_fit_data(
+        X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
         n_samples = X_checked.shape[0]
         weight_sum = n_samples if sample_weight is None else float(sample_weight.sum())
         loss = LinearSoftCrossEntropy(
             X_checked,
-            Y,
+            targets,
             sample_weight,
+            n_classes=len(classes),
             fit_intercept=self.fit_intercept,
             l2_reg_strength=1.0 / (self.C * weight_sum),
         )
-        del Y  # the loss keeps its own weighted copy
+        del targets  # the loss keeps its own weighted (K, n) block
         result = lbfgs(
             loss.loss_gradient,
             self._initial_coef(loss, classes),

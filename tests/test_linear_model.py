@@ -319,3 +319,23 @@ def test_bad_parameters(params, error, fragment):
     X, y = load_scaled("iris")
     with pytest.raises(error, match=fragment):
         SoftmaxRegression(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([7, 3, 7, 5, 0]),
+        np.array([2, 2, 1], dtype=np.uint8),
+        np.array([-1, 4, -1]),
+        np.array([10**9, 3, 3]),
+        np.array(["b", "a", "c", "a"]),
+    ],
+)
+def test_unique_codes_matches_numpy_unique(y):
+    from sksmooth._base import unique_codes
+
+    classes, codes = unique_codes(y)
+    expected_classes, expected_codes = np.unique(y, return_inverse=True)
+    assert_array_equal(classes, expected_classes)
+    assert classes.dtype == expected_classes.dtype
+    assert_array_equal(codes, expected_codes)

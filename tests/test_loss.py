@@ -55,6 +55,7 @@ def test_loss_and_gradient_match_direct_formula(
         sp.csr_matrix(X) if sparse else X,
         Y,
         weights,
+        n_classes=n_classes,
         fit_intercept=fit_intercept,
         l2_reg_strength=l2,
     )
@@ -74,7 +75,7 @@ def test_loss_and_gradient_match_direct_formula(
 def test_large_logits_do_not_overflow():
     X, Y, _ = make_problem(4)
     loss = LinearSoftCrossEntropy(
-        X * 1e3, Y, None, fit_intercept=True, l2_reg_strength=0
+        X * 1e3, Y, None, n_classes=4, fit_intercept=True, l2_reg_strength=0
     )
     value, grad = loss.loss_gradient(np.full(loss.n_params, 5.0))
     assert np.isfinite(value) and np.all(np.isfinite(grad))
@@ -87,12 +88,13 @@ def test_large_logits_do_not_overflow():
 def test_float32_is_computed_in_float32_and_close_to_float64(n_classes):
     X, Y, weights = make_problem(n_classes, n_samples=200)
     loss64 = LinearSoftCrossEntropy(
-        X, Y, weights, fit_intercept=True, l2_reg_strength=0.1
+        X, Y, weights, n_classes=n_classes, fit_intercept=True, l2_reg_strength=0.1
     )
     loss32 = LinearSoftCrossEntropy(
         X.astype(np.float32),
         Y.astype(np.float32),
         weights,
+        n_classes=n_classes,
         fit_intercept=True,
         l2_reg_strength=0.1,
     )
@@ -108,10 +110,28 @@ def test_float32_is_computed_in_float32_and_close_to_float64(n_classes):
 
 def test_unpack_views_and_layout():
     X, Y, _ = make_problem(3)
-    loss = LinearSoftCrossEntropy(X, Y, None, fit_intercept=True, l2_reg_strength=0)
+    loss = LinearSoftCrossEntropy(
+        X, Y, None, n_classes=3, fit_intercept=True, l2_reg_strength=0
+    )
     coef = np.arange(loss.n_params, dtype=float)
     W, b = loss.unpack(coef)
     assert W.shape == (3, 5) and b.shape == (3,)
     assert_allclose(W[1], [5, 6, 7, 8, 9])
     assert_allclose(b, [15, 16, 17])
     assert np.shares_memory(W, coef)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_integer_codes_equal_one_hot_targets(n_classes):
+    X, _, weights = make_problem(n_classes)
+    codes = np.random.default_rng(3).integers(0, n_classes, size=X.shape[0])
+    kwargs = {"n_classes": n_classes, "fit_intercept": True, "l2_reg_strength": 0.2}
+    from_codes = LinearSoftCrossEntropy(X, codes, weights, **kwargs)
+    from_one_hot = LinearSoftCrossEntropy(
+        X, np.eye(n_classes)[codes], weights, **kwargs
+    )
+    coef = np.random.default_rng(4).normal(size=from_codes.n_params)
+    value_codes, grad_codes = from_codes.loss_gradient(coef)
+    value_one_hot, grad_one_hot = from_one_hot.loss_gradient(coef)
+    assert_allclose(value_codes, value_one_hot, rtol=1e-14)
+    assert_allclose(grad_codes, grad_one_hot, rtol=1e-13, atol=1e-15)
