@@ -1,4 +1,10 @@
-"""Soft cross-entropy of a linear model: loss and gradient in one call.
+"""Soft cross-entropy: the output head, and the linear model built on it.
+
+- :class:`CrossEntropyHead` turns a block of logits into the summed weighted
+  soft cross-entropy and, in place, its gradient with respect to the logits.
+  Every learner shares it (the MLP in ``_mlp_loss.py`` too).
+- :class:`LinearSoftCrossEntropy` is the L2-penalised objective of a linear
+  model: loss and gradient in one call, for ``scipy.optimize``.
 
 Conventions
 -----------
@@ -29,7 +35,7 @@ Why it is written this way (see ``benchmarks/``):
 - The per-sample gradient ``w_i (p_ik - Y_ik)`` is formed with the raw weights
   and the division by ``sum(w)`` is applied to the small ``(K, d)`` result, not
   to every sample.
-- Shifted logits are floored at ``UNDERFLOW_FLOOR`` before ``exp``. Line-search
+- Shifted logits are floored at ``underflow_floor(dtype)`` before ``exp``. Line-search
   trial points can put logits thousands below the maximum; their ``exp`` is
   subnormal, and subnormal numbers slow every later pass and the gradient's
   matrix product several-fold. The floor changes a probability by at most
@@ -45,6 +51,142 @@ from sksmooth._targets import weighted_target_block
 def underflow_floor(dtype) -> float:
     """A logit offset whose ``exp`` is still far from subnormal: ``tiny**(2/3)``."""
     return float(np.log(np.finfo(dtype).tiny)) * 2 / 3
+
+
+class CrossEntropyHead:
+    """Summed weighted soft cross-entropy of a block of logits, in place.
+
+    The caller writes the logits into :attr:`logits` and calls
+    :meth:`loss_and_gradient`, which returns ``sum_i w_i H(Y_i, p_i)`` and
+    overwrites :attr:`logits` with its gradient with respect to the logits,
+    ``w_i (p_i - Y_i)``. Dividing by :attr:`weight_sum` is left to the caller.
+
+    Parameters
+    ----------
+    targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Integer class codes ``0..n_classes-1``, or soft targets (validated:
+        non-negative, rows summing to one).
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative weights with a positive sum; ``None`` means all ones.
+    n_classes : int
+        Number of classes ``K >= 2``.
+    dtype : numpy dtype
+        float32 or float64; the dtype of every buffer.
+
+    Attributes
+    ----------
+    n_logits : int
+        ``1`` for two classes (the logit of class 1, sigmoid), else ``K``.
+    logits : ndarray
+        Shape ``(n_samples,)`` for two classes, ``(K, n_samples)`` otherwise.
+    weight_sum : float
+        ``sum(sample_weight)``, or ``n_samples``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._loss import CrossEntropyHead
+    >>> head = CrossEntropyHead(np.array([0, 2]), None, n_classes=3,
+    ...                         dtype=np.float64)
+    >>> head.logits[...] = 0.0
+    >>> bool(np.isclose(head.loss_and_gradient(), 2 * np.log(3)))
+    True
+    >>> head.logits  # p - Y with p = 1/3 everywhere
+    array([[-0.66666667,  0.33333333],
+           [ 0.33333333,  0.33333333],
+           [ 0.33333333, -0.66666667]])
+    """
+
+    def __init__(self, targets, sample_weight, *, n_classes, dtype):
+        n_samples = targets.shape[0]
+        self.n_logits = 1 if n_classes == 2 else n_classes
+        self._floor = underflow_floor(dtype)
+        if sample_weight is None:
+            self._weights = None
+            self.weight_sum = float(n_samples)
+        else:
+            self._weights = sample_weight.astype(dtype, copy=False)
+            self.weight_sum = float(sample_weight.sum())
+        block = weighted_target_block(targets, n_classes, self._weights, dtype)
+        if self.n_logits == 1:
+            self._weighted_target = block[1]
+            self.logits = np.empty(n_samples, dtype=dtype)
+            self._tmp = np.empty(n_samples, dtype=dtype)
+            self._tmp2 = np.empty(n_samples, dtype=dtype)
+            self._mask = np.empty(n_samples, dtype=bool)
+        else:
+            self._weighted_target = block
+            self.logits = np.empty((n_classes, n_samples), dtype=dtype)
+            self._max = np.empty(n_samples, dtype=dtype)
+            self._sum = np.empty(n_samples, dtype=dtype)
+
+    def loss_and_gradient(self) -> float:
+        """Summed weighted loss; :attr:`logits` becomes its gradient."""
+        if self.n_logits == 1:
+            return self._sigmoid()
+        return self._softmax()
+
+    def _weighted_sum(self, values):
+        """``sum_i w_i values_i`` (a plain sum when unweighted)."""
+        if self._weights is None:
+            return values.sum(dtype=np.float64)
+        return np.dot(self._weights, values)
+
+    def _sigmoid(self):
+        """One logit per sample.
+
+        scipy's ``expit`` and ``log_expit`` cost 10-35 ns an element here; the
+        same quantities from numpy's vectorised ``exp`` and ``log1p`` cost a
+        tenth of that.
+        """
+        z, e, u, mask = self.logits, self._tmp, self._tmp2, self._mask
+        weighted_y = self._weighted_target
+        # loss_i = w_i (softplus(z_i) - y_i z_i), where
+        # softplus(z) = max(z, 0) + log1p(exp(-|z|)) and max(z, 0) = (z + |z|) / 2.
+        np.abs(z, out=e)
+        loss = 0.5 * (self._weighted_sum(z) + self._weighted_sum(e))
+        np.negative(e, out=e)
+        np.maximum(e, self._floor, out=e)
+        np.exp(e, out=e)  # exp(-|z|), in (0, 1]
+        np.log1p(e, out=u)
+        loss += self._weighted_sum(u) - np.dot(weighted_y, z)
+        # expit(z): q = exp(-|z|) / (1 + exp(-|z|)) is expit(-|z|), so
+        # expit(z) = q where z < 0 and 1 - q where z >= 0.
+        np.add(e, 1.0, out=u)
+        np.divide(e, u, out=e)
+        np.subtract(1.0, e, out=u)
+        np.greater_equal(z, 0, out=mask)
+        np.copyto(e, u, where=mask)
+        # gradient with respect to z: w_i (expit(z_i) - y_i)
+        if self._weights is not None:
+            e *= self._weights
+        np.subtract(e, weighted_y, out=z)
+        return float(loss)
+
+    def _softmax(self):
+        """K logits per sample, as a (K, n) block."""
+        Z, row_max, row_sum = self.logits, self._max, self._sum
+        weighted_Y = self._weighted_target
+        # Shift by the per-sample maximum so that exp cannot overflow. Column i
+        # of weighted_Y sums to w_i, so the loss
+        #   sum_i w_i log sum_k exp(z_ik) - sum_ik w_i Y_ik z_ik
+        # is unchanged by the shift.
+        np.max(Z, axis=0, out=row_max)
+        Z -= row_max
+        target_term = np.vdot(weighted_Y, Z)
+        np.maximum(Z, self._floor, out=Z)
+        np.exp(Z, out=Z)
+        np.sum(Z, axis=0, out=row_sum)
+        np.log(row_sum, out=row_max)
+        loss = self._weighted_sum(row_max) - target_term
+        # gradient with respect to the logits: w_i p_ik - w_i Y_ik
+        if self._weights is None:
+            np.divide(1.0, row_sum, out=row_sum)
+        else:
+            np.divide(self._weights, row_sum, out=row_sum)
+        Z *= row_sum
+        Z -= weighted_Y
+        return float(loss)
 
 
 class LinearSoftCrossEntropy:
@@ -89,37 +231,17 @@ class LinearSoftCrossEntropy:
     def __init__(
         self, X, targets, sample_weight, *, n_classes, fit_intercept, l2_reg_strength
     ):
-        n_samples, n_features = X.shape
-        dtype = X.dtype
         self.X = X
-        self.dtype = dtype
+        self.dtype = X.dtype
         self.fit_intercept = bool(fit_intercept)
         self.l2_reg_strength = float(l2_reg_strength)
-        self.n_features = n_features
-        self.n_logits = 1 if n_classes == 2 else n_classes
-        self.n_params = self.n_logits * (n_features + self.fit_intercept)
+        self.n_features = X.shape[1]
+        self.head = CrossEntropyHead(
+            targets, sample_weight, n_classes=n_classes, dtype=X.dtype
+        )
+        self.n_logits = self.head.n_logits
+        self.n_params = self.n_logits * (self.n_features + self.fit_intercept)
         self._sparse = sp.issparse(X)
-        self._floor = underflow_floor(dtype)
-
-        if sample_weight is None:
-            self._weights = None
-            self._weight_sum = float(n_samples)
-        else:
-            self._weights = sample_weight.astype(dtype, copy=False)
-            self._weight_sum = float(sample_weight.sum())
-
-        block = weighted_target_block(targets, n_classes, self._weights, dtype)
-        if self.n_logits == 1:
-            self._weighted_target = block[1]
-            self._z = np.empty(n_samples, dtype=dtype)
-            self._tmp = np.empty(n_samples, dtype=dtype)
-            self._tmp2 = np.empty(n_samples, dtype=dtype)
-            self._mask = np.empty(n_samples, dtype=bool)
-        else:
-            self._weighted_target = block
-            self._Z = np.empty((n_classes, n_samples), dtype=dtype)
-            self._max = np.empty(n_samples, dtype=dtype)
-            self._sum = np.empty(n_samples, dtype=dtype)
 
     def unpack(self, coef):
         """Split a flat parameter vector into ``W (n_logits, d)`` and ``b``.
@@ -144,102 +266,33 @@ class LinearSoftCrossEntropy:
         loss : float
         gradient : ndarray of shape (n_params,), float64
         """
+        X, head = self.X, self.head
         W64, b64 = self.unpack(coef)
         W = W64.astype(self.dtype, copy=False)
-        b = None if b64 is None else b64.astype(self.dtype, copy=False)
-        if self.n_logits == 1:
-            data_loss, grad_W, grad_b = self._binary(W[0], b)
+        logits = head.logits
+        if head.n_logits == 1:
+            if self._sparse:
+                logits[:] = X @ W[0]
+            else:
+                np.matmul(X, W[0], out=logits)
+        elif self._sparse:
+            logits[...] = (X @ W.T).T
         else:
-            data_loss, grad_W, grad_b = self._multinomial(W, b)
+            np.matmul(W, X.T, out=logits)
+        if b64 is not None:
+            b = b64.astype(self.dtype, copy=False)
+            logits += b[:, np.newaxis] if logits.ndim == 2 else b
 
+        data_loss = head.loss_and_gradient()  # logits now hold w_i (p_i - Y_i)
+
+        grad_W = (X.T @ logits.T).T if self._sparse else logits @ X
         # The data terms are sums over samples; scale them once, here.
-        scale = 1.0 / self._weight_sum
+        scale = 1.0 / head.weight_sum
         grad = np.empty(self.n_params, dtype=np.float64)
         gW, gb = self.unpack(grad)
         np.multiply(W64, self.l2_reg_strength, out=gW)
         gW += scale * np.asarray(grad_W, dtype=np.float64).reshape(gW.shape)
         if gb is not None:
-            np.multiply(grad_b, scale, out=gb)
+            gb[:] = scale * logits.sum(axis=-1, dtype=np.float64)
         penalty = 0.5 * self.l2_reg_strength * float(np.vdot(W64, W64))
-        return scale * float(data_loss) + penalty, grad
-
-    def _binary(self, w, b):
-        """Summed weighted loss and gradient pieces for one logit.
-
-        scipy's ``expit`` and ``log_expit`` cost 10-35 ns an element here; the
-        same quantities from numpy's vectorised ``exp`` and ``log1p`` cost a
-        tenth of that.
-        """
-        X, z, e, u, mask = self.X, self._z, self._tmp, self._tmp2, self._mask
-        weights, weighted_y = self._weights, self._weighted_target
-        if self._sparse:
-            z[:] = X @ w
-        else:
-            np.matmul(X, w, out=z)
-        if b is not None:
-            z += b
-        # loss_i = w_i (softplus(z_i) - y_i z_i), where
-        # softplus(z) = max(z, 0) + log1p(exp(-|z|)) and max(z, 0) = (z + |z|) / 2.
-        np.abs(z, out=e)
-        loss = 0.5 * (self._weighted_sum(z) + self._weighted_sum(e))
-        np.negative(e, out=e)
-        np.maximum(e, self._floor, out=e)
-        np.exp(e, out=e)  # exp(-|z|), in (0, 1]
-        np.log1p(e, out=u)
-        loss += self._weighted_sum(u) - np.dot(weighted_y, z)
-        # expit(z): q = exp(-|z|) / (1 + exp(-|z|)) is expit(-|z|), so
-        # expit(z) = q where z < 0 and 1 - q where z >= 0.
-        np.add(e, 1.0, out=u)
-        np.divide(e, u, out=e)
-        np.subtract(1.0, e, out=u)
-        np.greater_equal(z, 0, out=mask)
-        np.copyto(e, u, where=mask)
-        # gradient with respect to z: w_i (expit(z_i) - y_i)
-        if weights is not None:
-            e *= weights
-        e -= weighted_y
-        grad_w = X.T @ e if self._sparse else e @ X
-        grad_b = e.sum(dtype=np.float64) if b is not None else None
-        return loss, grad_w, grad_b
-
-    def _weighted_sum(self, values):
-        """``sum_i w_i values_i`` (a plain sum when unweighted)."""
-        if self._weights is None:
-            return values.sum(dtype=np.float64)
-        return np.dot(self._weights, values)
-
-    def _multinomial(self, W, b):
-        """Summed weighted loss and gradient pieces for K logits."""
-        X, Z = self.X, self._Z
-        row_max, row_sum = self._max, self._sum
-        weights, weighted_Y = self._weights, self._weighted_target
-        if self._sparse:
-            Z[...] = (X @ W.T).T
-        else:
-            np.matmul(W, X.T, out=Z)
-        if b is not None:
-            Z += b[:, np.newaxis]
-        # Shift by the per-sample maximum so that exp cannot overflow. Column i
-        # of weighted_Y sums to w_i, so the loss
-        #   sum_i w_i log sum_k exp(z_ik) - sum_ik w_i Y_ik z_ik
-        # is unchanged by the shift.
-        np.max(Z, axis=0, out=row_max)
-        Z -= row_max
-        target_term = np.vdot(weighted_Y, Z)
-        np.maximum(Z, self._floor, out=Z)
-        np.exp(Z, out=Z)
-        np.sum(Z, axis=0, out=row_sum)
-        np.log(row_sum, out=row_max)
-        if weights is None:
-            loss = row_max.sum(dtype=np.float64)
-            np.divide(1.0, row_sum, out=row_sum)
-        else:
-            loss = np.dot(weights, row_max)
-            np.divide(weights, row_sum, out=row_sum)
-        loss -= target_term
-        # gradient with respect to the logits: w_i p_ik - w_i Y_ik
-        Z *= row_sum
-        Z -= weighted_Y
-        grad_W = (X.T @ Z.T).T if self._sparse else Z @ X
-        grad_b = Z.sum(axis=1) if b is not None else None
-        return loss, grad_W, grad_b
+        return scale * data_loss + penalty, grad

@@ -16,6 +16,8 @@ def lbfgs(
     max_iter: int,
     tol: float,
     max_fun: int | None = None,
+    maxls: int = 50,
+    ftol: float = 64 * np.finfo(float).eps,
     verbose: int = 0,
     estimator_name: str = "estimator",
     callback: Callable[[np.ndarray, float], None] | None = None,
@@ -48,6 +50,12 @@ def lbfgs(
         most ``tol``.
     max_fun : int, default=None
         Largest number of function evaluations; ``None`` leaves scipy's default.
+    maxls : int, default=50
+        Largest number of line-search steps per iteration (``LogisticRegression``'s
+        choice; scipy's default, which ``MLPClassifier`` keeps, is 20).
+    ftol : float, default=64 * machine epsilon
+        Stop when the relative decrease of the objective falls below ``ftol``
+        (``LogisticRegression``'s choice; scipy's default is ``2.22e-9``).
     verbose : int, default=0
         If positive, print the objective after every iteration.
     estimator_name : str, default="estimator"
@@ -71,9 +79,9 @@ def lbfgs(
     """
     options = {
         "maxiter": max_iter,
-        "maxls": 50,
+        "maxls": maxls,
         "gtol": tol,
-        "ftol": 64 * np.finfo(float).eps,
+        "ftol": ftol,
     }
     if max_fun is not None:
         options["maxfun"] = max_fun

@@ -102,7 +102,7 @@ def test_float32_is_computed_in_float32_and_close_to_float64(n_classes):
     value64, grad64 = loss64.loss_gradient(coef)
     value32, grad32 = loss32.loss_gradient(coef)
     assert grad32.dtype == np.float64  # scipy's optimiser works in float64
-    buffer = loss32._Z if n_classes > 2 else loss32._z
+    buffer = loss32.head.logits
     assert buffer.dtype == np.float32
     assert_allclose(value32, value64, rtol=1e-5)
     assert_allclose(grad32, grad64, rtol=1e-4, atol=1e-5)
