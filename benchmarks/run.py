@@ -41,9 +41,11 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 
-from sksmooth import SoftmaxRegression, smooth_labels
+from sksmooth import SoftmaxRegression, SoftMLPClassifier, smooth_labels
 from sksmooth._loss import LinearSoftCrossEntropy
+from sksmooth._mlp_loss import MLPSoftCrossEntropy
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -78,6 +80,19 @@ QUICK_CASES = [
     Case("sparse CSR", 3_000, 2_000, 3, sparse=True, nnz_per_row=20),
     Case("soft targets eps=0.1", 3_000, 20, 4, epsilon=0.1),
 ]
+
+
+@dataclass
+class MLPCase:
+    n_samples: int
+    n_features: int
+    n_classes: int
+    hidden: tuple = (100,)
+    max_iter: int = 50
+
+
+FULL_MLP_CASES = [MLPCase(20_000, 50, 10)]
+QUICK_MLP_CASES = [MLPCase(2_000, 20, 4, hidden=(32,), max_iter=10)]
 
 
 def make_data(case: Case, seed: int = 0):
@@ -289,6 +304,84 @@ def _blas_name() -> str:
     return "BLAS unknown"
 
 
+def run_mlp_case(case: MLPCase, n_repeats: int) -> dict:
+    """SoftMLPClassifier against MLPClassifier(solver="lbfgs"): same network,
+    same initial weights (same random_state), so the same iterates."""
+    X, y = make_data(Case("mlp", case.n_samples, case.n_features, case.n_classes))
+    params = {
+        "hidden_layer_sizes": case.hidden,
+        "max_iter": case.max_iter,
+        "alpha": 1e-4,
+        "random_state": 0,
+    }
+    ours_t, theirs_t = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(n_repeats):
+            t, ours = timed(lambda: SoftMLPClassifier(**params).fit(X, y))
+            ours_t.append(t)
+            t, theirs = timed(lambda: MLPClassifier(solver="lbfgs", **params).fit(X, y))
+            theirs_t.append(t)
+        memory = peak_memory(lambda: SoftMLPClassifier(**params).fit(X, y))
+    row = {"case": case, "X_bytes": X.nbytes, "peak": memory}
+    row["ours_iter"], row["theirs_iter"] = ours.n_iter_, theirs.n_iter_
+    row["ours_per_iter"] = statistics.median(ours_t) / ours.n_iter_
+    row["theirs_per_iter"] = statistics.median(theirs_t) / theirs.n_iter_
+    row["loss_diff"] = abs(ours.loss_ - theirs.loss_)
+
+    loss = MLPSoftCrossEntropy(
+        X,
+        y,
+        None,
+        n_classes=case.n_classes,
+        hidden_layer_sizes=case.hidden,
+        activation="relu",
+        alpha=1e-4,
+    )
+    flat = loss.pack(ours.coefs_, ours.intercepts_)
+    W1, W2 = ours.coefs_[0], ours.coefs_[-1]
+
+    def products():
+        # The five products of one forward and backward pass, nothing else.
+        H = X @ W1
+        Zt = W2.T @ H.T
+        H.T @ Zt.T
+        D = Zt.T @ W2.T
+        return X.T @ D
+
+    product_times, eval_times = [], []
+    for _ in range(max(n_repeats, 5)):
+        product_times.append(timed(products)[0])
+        eval_times.append(timed(lambda: loss.loss_gradient(flat))[0])
+    row["eval_ratio"] = statistics.median(eval_times) / statistics.median(product_times)
+    row["eval_ms"] = 1e3 * statistics.median(eval_times)
+    row["products_ms"] = 1e3 * statistics.median(product_times)
+    return row
+
+
+def format_mlp_table(rows: list[dict]) -> str:
+    lines = [
+        "| MLP case | time per L-BFGS iteration: ours / MLPClassifier "
+        "| iterations (ours, ref) | loss difference | eval / its five products "
+        "| peak memory of our fit |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        case = row["case"]
+        ratio = row["ours_per_iter"] / row["theirs_per_iter"]
+        lines.append(
+            f"| {case.n_samples:,} × {case.n_features}, K={case.n_classes}, "
+            f"hidden {case.hidden} | **{ratio:.2f}×** "
+            f"({1e3 * row['ours_per_iter']:.0f} ms vs "
+            f"{1e3 * row['theirs_per_iter']:.0f} ms) | "
+            f"{row['ours_iter']}, {row['theirs_iter']} | {row['loss_diff']:.1e} | "
+            f"{row['eval_ratio']:.2f}× ({row['eval_ms']:.0f} ms vs "
+            f"{row['products_ms']:.0f} ms) | {row['peak'] / 2**20:.0f} MiB = "
+            f"{row['peak'] / row['X_bytes']:.1f}·X |"
+        )
+    return "\n".join(lines)
+
+
 def write_table(table: str, path: Path) -> None:
     """Put the table between the bench markers of ``path`` (or make a new file)."""
     block = f"{START}\n{table}\n{END}"
@@ -321,7 +414,11 @@ def main(argv=None) -> int:
         row = run_case(case, n_repeats, params)
         rows.append(row)
         print(format_table([row], n_repeats, params).splitlines()[2], flush=True)
-    table = format_table(rows, n_repeats, params)
+    mlp_rows = []
+    for case in QUICK_MLP_CASES if args.quick else FULL_MLP_CASES:
+        mlp_rows.append(run_mlp_case(case, n_repeats))
+        print(format_mlp_table(mlp_rows[-1:]).splitlines()[2], flush=True)
+    table = format_table(rows, n_repeats, params) + "\n\n" + format_mlp_table(mlp_rows)
     output = args.output or (None if args.quick else README)
     if output is not None:
         write_table(table, output)

@@ -3,11 +3,13 @@
 from sksmooth._targets import smooth_labels
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.meta import LabelSmoothingClassifier
+from sksmooth.neural_network import SoftMLPClassifier
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "LabelSmoothingClassifier",
+    "SoftMLPClassifier",
     "SoftmaxRegression",
     "smooth_labels",
 ]

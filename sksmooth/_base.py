@@ -248,6 +248,11 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Probability of each class.
 
+        Probabilities below the smallest normal float of their dtype (about
+        2e-308 in float64) are reported as that number, so that
+        :meth:`predict_log_proba`, computed directly from the logits, equals
+        ``log(predict_proba(X))`` and is always finite.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -260,8 +265,10 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         """
         logits = self._raw_output(X)
         if logits.ndim == 1:
-            return np.column_stack([expit(-logits), expit(logits)])
-        return softmax(logits, axis=1)
+            proba = np.column_stack([expit(-logits), expit(logits)])
+        else:
+            proba = softmax(logits, axis=1)
+        return np.maximum(proba, np.finfo(proba.dtype).tiny, out=proba)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class, computed stably.
@@ -274,12 +281,16 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+            Columns follow ``classes_``; at least ``log`` of the smallest normal
+            float (see :meth:`predict_proba`).
         """
         logits = self._raw_output(X)
         if logits.ndim == 1:
-            return np.column_stack([log_expit(-logits), log_expit(logits)])
-        return log_softmax(logits, axis=1)
+            log_proba = np.column_stack([log_expit(-logits), log_expit(logits)])
+        else:
+            log_proba = log_softmax(logits, axis=1)
+        floor = np.log(np.finfo(log_proba.dtype).tiny)
+        return np.maximum(log_proba, floor, out=log_proba)
 
     def predict(self, X):
         """Most probable class of each sample.

@@ -159,7 +159,7 @@ class MLPSoftCrossEntropy:
         )
         self.layer_units = [n_features, *hidden_layer_sizes, self.head.n_logits]
         fans = list(zip(self.layer_units[:-1], self.layer_units[1:], strict=False))
-        self._coef_shapes = fans
+        self.coef_shapes = fans
         self.n_coef_params = sum(fan_in * fan_out for fan_in, fan_out in fans)
         self.n_params = self.n_coef_params + sum(self.layer_units[1:])
         hidden = self.layer_units[1:-1]
@@ -170,12 +170,12 @@ class MLPSoftCrossEntropy:
     def unpack(self, flat):
         """Views of ``flat`` as the lists ``coefs`` and ``intercepts``."""
         coefs, intercepts, start = [], [], 0
-        for fan_in, fan_out in self._coef_shapes:
+        for fan_in, fan_out in self.coef_shapes:
             coefs.append(
                 flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
             )
             start += fan_in * fan_out
-        for _, fan_out in self._coef_shapes:
+        for _, fan_out in self.coef_shapes:
             intercepts.append(flat[start : start + fan_out])
             start += fan_out
         return coefs, intercepts

@@ -26,6 +26,6 @@ def test_benchmark_quick_run_writes_table(tmp_path):
     assert text.startswith("<!-- bench:start -->")
     assert text.rstrip().endswith("<!-- bench:end -->")
     rows = [line for line in text.splitlines() if line.startswith("| ")]
-    # header + one row per quick case
-    assert len(rows) == 1 + 5
-    assert "LogisticRegression" in text and "float64" in text
+    # a header and one row per quick case: five linear, one MLP
+    assert len(rows) == (1 + 5) + (1 + 1)
+    assert "LogisticRegression" in text and "MLPClassifier" in text

@@ -1,0 +1,251 @@
+"""A multi-layer perceptron classifier trained on soft targets."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from sksmooth._base import SoftTargetClassifier, check_param
+from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
+from sksmooth._optimize import lbfgs
+
+# MLPClassifier(solver="lbfgs") keeps scipy's defaults for these two options.
+SCIPY_MAXLS = 20
+SCIPY_FTOL = 2.220446049250313e-09
+
+
+class SoftMLPClassifier(SoftTargetClassifier):
+    """Multi-layer perceptron classifier that accepts soft targets.
+
+    The network, its initialisation and its objective are those of
+    :class:`~sklearn.neural_network.MLPClassifier` with ``solver="lbfgs"``: the
+    sample-weighted cross-entropy plus ``alpha / 2 * ||W||^2`` on the weights,
+    both divided by the sum of the sample weights, minimised with
+    ``scipy.optimize.minimize``'s L-BFGS-B on one flat parameter vector. The
+    targets may be labels or a soft-target matrix. Two classes use one logistic
+    output unit, more classes a softmax over ``K`` units.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Number of units of each hidden layer; at least one layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Hidden-layer activation.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the intercepts).
+    max_iter : int, default=200
+        Largest number of L-BFGS iterations.
+    tol : float, default=1e-4
+        The solver stops when every component of the gradient is at most
+        ``tol``.
+    max_fun : int, default=15000
+        Largest number of loss-and-gradient evaluations.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Glorot-uniform initialisation (drawn as ``MLPClassifier``
+        draws it). The same seed gives a bit-identical model.
+    warm_start : bool, default=False
+        Continue from the current weights when refitting on data with the same
+        number of features and classes.
+    verbose : bool, default=False
+        Print the objective at every iteration.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; ``arange(n_classes)`` when fitted on soft targets.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` has shape ``(units of layer i, units of layer i + 1)``.
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` has shape ``(units of layer i + 1,)``.
+    loss_ : float
+        The objective at the returned weights.
+    loss_curve_ : list of float
+        The objective after each L-BFGS iteration.
+    n_iter_ : int
+        Number of L-BFGS iterations run.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units (1 for two classes).
+    out_activation_ : str
+        ``"logistic"`` for two classes, ``"softmax"`` otherwise.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    LabelSmoothingClassifier : Smooths labels, then fits a soft-target learner.
+    sklearn.neural_network.MLPClassifier : The same network on hard labels.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksmooth import LabelSmoothingClassifier, SoftMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> mlp = SoftMLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    >>> smoothed = LabelSmoothingClassifier(mlp, epsilon=0.1).fit(X, y)
+    >>> float(smoothed.score(X, y)) > 0.95
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        *,
+        alpha: float = 1e-4,
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        max_fun: int = 15000,
+        random_state=None,
+        warm_start: bool = False,
+        verbose: bool = False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_fun = max_fun
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _check_params(self) -> tuple[int, ...]:
+        """Validate the hyper-parameters; return the hidden sizes as a tuple."""
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            sizes = tuple(sizes)
+        except TypeError:
+            raise TypeError(
+                "hidden_layer_sizes must be an int or a tuple of ints, got "
+                f"{self.hidden_layer_sizes!r}."
+            ) from None
+        if len(sizes) == 0:
+            raise ValueError(
+                "hidden_layer_sizes must hold at least one layer size, got ()."
+            )
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, Integral):
+                raise TypeError(
+                    "hidden_layer_sizes must hold ints, got "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+            if size < 1:
+                raise ValueError(
+                    "hidden_layer_sizes must hold positive sizes, got "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {list(ACTIVATIONS)}, got "
+                f"{self.activation!r}."
+            )
+        check_param(self.alpha, "alpha", Real, low=0)
+        check_param(self.max_iter, "max_iter", Integral, low=1)
+        check_param(self.max_fun, "max_fun", Integral, low=1)
+        check_param(self.tol, "tol", Real, low=0, low_open=True)
+        check_param(self.warm_start, "warm_start", bool)
+        if not isinstance(self.verbose, bool | Integral):
+            raise TypeError(f"verbose must be a bool, got {self.verbose!r}.")
+        check_random_state(self.random_state)
+        return tuple(int(size) for size in sizes)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to labels or soft targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input is computed in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or soft targets: non-negative rows summing to one,
+            column ``k`` being class ``k``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; ``None`` gives every sample weight one.
+
+        Returns
+        -------
+        self : SoftMLPClassifier
+            The fitted estimator.
+        """
+        hidden = self._check_params()
+        X_checked, targets, sample_weight, classes = self._validate_fit_data(
+            X, y, sample_weight
+        )
+        loss = MLPSoftCrossEntropy(
+            X_checked,
+            targets,
+            sample_weight,
+            n_classes=len(classes),
+            hidden_layer_sizes=hidden,
+            activation=self.activation,
+            alpha=self.alpha,
+        )
+        del targets  # the loss keeps its own weighted block
+        curve = []
+        result = lbfgs(
+            loss.loss_gradient,
+            self._initial_weights(loss, classes),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            max_fun=self.max_fun,
+            maxls=SCIPY_MAXLS,
+            ftol=SCIPY_FTOL,
+            verbose=int(self.verbose),
+            estimator_name=type(self).__name__,
+            callback=lambda x, value: curve.append(value),
+        )
+        if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
+            raise FloatingPointError(
+                "SoftMLPClassifier produced non-finite weights; scale the data "
+                "(e.g. with StandardScaler), increase alpha, or use a smoother "
+                "activation."
+            )
+
+        coefs, intercepts = loss.unpack(result.x)
+        dtype = X_checked.dtype
+        self._set_input_metadata(X)
+        self.classes_ = classes
+        self.coefs_ = [c.astype(dtype) for c in coefs]
+        self.intercepts_ = [b.astype(dtype) for b in intercepts]
+        self.loss_ = float(result.fun)
+        self.loss_curve_ = curve
+        self.n_iter_ = int(result.nit)
+        self.n_layers_ = len(loss.layer_units)
+        self.n_outputs_ = loss.layer_units[-1]
+        self.out_activation_ = "logistic" if self.n_outputs_ == 1 else "softmax"
+        return self
+
+    def _initial_weights(self, loss, classes):
+        """Previous weights when warm-starting on the same shapes, else Glorot.
+
+        The draws follow ``MLPClassifier``: per layer, weights then intercepts,
+        uniform in ``+-sqrt(factor / (fan_in + fan_out))`` with ``factor = 2``
+        for the logistic activation and ``6`` otherwise.
+        """
+        if (
+            self.warm_start
+            and hasattr(self, "coefs_")
+            and [c.shape for c in self.coefs_] == loss.coef_shapes
+            and np.array_equal(self.classes_, classes)
+        ):
+            return loss.pack(self.coefs_, self.intercepts_)
+        rng = check_random_state(self.random_state)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        coefs, intercepts = [], []
+        for fan_in, fan_out in loss.coef_shapes:
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(rng.uniform(-bound, bound, fan_out))
+        return loss.pack(coefs, intercepts)
+
+    def _raw_output(self, X):
+        X = self._validate_X_predict(X)
+        return forward_logits(X, self.coefs_, self.intercepts_, self.activation)
