@@ -286,12 +286,14 @@ class LinearSoftCrossEntropy:
         data_loss = head.loss_and_gradient()  # logits now hold w_i (p_i - Y_i)
 
         grad_W = (X.T @ logits.T).T if self._sparse else logits @ X
-        # The data terms are sums over samples; scale them once, here.
+        # The data terms are sums over samples; scale them once, here, in place
+        # on the fresh (K, d) product.
         scale = 1.0 / head.weight_sum
+        grad_W *= scale
         grad = np.empty(self.n_params, dtype=np.float64)
         gW, gb = self.unpack(grad)
         np.multiply(W64, self.l2_reg_strength, out=gW)
-        gW += scale * np.asarray(grad_W, dtype=np.float64).reshape(gW.shape)
+        gW += grad_W
         if gb is not None:
             gb[:] = scale * logits.sum(axis=-1, dtype=np.float64)
         penalty = 0.5 * self.l2_reg_strength * float(np.vdot(W64, W64))
