@@ -9,11 +9,118 @@ from numbers import Integral, Real
 
 import numpy as np
 
-SMOOTHING_METHODS = ("uniform", "off_target")
+SMOOTHING_METHODS = ("uniform", "off_target", "prior")
 
 
-def max_epsilon(n_classes: int, method: str) -> float:
-    """Smallest epsilon that no longer leaves the true class the strict maximum.
+def spread_matrix(method, n_classes: int, *, prior=None, classes=None) -> np.ndarray:
+    """The ``(K, K)`` matrix ``S`` of a smoothing method.
+
+    Every method smooths a one-hot row of class ``k`` into
+    ``(1 - epsilon) * onehot(k) + epsilon * S[k]``: row ``k`` of ``S`` says how
+    the smoothing mass of a class-``k`` sample is spread.
+
+    Parameters
+    ----------
+    method : {"uniform", "off_target", "prior"}, array-like of shape (K, K) \
+            or callable
+        ``"uniform"``: every row ``1/K``. ``"off_target"``: ``1/(K-1)`` off the
+        diagonal, ``0`` on it. ``"prior"``: every row the class prior. An array
+        is a class-similarity matrix (non-negative rows summing to one). A
+        callable is called with the classes and returns such a matrix.
+    n_classes : int
+        Number of classes ``K``.
+    prior : ndarray of shape (K,), default=None
+        Class frequencies, needed by ``"prior"``.
+    classes : ndarray of shape (K,), default=None
+        Passed to a callable ``method``; ``arange(K)`` if not given.
+
+    Returns
+    -------
+    S : ndarray of shape (K, K)
+
+    Examples
+    --------
+    >>> from sksmooth._targets import spread_matrix
+    >>> spread_matrix("off_target", 3)
+    array([[0. , 0.5, 0.5],
+           [0.5, 0. , 0.5],
+           [0.5, 0.5, 0. ]])
+    """
+    if callable(method):
+        method = method(np.arange(n_classes) if classes is None else classes)
+    if isinstance(method, str):
+        if method == "uniform":
+            return np.full((n_classes, n_classes), 1.0 / n_classes)
+        if method == "off_target":
+            return (1.0 - np.eye(n_classes)) / (n_classes - 1)
+        if method == "prior":
+            if prior is None:
+                raise ValueError("method='prior' needs the class frequencies.")
+            return np.tile(np.asarray(prior, dtype=float), (n_classes, 1))
+        raise ValueError(
+            f"method must be one of {list(SMOOTHING_METHODS)} or a (n_classes, "
+            f"n_classes) similarity matrix, got {method!r}."
+        )
+    return check_similarity_matrix(method, n_classes)
+
+
+def check_similarity_matrix(S, n_classes: int) -> np.ndarray:
+    """Validate a class-similarity matrix for ``n_classes`` classes; return it.
+
+    Raises ``ValueError`` naming the problem: not numeric, wrong shape, NaN or
+    infinite, negative entries, or rows that do not sum to one.
+    """
+    try:
+        S = np.asarray(S, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"method must be one of {list(SMOOTHING_METHODS)} or a (n_classes, "
+            f"n_classes) similarity matrix of numbers, got {S!r}."
+        ) from None
+    if S.shape != (n_classes, n_classes):
+        raise ValueError(
+            f"The similarity matrix given as method must have shape ({n_classes}, "
+            f"{n_classes}) to match the {n_classes} classes, got shape {S.shape}."
+        )
+    if not np.all(np.isfinite(S)):
+        raise ValueError("The similarity matrix given as method contains NaN or inf.")
+    if np.any(S < 0):
+        row, col = np.argwhere(S < 0)[0]
+        raise ValueError(
+            "The similarity matrix given as method must be non-negative; entry "
+            f"[{row}, {col}] is {S[row, col]!r}."
+        )
+    row_sums = S.sum(axis=1)
+    bad = np.abs(row_sums - 1.0) > np.sqrt(np.finfo(np.float64).eps)
+    if np.any(bad):
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "Each row of the similarity matrix given as method must sum to one; "
+            f"row {row} sums to {row_sums[row]!r}."
+        )
+    return S
+
+
+def epsilon_bounds(S: np.ndarray) -> np.ndarray:
+    """Per class ``k``, the smallest epsilon at which ``k`` loses its row's maximum.
+
+    The true class keeps ``1 - eps + eps * S[k, k]`` against ``eps * S[k, j]``,
+    so ``eps < 1 / (1 + max(0, max_j S[k, j] - S[k, k]))`` (and always ``< 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._targets import epsilon_bounds, spread_matrix
+    >>> epsilon_bounds(spread_matrix("off_target", 4))
+    array([0.75, 0.75, 0.75, 0.75])
+    """
+    off_diagonal = np.where(np.eye(S.shape[0], dtype=bool), -np.inf, S)
+    margin = np.maximum(off_diagonal.max(axis=1) - np.diag(S), 0.0)
+    return 1.0 / (1.0 + margin)
+
+
+def max_epsilon(n_classes: int, method, *, prior=None) -> float:
+    """Smallest epsilon that no longer leaves every true class the strict maximum.
 
     Valid values of epsilon are ``0 <= epsilon < max_epsilon(n_classes, method)``.
 
@@ -21,14 +128,17 @@ def max_epsilon(n_classes: int, method: str) -> float:
     ----------
     n_classes : int
         Number of classes ``K >= 2``.
-    method : {"uniform", "off_target"}
-        The smoothing method.
+    method : {"uniform", "off_target", "prior"} or array-like of shape (K, K)
+        The smoothing method (see :func:`spread_matrix`).
+    prior : ndarray of shape (K,), default=None
+        Class frequencies, for ``"prior"``.
 
     Returns
     -------
     bound : float
         ``1`` for ``"uniform"`` (true class ``1 - eps + eps/K`` against ``eps/K``);
-        ``(K - 1) / K`` for ``"off_target"`` (``1 - eps`` against ``eps/(K-1)``).
+        ``(K - 1) / K`` for ``"off_target"`` (``1 - eps`` against ``eps/(K-1)``);
+        the smallest per-class bound of :func:`epsilon_bounds` otherwise.
 
     Examples
     --------
@@ -36,47 +146,78 @@ def max_epsilon(n_classes: int, method: str) -> float:
     >>> max_epsilon(3, "uniform"), max_epsilon(4, "off_target")
     (1.0, 0.75)
     """
-    _check_method(method)
-    if method == "uniform":
-        return 1.0
-    return (n_classes - 1) / n_classes
+    return float(epsilon_bounds(spread_matrix(method, n_classes, prior=prior)).min())
 
 
-def _check_method(method) -> None:
-    if not isinstance(method, str) or method not in SMOOTHING_METHODS:
-        raise ValueError(
-            f"method must be one of {list(SMOOTHING_METHODS)}, got {method!r}."
-        )
-
-
-def check_epsilon(epsilon, n_classes: int, method: str) -> float:
-    """Validate ``epsilon`` for ``n_classes`` classes and ``method``; return it.
+def check_epsilon(epsilon, S: np.ndarray, method, class_names=None) -> float:
+    """Validate ``epsilon`` against the spread matrix ``S`` of ``method``.
 
     Raises ``TypeError`` for a non-real value and ``ValueError`` for a negative,
-    non-finite or too large one; the message states the largest allowed value.
+    non-finite or too large one; the message states the largest allowed value
+    and, when classes have different bounds, the first class to lose its
+    maximum (named by ``class_names``, default its code).
     """
-    _check_method(method)
     if isinstance(epsilon, bool) or not isinstance(epsilon, Real):
         raise TypeError(
             f"epsilon must be a real number in [0, 1), got {type(epsilon).__name__}."
         )
     epsilon = float(epsilon)
-    bound = max_epsilon(n_classes, method)
-    if not np.isfinite(epsilon) or epsilon < 0 or epsilon >= bound:
-        raise ValueError(
-            f"epsilon={epsilon!r} is out of range for method={method!r} with "
-            f"{n_classes} classes: the true class must keep the largest target "
-            f"probability, so epsilon must satisfy 0 <= epsilon < {bound:.6g}."
+    bounds = epsilon_bounds(S)
+    bound = float(bounds.min())
+    if np.isfinite(epsilon) and 0 <= epsilon < bound:
+        return epsilon
+    n_classes = S.shape[0]
+    label = repr(method) if isinstance(method, str) else "<similarity matrix>"
+    message = (
+        f"epsilon={epsilon!r} is out of range for method={label} with "
+        f"{n_classes} classes: the true class must keep the largest target "
+        f"probability, so epsilon must satisfy 0 <= epsilon < {bound:.6g}."
+    )
+    if np.isfinite(epsilon) and epsilon >= 0 and not np.allclose(bounds, bound):
+        names = np.arange(n_classes) if class_names is None else class_names
+        names = np.asarray(names).tolist()  # plain Python values for the message
+        k = int(np.argmin(bounds))
+        rival = int(np.argmax(np.where(np.arange(n_classes) == k, -np.inf, S[k])))
+        message += (
+            f" Class {names[k]!r} is the first to lose it, to class {names[rival]!r}."
         )
-    return epsilon
+    raise ValueError(message)
+
+
+def class_prior(codes, n_classes: int, sample_weight=None) -> np.ndarray:
+    """(Sample-weighted) class frequencies of integer codes, shape ``(K,)``.
+
+    Examples
+    --------
+    >>> from sksmooth._targets import class_prior
+    >>> class_prior([0, 0, 1, 2], 3)
+    array([0.5 , 0.25, 0.25])
+    """
+    counts = np.bincount(codes, weights=sample_weight, minlength=n_classes)
+    return counts / counts.sum()
+
+
+def smooth_codes(codes, epsilon: float, S: np.ndarray) -> np.ndarray:
+    """``(1 - epsilon) * onehot(codes) + epsilon * S[codes]`` (no checks)."""
+    Y = epsilon * S[codes]
+    Y[np.arange(codes.shape[0]), codes] += 1.0 - epsilon
+    return Y
+
+
+def smooth_soft_targets(Y, epsilon: float, S: np.ndarray) -> np.ndarray:
+    """``(1 - epsilon) * Y + epsilon * Y @ S``: each class's share is spread by
+    its row of ``S``; for one-hot rows this is :func:`smooth_codes` (no checks).
+    """
+    return (1.0 - epsilon) * Y + epsilon * (Y @ S)
 
 
 def smooth_labels(
     y,
     *,
     epsilon: float = 0.1,
-    method: str = "uniform",
+    method="uniform",
     n_classes: int | None = None,
+    sample_weight=None,
 ) -> np.ndarray:
     """Turn integer class codes into a label-smoothed soft-target matrix.
 
@@ -88,14 +229,25 @@ def smooth_labels(
     epsilon : float, default=0.1
         Smoothing strength. ``0`` gives the exact one-hot matrix. It must leave
         the true class the strict maximum of its row: ``epsilon < 1`` for
-        ``"uniform"`` and ``epsilon < (K-1)/K`` for ``"off_target"``.
-    method : {"uniform", "off_target"}, default="uniform"
+        ``"uniform"``, ``epsilon < (K-1)/K`` for ``"off_target"``, and the bound
+        of :func:`~sksmooth._targets.max_epsilon` for the others.
+    method : {"uniform", "off_target", "prior"}, array-like of shape (K, K) \
+            or callable, default="uniform"
         ``"uniform"``: ``(1 - epsilon) * onehot + epsilon / K``, the form of
         PyTorch's and Keras's ``label_smoothing``.
         ``"off_target"``: ``1 - epsilon`` on the true class and
         ``epsilon / (K - 1)`` on each other class.
+        ``"prior"``: ``(1 - epsilon) * onehot + epsilon * prior``, with the
+        (sample-weighted) class frequencies of ``y``.
+        A ``(K, K)`` class-similarity matrix ``S`` (non-negative rows summing to
+        one; row ``k`` spreads the mass of class ``k``; a zero diagonal is
+        allowed): ``(1 - epsilon) * onehot + epsilon * S[y]``. A callable is
+        called with ``arange(K)`` and returns such a matrix.
     n_classes : int, default=None
-        Number of classes ``K``. Defaults to ``max(y) + 1``. Must be at least 2.
+        Number of classes ``K``. Defaults to the size of a similarity matrix,
+        else ``max(y) + 1``. Must be at least 2.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the class frequencies for ``"prior"``; ignored otherwise.
 
     Returns
     -------
@@ -106,11 +258,13 @@ def smooth_labels(
     ------
     ValueError
         If ``y`` holds anything but integer codes in range, if fewer than two
-        classes are asked for, if ``method`` is unknown, or if ``epsilon`` is
-        outside its allowed range (the message gives the bound).
+        classes are asked for, if ``method`` is unknown or an invalid matrix, or
+        if ``epsilon`` is outside its allowed range (the message gives the bound
+        and the class that would lose its maximum).
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sksmooth import smooth_labels
     >>> smooth_labels([0, 2], epsilon=0.3)
     array([[0.8, 0.1, 0.1],
@@ -118,21 +272,22 @@ def smooth_labels(
     >>> smooth_labels([0, 2], epsilon=0.3, method="off_target")
     array([[0.7 , 0.15, 0.15],
            [0.15, 0.15, 0.7 ]])
+    >>> neighbours = np.array([[0, 1, 0], [0.5, 0, 0.5], [0, 1, 0]])
+    >>> smooth_labels([0, 1], epsilon=0.2, method=neighbours)
+    array([[0.8, 0.2, 0. ],
+           [0.1, 0.8, 0.1]])
     """
+    if n_classes is None and not isinstance(method, str) and not callable(method):
+        n_classes = len(method)  # a similarity matrix says how many classes
     codes = _check_codes(y, n_classes)
     n_classes = int(codes.max()) + 1 if n_classes is None else int(n_classes)
-    epsilon = check_epsilon(epsilon, n_classes, method)
-
-    if method == "uniform":
-        off_value = epsilon / n_classes
-        on_value = 1.0 - epsilon + off_value
-    else:
-        off_value = epsilon / (n_classes - 1)
-        on_value = 1.0 - epsilon
-
-    Y = np.full((codes.shape[0], n_classes), off_value)
-    Y[np.arange(codes.shape[0]), codes] = on_value
-    return Y
+    prior = None
+    if isinstance(method, str) and method == "prior":
+        weights = None if sample_weight is None else np.asarray(sample_weight, float)
+        prior = class_prior(codes, n_classes, weights)
+    S = spread_matrix(method, n_classes, prior=prior)
+    epsilon = check_epsilon(epsilon, S, method)
+    return smooth_codes(codes, epsilon, S)
 
 
 def _check_codes(y, n_classes) -> np.ndarray:

@@ -7,9 +7,12 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import load_iris, load_wine
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -94,10 +97,10 @@ def test_feature_names_from_dataframe():
     assert not hasattr(model, "feature_names_in_")
 
 
-def test_estimator_without_soft_targets_gets_type_error():
+def test_estimator_without_soft_targets_or_weights_gets_type_error():
     X, y = scaled_wine()
-    model = LabelSmoothingClassifier(LogisticRegression())
-    with pytest.raises(TypeError, match="cannot be fitted on soft targets"):
+    model = LabelSmoothingClassifier(KNeighborsClassifier())
+    with pytest.raises(TypeError, match="can take neither soft targets nor sample"):
         model.fit(X, y)
     assert not hasattr(model, "estimator_")
 
@@ -115,7 +118,8 @@ def test_estimator_without_soft_targets_gets_type_error():
         ({"epsilon": "big"}, None, TypeError, "epsilon must be a real number"),
         ({"method": "nearest"}, None, ValueError, "method must be one of"),
         ({}, "one class", ValueError, "only one class"),
-        ({}, "soft", ValueError, "takes 1-D class labels"),
+        ({}, "bad soft", ValueError, "sum to one"),
+        ({"method": np.eye(2)}, None, ValueError, r"shape \(3, 3\) to match the 3"),
         ({}, "nan X", ValueError, "Input X contains NaN"),
         ({}, "short y", ValueError, "inconsistent numbers of samples"),
         ({}, "negative weights", ValueError, "sample_weight must be non-negative"),
@@ -129,8 +133,8 @@ def test_bad_input_leaves_fitted_model_unchanged(params, y_change, error, fragme
     weights = None
     if y_change == "one class":
         y = np.zeros_like(y)
-    elif y_change == "soft":
-        y = smooth_labels(y)
+    elif y_change == "bad soft":
+        y = smooth_labels(y) * 1.1
     elif y_change == "nan X":
         X = X.copy()
         X[0, 0] = np.nan
@@ -181,3 +185,121 @@ def test_clone_and_pickle():
     model.fit(X, y)
     restored = pickle.loads(pickle.dumps(model))
     assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+def test_soft_targets_are_smoothed_toward_the_method():
+    X, y = scaled_wine()
+    rng = np.random.default_rng(0)
+    Y = rng.dirichlet(np.ones(3), size=len(y))
+    meta = LabelSmoothingClassifier(epsilon=0.2).fit(X, Y)
+    assert_array_equal(meta.classes_, [0, 1, 2])
+    direct = SoftmaxRegression().fit(X, 0.8 * Y + 0.2 / 3)
+    assert_allclose(meta.predict_proba(X), direct.predict_proba(X), atol=1e-12)
+    # the prior of soft targets is their (weighted) column mean
+    weights = rng.uniform(0.5, 2, size=len(y))
+    meta = LabelSmoothingClassifier(method="prior").fit(X, Y, sample_weight=weights)
+    assert_allclose(meta.class_prior_, weights @ Y / weights.sum())
+
+
+def test_class_prior_is_sample_weighted():
+    X, y = scaled_wine()
+    weights = np.where(y == 2, 3.0, 1.0)
+    meta = LabelSmoothingClassifier(method="prior").fit(X, y, sample_weight=weights)
+    counts = np.bincount(y, weights=weights)
+    assert_allclose(meta.class_prior_, counts / counts.sum())
+
+
+def make_methods(K):
+    S = np.zeros((K, K))
+    for k in range(K):  # each class spreads to its neighbours in code order
+        neighbours = [j for j in (k - 1, k + 1) if 0 <= j < K]
+        S[k, neighbours] = 1 / len(neighbours)
+    return ["uniform", "off_target", "prior", S]
+
+
+@pytest.mark.parametrize("loader", [load_wine, load_digits])
+@pytest.mark.parametrize("method_index", range(4))
+def test_expansion_path_matches_native_path(loader, method_index):
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    method = make_methods(len(np.unique(y)))[method_index]
+    weights = np.random.default_rng(0).uniform(0.5, 2, size=len(y))
+    expanded = LabelSmoothingClassifier(
+        LogisticRegression(C=0.3, tol=1e-10, max_iter=5000), epsilon=0.15, method=method
+    ).fit(X, y, sample_weight=weights)
+    native = LabelSmoothingClassifier(
+        SoftmaxRegression(C=0.3, tol=1e-10, max_iter=5000), epsilon=0.15, method=method
+    ).fit(X, y, sample_weight=weights)
+    assert_allclose(expanded.predict_proba(X), native.predict_proba(X), atol=1e-6)
+
+
+def test_expansion_keeps_only_rows_with_weight():
+    X, y = scaled_wine()
+    seen = {}
+
+    class Recorder(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            seen["n_rows"], seen["weight"] = X.shape[0], sample_weight.sum()
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    LabelSmoothingClassifier(Recorder(), epsilon=0).fit(X, y)
+    assert seen["n_rows"] == len(y)
+    LabelSmoothingClassifier(Recorder(), epsilon=0.1).fit(X, y)
+    assert seen["n_rows"] == 3 * len(y)
+    assert seen["weight"] == pytest.approx(len(y))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        SGDClassifier(loss="log_loss", random_state=0),
+        HistGradientBoostingClassifier(max_iter=20),
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        MLPClassifier((10,), max_iter=300, random_state=0),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_any_classifier_with_sample_weight(estimator):
+    X, y = scaled_wine()
+    labels = np.array(["a", "b", "c"])[y]
+    model = LabelSmoothingClassifier(estimator, epsilon=0.1).fit(X, labels)
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(y), 3)
+    assert_allclose(proba.sum(axis=1), 1)
+    assert np.mean(model.predict(X) == labels) > 0.9
+
+
+def test_similarity_matrix_moves_mass_toward_the_neighbour():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    S = np.zeros((10, 10))
+    S[3, 8] = S[8, 3] = 1.0  # 3 and 8 look alike; the rest spread uniformly
+    others = [k for k in range(10) if k not in (3, 8)]
+    for k in others:
+        S[k, [j for j in range(10) if j != k]] = 1 / 9
+    kwargs = {"estimator": SoftmaxRegression(C=10), "epsilon": 0.2}
+    similar = LabelSmoothingClassifier(method=S, **kwargs).fit(X, y)
+    uniform = LabelSmoothingClassifier(method="uniform", **kwargs).fit(X, y)
+    threes = y == 3
+    toward_8_similar = similar.predict_proba(X[threes])[:, 8].mean()
+    toward_8_uniform = uniform.predict_proba(X[threes])[:, 8].mean()
+    assert toward_8_similar > 3 * toward_8_uniform
+    assert toward_8_similar > 0.1
+
+
+def test_matrix_bound_error_names_the_class_label():
+    X, y = scaled_wine()
+    labels = np.array(["barolo", "merlot", "zinfandel"])[y]
+    S = np.array([[0, 1, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    with pytest.raises(ValueError, match="Class 'barolo' is the first to lose it"):
+        LabelSmoothingClassifier(epsilon=0.6, method=S).fit(X, labels)
+
+
+def test_missing_class_in_expanded_fit_gets_a_zero_column():
+    X, y = scaled_wine()
+    Y = np.eye(3)[np.where(y == 2, 1, y)]  # soft targets with an empty column 2
+    model = LabelSmoothingClassifier(LogisticRegression(), epsilon=0.0).fit(X, Y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(y), 3)
+    assert_array_equal(proba[:, 2], 0)
+    assert np.all(np.isneginf(model.predict_log_proba(X)[:, 2]))

@@ -135,3 +135,93 @@ def test_check_soft_targets_tolerance_follows_dtype():
     with pytest.raises(ValueError, match="sum to one"):
         check_soft_targets(Y)
     check_soft_targets(Y.astype(np.float32))
+
+
+def test_prior_hand_computed_two_classes():
+    # pi = [0.75, 0.25]; eps = 0.2:
+    # class 0 -> [0.8 + 0.2 * 0.75, 0.2 * 0.25] = [0.95, 0.05]
+    # class 1 -> [0.2 * 0.75, 0.8 + 0.2 * 0.25] = [0.15, 0.85]
+    Y = smooth_labels([0, 0, 0, 1], epsilon=0.2, method="prior")
+    assert_allclose(Y, [[0.95, 0.05]] * 3 + [[0.15, 0.85]], atol=1e-15)
+
+
+def test_prior_hand_computed_three_classes_weighted():
+    # weights [2, 1, 1] -> pi = [0.5, 0.25, 0.25]; eps = 0.4, 1 - eps = 0.6
+    Y = smooth_labels([0, 1, 2], epsilon=0.4, method="prior", sample_weight=[2, 1, 1])
+    expected = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.2, 0.1, 0.7]]
+    assert_allclose(Y, expected, atol=1e-15)
+    # unweighted, pi = [1/3, 1/3, 1/3]: the same as uniform
+    assert_allclose(
+        smooth_labels([0, 1, 2], epsilon=0.4, method="prior"),
+        smooth_labels([0, 1, 2], epsilon=0.4),
+    )
+
+
+def test_similarity_matrix_hand_computed():
+    # class 0 spreads to 1, class 1 to 0 and 2 equally, class 2 to 1
+    S = np.array([[0, 1, 0], [0.5, 0, 0.5], [0, 1, 0]])
+    Y = smooth_labels([0, 1, 2], epsilon=0.2, method=S)
+    expected = [[0.8, 0.2, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]]
+    assert_allclose(Y, expected, atol=1e-15)
+
+
+def test_methods_are_special_matrices():
+    y = np.array([0, 2, 1, 1])
+    assert_allclose(
+        smooth_labels(y, epsilon=0.3, method=np.full((3, 3), 1 / 3)),
+        smooth_labels(y, epsilon=0.3),
+    )
+    off = (1 - np.eye(3)) / 2
+    assert_allclose(
+        smooth_labels(y, epsilon=0.3, method=off),
+        smooth_labels(y, epsilon=0.3, method="off_target"),
+    )
+
+
+@pytest.mark.parametrize(
+    "S, fragment",
+    [
+        (np.eye(2), r"shape \(3, 3\) to match the 3 classes, got shape \(2, 2\)"),
+        (np.array([[0.5, 0.7, -0.2], [0, 1, 0], [0, 0, 1]]), r"non-negative; entry"),
+        (np.array([[0.5, 0.6, 0], [0, 1, 0], [0, 0, 1]]), "row 0 sums to"),
+        (np.array([[np.nan, 1, 0], [0, 1, 0], [0, 0, 1]]), "NaN or inf"),
+        ([["a", "b", "c"]] * 3, "similarity matrix of numbers"),
+    ],
+)
+def test_bad_similarity_matrix(S, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        smooth_labels([0, 1, 2], method=S, n_classes=3)
+
+
+def test_matrix_size_sets_n_classes_and_callable_gets_the_classes():
+    S = np.full((4, 4), 0.25)
+    assert smooth_labels([0, 1], epsilon=0.2, method=S).shape == (2, 4)
+    with pytest.raises(ValueError, match="0..n_classes-1"):
+        smooth_labels([0, 5], method=S)
+    seen = []
+
+    def build(classes):
+        seen.append(list(classes))
+        return (1 - np.eye(len(classes))) / (len(classes) - 1)
+
+    Y = smooth_labels([0, 2], epsilon=0.3, method=build)
+    assert seen == [[0, 1, 2]]
+    assert_allclose(Y, smooth_labels([0, 2], epsilon=0.3, method="off_target"))
+
+
+def test_matrix_epsilon_bound_names_the_class_that_loses_its_maximum():
+    # class 0 sends all of its mass to class 1: 1 - eps > eps  <=>  eps < 0.5
+    S = np.array([[0, 1, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    smooth_labels([0, 1, 2], epsilon=0.49, method=S)
+    with pytest.raises(ValueError, match=r"epsilon < 0\.5\. Class 0 is the first"):
+        smooth_labels([0, 1, 2], epsilon=0.5, method=S)
+    with pytest.raises(ValueError, match="to class 1"):
+        smooth_labels([0, 1, 2], epsilon=0.5, method=S)
+
+
+def test_prior_epsilon_bound_names_the_rare_class():
+    # pi = [0.9, 0.1]; class 1 keeps 1 - eps + 0.1 eps > 0.9 eps <=> eps < 1/1.8
+    y = [0] * 9 + [1]
+    smooth_labels(y, epsilon=0.55, method="prior")
+    with pytest.raises(ValueError, match=r"epsilon < 0\.555556\. Class 1"):
+        smooth_labels(y, epsilon=0.56, method="prior")
