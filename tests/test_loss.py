@@ -135,3 +135,30 @@ def test_integer_codes_equal_one_hot_targets(n_classes):
     value_one_hot, grad_one_hot = from_one_hot.loss_gradient(coef)
     assert_allclose(value_codes, value_one_hot, rtol=1e-14)
     assert_allclose(grad_codes, grad_one_hot, rtol=1e-13, atol=1e-15)
+
+
+def test_sparse_transpose_is_a_view_not_a_copy_per_evaluation():
+    import tracemalloc
+
+    from sksmooth._loss import transposed_view
+
+    rng = np.random.default_rng(0)
+    X = sp.random(1000, 300, density=0.05, format="csr", random_state=0)
+    # X.data as a view of a much larger buffer, as after sum_duplicates or when
+    # slicing: scipy's own X.T copies such arrays on every call.
+    X.data = np.concatenate([X.data, np.zeros(10 * X.nnz)])[: X.nnz]
+    assert not np.shares_memory(X.T.data, X.data)
+    assert np.shares_memory(transposed_view(X).data, X.data)
+
+    codes = rng.integers(0, 3, size=1000)
+    kwargs = {"n_classes": 3, "fit_intercept": True, "l2_reg_strength": 0.1}
+    loss = LinearSoftCrossEntropy(X, codes, None, **kwargs)
+    coef = rng.normal(size=loss.n_params)
+    loss.loss_gradient(coef)
+    tracemalloc.start()
+    value, grad = loss.loss_gradient(coef)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < X.data.nbytes
+    dense = LinearSoftCrossEntropy(X.toarray(), codes, None, **kwargs)
+    assert_allclose(grad, dense.loss_gradient(coef)[1], rtol=1e-12)
