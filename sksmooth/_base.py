@@ -178,7 +178,7 @@ def check_sample_weight(sample_weight, n_samples: int, dtype):
     return sample_weight
 
 
-def check_param(value, name: str, kind, *, low=None, high=None, low_open=False):
+def check_param(value, name: str, kind, *, low=None, low_open=False):
     """Validate a scalar hyper-parameter; ``TypeError`` or ``ValueError`` name it."""
     if kind is bool:
         if not isinstance(value, bool | np.bool_):
@@ -192,8 +192,6 @@ def check_param(value, name: str, kind, *, low=None, high=None, low_open=False):
     if low is not None and (value <= low if low_open else value < low):
         relation = ">" if low_open else ">="
         raise ValueError(f"{name} must be {relation} {low}, got {value!r}.")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value!r}.")
     return value
 
 

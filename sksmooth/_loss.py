@@ -255,10 +255,6 @@ class LinearSoftCrossEntropy:
         self.n_logits = self.head.n_logits
         self.n_params = self.n_logits * (self.n_features + self.fit_intercept)
         self._X_T = transposed_view(X) if sp.issparse(X) else None
-        # Sparse products do not use BLAS; the objective then runs with one BLAS
-        # thread so that idle BLAS threads do not spin on the cores scipy's
-        # sparse kernels need (8 % faster fits measured); see lbfgs.
-        self.blas_threads = 1 if self._X_T is not None else None
 
     def unpack(self, coef):
         """Split a flat parameter vector into ``W (n_logits, d)`` and ``b``.

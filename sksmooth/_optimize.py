@@ -18,7 +18,6 @@ def lbfgs(
     max_fun: int | None = None,
     maxls: int = 50,
     ftol: float = 64 * np.finfo(float).eps,
-    objective_blas_threads: int | None = None,
     verbose: int = 0,
     estimator_name: str = "estimator",
     callback: Callable[[np.ndarray, float], None] | None = None,
@@ -57,10 +56,6 @@ def lbfgs(
     ftol : float, default=64 * machine epsilon
         Stop when the relative decrease of the objective falls below ``ftol``
         (``LogisticRegression``'s choice; scipy's default is ``2.22e-9``).
-    objective_blas_threads : int, default=None
-        BLAS threads while ``fun_and_grad`` runs; ``None`` keeps the number BLAS
-        had. An objective whose heavy work is not BLAS (scipy's sparse products)
-        passes 1, so idle BLAS threads do not spin on the cores it needs.
     verbose : int, default=0
         If positive, print the objective after every iteration.
     estimator_name : str, default="estimator"

@@ -139,7 +139,6 @@ class SoftmaxRegression(SoftTargetClassifier):
             self._initial_coef(loss, classes),
             max_iter=self.max_iter,
             tol=self.tol,
-            objective_blas_threads=loss.blas_threads,
             verbose=self.verbose,
             estimator_name=type(self).__name__,
         )
