@@ -9,7 +9,7 @@
 Exit codes: 0 success, 1 a failure (missing file or column, unusable data,
 unreadable model), 2 a usage error (argparse's own). A user's mistake prints
 one ``error:`` line, never a traceback. ``fit`` and ``predict`` need the
-``cli`` extra (pandas, skops): ``pip install "sksmooth[cli]"``.
+``cli`` extra (pandas, skops, pyarrow for Parquet): ``pip install "sksmooth[cli]"``.
 """
 
 import argparse

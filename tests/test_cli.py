@@ -137,3 +137,26 @@ def test_predict_refuses_a_model_with_foreign_types(tmp_path, iris_csv):
     result = run("predict", path, iris_csv)
     assert result.returncode == 1
     assert "does not trust" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fit_and_predict_read_parquet(tmp_path, iris_csv):
+    parquet = tmp_path / "iris.parquet"
+    pd.read_csv(iris_csv).to_parquet(parquet)
+    model_path = tmp_path / "model.skops"
+    fit = run(
+        "fit",
+        parquet,
+        "--target",
+        "species",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+        "--save",
+        model_path,
+    )
+    assert fit.returncode == 0, fit.stderr
+    predict = run("predict", model_path, parquet)
+    assert predict.returncode == 0, predict.stderr
+    lines = predict.stdout.splitlines()
+    assert lines[0] == "prediction" and len(lines) == 151
