@@ -303,3 +303,13 @@ def test_missing_class_in_expanded_fit_gets_a_zero_column():
     assert proba.shape == (len(y), 3)
     assert_array_equal(proba[:, 2], 0)
     assert np.all(np.isneginf(model.predict_log_proba(X)[:, 2]))
+
+
+def test_expansion_path_with_dataframe_keeps_feature_names():
+    X, y = scaled_wine()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = LabelSmoothingClassifier(LogisticRegression(), epsilon=0.1).fit(frame, y)
+    assert_array_equal(model.feature_names_in_, frame.columns)
+    assert model.predict_proba(frame).shape == (len(y), 3)
+    with pytest.warns(UserWarning, match="feature names"):
+        model.predict(X)
