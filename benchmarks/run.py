@@ -2,7 +2,8 @@
 
 At epsilon = 0 both solve the same problem with the same scipy optimiser and
 options, so their fit times compare equal work. Everything is measured in one
-process, contenders interleaved, each case repeated (median reported):
+process, contenders interleaved (alternating which goes first), each case
+repeated (median reported):
 
 - fit time of ours / LogisticRegression's (same C, tol, max_iter), iterations of
   each, the largest coefficient difference;
@@ -134,6 +135,23 @@ def timed(fn):
     return time.perf_counter() - start, out
 
 
+def interleaved(contenders: dict, n_repeats: int):
+    """Time each contender ``n_repeats`` times, alternating which goes first.
+
+    Whoever runs second inherits the machine state the first leaves (BLAS
+    threads still spinning, caches): alternating the order shares that between
+    the contenders. Returns the times and the last result of each.
+    """
+    names = list(contenders)
+    times = {name: [] for name in names}
+    results = {}
+    for repeat in range(n_repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            elapsed, results[name] = timed(contenders[name])
+            times[name].append(elapsed)
+    return times, results
+
+
 def fit_ours(X, target, **params):
     return SoftmaxRegression(**params).fit(X, target)
 
@@ -200,23 +218,20 @@ def run_case(case: Case, n_repeats: int, params: dict) -> dict:
     K = case.n_classes
     target = smooth_labels(y, epsilon=case.epsilon) if case.epsilon else y
     row = {"case": case, "X_bytes": nbytes(X)}
-    ours_t, theirs_t, baseline_t = [], [], []
     X64 = X.astype(np.float64) if case.dtype == np.float32 else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(n_repeats):
-            t, ours = timed(lambda: fit_ours(X, target, **params))
-            ours_t.append(t)
-            if case.epsilon:
-                # Soft targets against our own hard-label fit.
-                t, base = timed(lambda: fit_ours(X, y, **params))
-                baseline_t.append(t)
-            elif X64 is not None:
-                t, base = timed(lambda: fit_ours(X64, y, **params))
-                baseline_t.append(t)
-            else:
-                t, theirs = timed(lambda: fit_theirs(X, y, **params))
-                theirs_t.append(t)
+        contenders = {"ours": lambda: fit_ours(X, target, **params)}
+        if case.epsilon:  # soft targets against our own hard-label fit
+            contenders["baseline"] = lambda: fit_ours(X, y, **params)
+        elif X64 is not None:  # float32 against our own float64 fit
+            contenders["baseline"] = lambda: fit_ours(X64, y, **params)
+        else:
+            contenders["theirs"] = lambda: fit_theirs(X, y, **params)
+        times, fitted = interleaved(contenders, n_repeats)
+        ours, ours_t = fitted["ours"], times["ours"]
+        theirs, theirs_t = fitted.get("theirs"), times.get("theirs", [])
+        base, baseline_t = fitted.get("baseline"), times.get("baseline", [])
         row["ours"] = statistics.median(ours_t)
         row["ours_iter"] = ours.n_iter_
         if theirs_t:
@@ -314,14 +329,17 @@ def run_mlp_case(case: MLPCase, n_repeats: int) -> dict:
         "alpha": 1e-4,
         "random_state": 0,
     }
-    ours_t, theirs_t = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(n_repeats):
-            t, ours = timed(lambda: SoftMLPClassifier(**params).fit(X, y))
-            ours_t.append(t)
-            t, theirs = timed(lambda: MLPClassifier(solver="lbfgs", **params).fit(X, y))
-            theirs_t.append(t)
+        times, fitted = interleaved(
+            {
+                "ours": lambda: SoftMLPClassifier(**params).fit(X, y),
+                "theirs": lambda: MLPClassifier(solver="lbfgs", **params).fit(X, y),
+            },
+            n_repeats,
+        )
+        ours, theirs = fitted["ours"], fitted["theirs"]
+        ours_t, theirs_t = times["ours"], times["theirs"]
         memory = peak_memory(lambda: SoftMLPClassifier(**params).fit(X, y))
     row = {"case": case, "X_bytes": X.nbytes, "peak": memory}
     row["ours_iter"], row["theirs_iter"] = ours.n_iter_, theirs.n_iter_
