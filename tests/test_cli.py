@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -160,3 +161,10 @@ def test_fit_and_predict_read_parquet(tmp_path, iris_csv):
     assert predict.returncode == 0, predict.stderr
     lines = predict.stdout.splitlines()
     assert lines[0] == "prediction" and len(lines) == 151
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "sksmooth"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "fit" in result.stdout and "predict" in result.stdout
