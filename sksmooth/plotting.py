@@ -34,6 +34,9 @@ class ReliabilityDisplay:
         Expected calibration error.
     name : str, default=None
         Name for the legend.
+    n_bins : int, default=None
+        Number of bins, empty ones included (sets the bar width); defaults to
+        the number of non-empty bins.
 
     Attributes
     ----------
@@ -60,12 +63,15 @@ class ReliabilityDisplay:
     True
     """
 
-    def __init__(self, mean_confidence, accuracy, counts, ece, *, name=None):
+    def __init__(
+        self, mean_confidence, accuracy, counts, ece, *, name=None, n_bins=None
+    ):
         self.mean_confidence = mean_confidence
         self.accuracy = accuracy
         self.counts = counts
         self.ece = ece
         self.name = name
+        self.n_bins = n_bins
 
     def plot(self, ax=None, *, name=None, ref_line=True, **kwargs):
         """Draw the diagram.
@@ -103,7 +109,7 @@ class ReliabilityDisplay:
         # Bin counts as a histogram underneath, on a twin axis scaled so that
         # the bars fill the lower quarter of the diagram.
         hist_ax = ax.twinx()
-        width = 1.0 / max(len(self.counts), 1) * 0.8
+        width = 0.8 / max(self.n_bins or len(self.counts), 1)
         hist_ax.bar(
             self.mean_confidence,
             self.counts,
@@ -170,7 +176,7 @@ class ReliabilityDisplay:
         ece = expected_calibration_error(
             y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels
         )
-        display = cls(mean_confidence, accuracy, counts, ece, name=name)
+        display = cls(mean_confidence, accuracy, counts, ece, name=name, n_bins=n_bins)
         return display.plot(ax=ax, **kwargs)
 
     @classmethod
