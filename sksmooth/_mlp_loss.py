@@ -24,7 +24,7 @@ layer's logits go straight into the shared :class:`~sksmooth._loss.CrossEntropyH
 import numpy as np
 import scipy.sparse as sp
 
-from sksmooth._loss import CrossEntropyHead
+from sksmooth._loss import CrossEntropyHead, transposed_view
 
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
@@ -154,6 +154,8 @@ class MLPSoftCrossEntropy:
         self.activation = activation
         self.alpha = float(alpha)
         self._sparse = sp.issparse(X)
+        # X.T for the first layer's gradient, made once (see transposed_view).
+        self._X_T = transposed_view(X) if self._sparse else X.T
         self.head = CrossEntropyHead(
             targets, sample_weight, n_classes=n_classes, dtype=dtype
         )
@@ -240,8 +242,8 @@ class MLPSoftCrossEntropy:
             delta = deltas[layer]
             scratch = self._scratch[:, : delta.shape[1]]
             multiply_by_derivative(acts[layer], delta, self.activation, scratch)
-            A_in = acts[layer - 1] if layer > 0 else self.X
-            grad_coefs[layer][...] = A_in.T @ delta
+            A_in_T = acts[layer - 1].T if layer > 0 else self._X_T
+            grad_coefs[layer][...] = A_in_T @ delta
             grad_intercepts[layer][...] = delta.sum(axis=0, dtype=np.float64)
             if layer > 0:
                 np.matmul(delta, coefs[layer].T, out=deltas[layer - 1])

@@ -285,3 +285,29 @@ def test_meta_estimator_pipeline_and_grid_search():
     ).fit(X, y)
     assert grid.best_estimator_.predict(X).shape == y.shape
     assert np.isfinite(grid.best_score_)
+
+
+def test_sparse_first_layer_gradient_does_not_copy_x_per_evaluation():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = sp.random(1000, 300, density=0.05, format="csr", random_state=0)
+    # X.data as a view of a larger buffer: scipy's X.T would copy it each call.
+    X.data = np.concatenate([X.data, np.zeros(10 * X.nnz)])[: X.nnz]
+    codes = rng.integers(0, 3, size=1000)
+    kwargs = {
+        "n_classes": 3,
+        "hidden_layer_sizes": (2,),
+        "activation": "tanh",
+        "alpha": 0.1,
+    }
+    loss = MLPSoftCrossEntropy(X, codes, None, **kwargs)
+    flat = rng.normal(size=loss.n_params)
+    loss.loss_gradient(flat)
+    tracemalloc.start()
+    value, grad = loss.loss_gradient(flat)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < X.data.nbytes
+    dense = MLPSoftCrossEntropy(X.toarray(), codes, None, **kwargs)
+    assert_allclose(grad, dense.loss_gradient(flat)[1], rtol=1e-10)
