@@ -283,7 +283,11 @@ def smooth_labels(
     n_classes = int(codes.max()) + 1 if n_classes is None else int(n_classes)
     prior = None
     if isinstance(method, str) and method == "prior":
-        weights = None if sample_weight is None else np.asarray(sample_weight, float)
+        # The estimators' own weight check; imported here because _base
+        # imports this module.
+        from sksmooth._base import check_sample_weight
+
+        weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
         prior = class_prior(codes, n_classes, weights)
     S = spread_matrix(method, n_classes, prior=prior)
     epsilon = check_epsilon(epsilon, S, method)

@@ -225,3 +225,16 @@ def test_prior_epsilon_bound_names_the_rare_class():
     smooth_labels(y, epsilon=0.55, method="prior")
     with pytest.raises(ValueError, match=r"epsilon < 0\.555556\. Class 1"):
         smooth_labels(y, epsilon=0.56, method="prior")
+
+
+@pytest.mark.parametrize(
+    "weights, fragment",
+    [
+        ([1, -1, 1], "non-negative"),
+        ([1, 1], "has 2 entries"),
+        ([0, 0, 0], "sums to zero"),
+    ],
+)
+def test_prior_checks_its_sample_weight(weights, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        smooth_labels([0, 1, 2], method="prior", sample_weight=weights)
