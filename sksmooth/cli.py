@@ -203,6 +203,8 @@ def fit_command(args) -> int:
 
     from sksmooth.metrics import expected_calibration_error
 
+    if args.save is not None:
+        _import_skops()  # fail before the cross-validation, not after it
     frame = read_table(args.data)
     if args.target not in frame.columns:
         raise CLIError(
