@@ -4,7 +4,9 @@
   soft cross-entropy and, in place, its gradient with respect to the logits.
   Every learner shares it (the MLP in ``_mlp_loss.py`` too).
 - :class:`LinearSoftCrossEntropy` is the L2-penalised objective of a linear
-  model: loss and gradient in one call, for ``scipy.optimize``.
+  model: loss and gradient in one call, for ``scipy.optimize``, and (with
+  ``hessian=True``) Hessian-vector products at the last evaluated point, for
+  the Newton solver.
 
 Conventions
 -----------
@@ -85,11 +87,20 @@ class CrossEntropyHead:
         Number of classes ``K >= 2``.
     dtype : numpy dtype
         float32 or float64; the dtype of every buffer.
+    curvature : bool, default=False
+        Whether every call also keeps, in :attr:`curvature`, what the Hessian
+        with respect to the logits needs (see there).
 
     Attributes
     ----------
     n_logits : int
         ``1`` for two classes (the logit of class 1, sigmoid), else ``K``.
+    curvature : ndarray or None
+        After :meth:`loss_and_gradient`, if asked for: for two classes the
+        weighted second derivatives ``w_i p_i (1 - p_i)``, shape
+        ``(n_samples,)``; otherwise the probabilities ``p_ik`` (unweighted), shape
+        ``(K, n_samples)``, from which the per-sample Hessian
+        ``w_i (diag(p_i) - p_i p_i^T)`` is applied. ``None`` if not asked for.
     logits : ndarray
         Shape ``(n_samples,)`` for two classes, ``(K, n_samples)`` otherwise.
     weight_sum : float
@@ -110,8 +121,9 @@ class CrossEntropyHead:
            [ 0.33333333, -0.66666667]])
     """
 
-    def __init__(self, targets, sample_weight, *, n_classes, dtype):
+    def __init__(self, targets, sample_weight, *, n_classes, dtype, curvature=False):
         n_samples = targets.shape[0]
+        self.curvature = None
         self.n_logits = 1 if n_classes == 2 else n_classes
         self._floor = underflow_floor(dtype)
         if sample_weight is None:
@@ -127,11 +139,15 @@ class CrossEntropyHead:
             self._tmp = np.empty(n_samples, dtype=dtype)
             self._tmp2 = np.empty(n_samples, dtype=dtype)
             self._mask = np.empty(n_samples, dtype=bool)
+            if curvature:
+                self.curvature = np.empty(n_samples, dtype=dtype)
         else:
             self._weighted_target = block
             self.logits = np.empty((n_classes, n_samples), dtype=dtype)
             self._max = np.empty(n_samples, dtype=dtype)
             self._sum = np.empty(n_samples, dtype=dtype)
+            if curvature:
+                self.curvature = np.empty((n_classes, n_samples), dtype=dtype)
 
     def loss_and_gradient(self) -> float:
         """Summed weighted loss; :attr:`logits` becomes its gradient."""
@@ -168,6 +184,11 @@ class CrossEntropyHead:
         np.add(e, 1.0, out=u)
         np.divide(e, u, out=e)
         np.subtract(1.0, e, out=u)
+        if self.curvature is not None:
+            # p (1 - p) = q (1 - q) whatever the sign of z
+            np.multiply(e, u, out=self.curvature)
+            if self._weights is not None:
+                self.curvature *= self._weights
         np.greater_equal(z, 0, out=mask)
         np.copyto(e, u, where=mask)
         # gradient with respect to z: w_i (expit(z_i) - y_i)
@@ -193,6 +214,18 @@ class CrossEntropyHead:
         np.log(row_sum, out=row_max)
         loss = self._weighted_sum(row_max) - target_term
         # gradient with respect to the logits: w_i p_ik - w_i Y_ik
+        if self.curvature is not None:
+            # Keep the unweighted probabilities for the Hessian: P = Z / sum, then
+            # the gradient from P (one more pass only with weights).
+            P = self.curvature
+            np.divide(1.0, row_sum, out=row_sum)
+            np.multiply(Z, row_sum, out=P)
+            if self._weights is None:
+                np.subtract(P, weighted_Y, out=Z)
+            else:
+                np.multiply(P, self._weights, out=Z)
+                Z -= weighted_Y
+            return float(loss)
         if self._weights is None:
             np.divide(1.0, row_sum, out=row_sum)
         else:
@@ -220,6 +253,9 @@ class LinearSoftCrossEntropy:
         Whether the parameter vector ends with an intercept per logit.
     l2_reg_strength : float
         Strength of the penalty ``l2_reg_strength / 2 * ||W||^2``.
+    hessian : bool, default=False
+        Whether :meth:`hessp` will be used: every :meth:`loss_gradient` call
+        then keeps the probabilities (one more ``(K, n)`` buffer).
 
     Attributes
     ----------
@@ -239,10 +275,23 @@ class LinearSoftCrossEntropy:
     >>> value, grad = loss.loss_gradient(np.zeros(loss.n_params))
     >>> bool(np.isclose(value, np.log(3))), grad.shape
     (True, (9,))
+    >>> loss = LinearSoftCrossEntropy(X, Y, None, n_classes=3, fit_intercept=True,
+    ...                               l2_reg_strength=0.1, hessian=True)
+    >>> _ = loss.loss_gradient(np.zeros(loss.n_params))
+    >>> loss.hessp(np.ones(loss.n_params)).shape  # at the point just evaluated
+    (9,)
     """
 
     def __init__(
-        self, X, targets, sample_weight, *, n_classes, fit_intercept, l2_reg_strength
+        self,
+        X,
+        targets,
+        sample_weight,
+        *,
+        n_classes,
+        fit_intercept,
+        l2_reg_strength,
+        hessian=False,
     ):
         self.X = X
         self.dtype = X.dtype
@@ -250,7 +299,11 @@ class LinearSoftCrossEntropy:
         self.l2_reg_strength = float(l2_reg_strength)
         self.n_features = X.shape[1]
         self.head = CrossEntropyHead(
-            targets, sample_weight, n_classes=n_classes, dtype=X.dtype
+            targets,
+            sample_weight,
+            n_classes=n_classes,
+            dtype=X.dtype,
+            curvature=hessian,
         )
         self.n_logits = self.head.n_logits
         self.n_params = self.n_logits * (self.n_features + self.fit_intercept)
@@ -269,6 +322,9 @@ class LinearSoftCrossEntropy:
     def loss_gradient(self, coef):
         """Objective and its gradient at the flat parameter vector ``coef``.
 
+        With ``hessian=True`` this point also becomes the one whose Hessian
+        :meth:`hessp` multiplies.
+
         Parameters
         ----------
         coef : ndarray of shape (n_params,)
@@ -279,8 +335,94 @@ class LinearSoftCrossEntropy:
         loss : float
         gradient : ndarray of shape (n_params,), float64
         """
-        X, head = self.X, self.head
+        head = self.head
         W64, b64 = self.unpack(coef)
+        self._forward(W64, b64)
+        data_loss = head.loss_and_gradient()  # logits now hold w_i (p_i - Y_i)
+        grad = self._backward(head.logits)
+        gW, _ = self.unpack(grad)
+        gW += self.l2_reg_strength * W64
+        penalty = 0.5 * self.l2_reg_strength * float(np.vdot(W64, W64))
+        self._has_curvature = head.curvature is not None
+        return data_loss / head.weight_sum + penalty, grad
+
+    def hessp(self, vector):
+        """Hessian at the last :meth:`loss_gradient` point times ``vector``.
+
+        The Hessian of cross-entropy does not depend on the targets: per sample
+        it is ``w_i (diag(p_i) - p_i p_i^T)`` with respect to the logits
+        (``w_i p_i (1 - p_i)`` for the sigmoid), so a product costs two passes
+        over ``X``, ``X @ V`` and ``R.T @ X``, and reuses the probabilities the
+        last gradient call kept (the gradient's ``(K, n)`` buffer is reused for
+        ``R``).
+
+        With an intercept and more than two classes, adding one constant to
+        every class's intercept changes nothing (the softmax is invariant), so
+        the Hessian is singular along that direction. The product therefore
+        centres the intercept part of ``vector`` first: it is ``P H P`` with
+        ``P`` the projection onto intercepts summing to zero, positive definite
+        on that subspace (the penalty covers ``W``), and the gradient already
+        lies in it (each target row sums to one). Conjugate gradients then never
+        move along the flat direction, as in scikit-learn's ``newton-cg``, and
+        rounding cannot make it drift there. (scikit-learn's
+        ``newton-cholesky`` fixes the last class's intercept instead.)
+
+        Parameters
+        ----------
+        vector : ndarray of shape (n_params,)
+
+        Returns
+        -------
+        product : ndarray of shape (n_params,), float64
+        """
+        head = self.head
+        if not getattr(self, "_has_curvature", False):
+            raise RuntimeError(
+                "hessp needs LinearSoftCrossEntropy(..., hessian=True) and a "
+                "loss_gradient call at the point of the Hessian first."
+            )
+        V64, vb64 = self.unpack(vector)
+        if vb64 is not None and head.n_logits > 1:
+            vb64 = vb64 - vb64.mean()
+        Z = self._forward(V64, vb64)
+        curvature = head.curvature
+        if Z.ndim == 1:
+            Z *= curvature
+        else:
+            # R_ki = w_i p_ki (z_ki - sum_j p_ji z_ji)
+            mean = np.einsum("kn,kn->n", curvature, Z)
+            Z -= mean
+            Z *= curvature
+            if head._weights is not None:
+                Z *= head._weights
+        product = self._backward(Z)
+        pW, pb = self.unpack(product)
+        pW += self.l2_reg_strength * V64
+        if pb is not None and head.n_logits > 1:
+            pb -= pb.mean()
+        return product
+
+    def data_gradient(self, block):
+        """``(1 / sum(w)) * [block @ X, block.sum(axis=-1)]`` as a flat vector.
+
+        The gradient of the data term is this map applied to the per-sample
+        block ``w_i (p_i - Y_i)``; the change of the gradient when the weighted
+        targets change by ``D`` is ``-data_gradient(D)`` (used by the ε path).
+
+        Parameters
+        ----------
+        block : ndarray of shape (n_samples,) or (n_logits, n_samples)
+            In ``X``'s dtype; shape as :attr:`CrossEntropyHead.logits`.
+
+        Returns
+        -------
+        vector : ndarray of shape (n_params,), float64
+        """
+        return self._backward(np.asarray(block, dtype=self.dtype))
+
+    def _forward(self, W64, b64):
+        """Write ``X @ W.T + b`` into the head's ``(K, n)`` logits block; return it."""
+        X, head = self.X, self.head
         W = W64.astype(self.dtype, copy=False)
         if head.n_logits == 1:
             W = W[0]
@@ -294,22 +436,20 @@ class LinearSoftCrossEntropy:
         if b64 is not None:
             b = b64.astype(self.dtype, copy=False)
             logits += b[:, np.newaxis] if logits.ndim == 2 else b
+        return logits
 
-        data_loss = head.loss_and_gradient()  # logits now hold w_i (p_i - Y_i)
-
+    def _backward(self, block):
+        """``[block @ X, row sums] / sum(w)`` as a fresh flat float64 vector."""
         if self._X_T is not None:
-            grad_W = (self._X_T @ np.ascontiguousarray(logits.T)).T
+            grad_W = (self._X_T @ np.ascontiguousarray(block.T)).T
         else:
-            grad_W = logits @ X
-        # The data terms are sums over samples; scale them once, here, in place
-        # on the fresh (K, d) product.
-        scale = 1.0 / head.weight_sum
-        grad_W *= scale
+            grad_W = block @ self.X
+        # The data terms are sums over samples; scale them once, here, on the
+        # small (K, d) product.
+        scale = 1.0 / self.head.weight_sum
         grad = np.empty(self.n_params, dtype=np.float64)
         gW, gb = self.unpack(grad)
-        np.multiply(W64, self.l2_reg_strength, out=gW)
-        gW += grad_W
+        np.multiply(grad_W.reshape(gW.shape), scale, out=gW)
         if gb is not None:
-            gb[:] = scale * logits.sum(axis=-1, dtype=np.float64)
-        penalty = 0.5 * self.l2_reg_strength * float(np.vdot(W64, W64))
-        return scale * data_loss + penalty, grad
+            gb[:] = scale * block.sum(axis=-1, dtype=np.float64)
+        return grad
