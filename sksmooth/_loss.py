@@ -402,6 +402,60 @@ class LinearSoftCrossEntropy:
             pb -= pb.mean()
         return product
 
+    def preconditioner(self):
+        """Jacobi preconditioner at the last :meth:`loss_gradient` point.
+
+        Returns ``r -> r / diag(H)``, intercepts centred as in :meth:`hessp`
+        (so the preconditioned system stays off the flat direction). The
+        diagonal ``sum_i c_ik x_ij^2 / sum(w) + l2`` (``c_ik = w_i p_ik (1 -
+        p_ik)``) costs one pass over ``X`` squared in row blocks of about 8 MiB,
+        once per Newton step; it undoes the spread of feature scales that
+        otherwise multiplies the number of conjugate-gradient steps.
+        """
+        head = self.head
+        if not getattr(self, "_has_curvature", False):
+            raise RuntimeError(
+                "preconditioner needs hessian=True and a loss_gradient call first."
+            )
+        if head.n_logits == 1:
+            c = head.curvature[np.newaxis, :]
+        else:
+            P = head.curvature
+            c = P * (1.0 - P)
+            if head._weights is not None:
+                c *= head._weights
+        X = self.X
+        n_samples = X.shape[0]
+        chunk = max(1, (8 << 20) // (max(1, self.n_features) * X.dtype.itemsize))
+        diag_W = np.zeros((head.n_logits, self.n_features))
+        for start in range(0, n_samples, chunk):
+            rows = slice(start, min(start + chunk, n_samples))
+            X_rows = X[rows]
+            if sp.issparse(X_rows):
+                diag_W += (X_rows.multiply(X_rows).T @ c[:, rows].T).T
+            else:
+                diag_W += c[:, rows] @ np.square(X_rows)
+        scale = 1.0 / head.weight_sum
+        diag = np.empty(self.n_params)
+        dW, db = self.unpack(diag)
+        np.multiply(diag_W, scale, out=dW)
+        dW += self.l2_reg_strength
+        if db is not None:
+            db[:] = scale * c.sum(axis=1, dtype=np.float64)
+        # Guard against zero curvature (e.g. an intercept with saturated logits).
+        np.maximum(diag, np.finfo(float).tiny + 1e-12 * diag.max(), out=diag)
+        inverse = 1.0 / diag
+        centre = db is not None and head.n_logits > 1
+
+        def apply(residual):
+            out = residual * inverse
+            if centre:
+                _, ob = self.unpack(out)
+                ob -= ob.mean()
+            return out
+
+        return apply
+
     def data_gradient(self, block):
         """``(1 / sum(w)) * [block @ X, block.sum(axis=-1)]`` as a flat vector.
 

@@ -19,6 +19,7 @@ def neighbour_similarity(classes):
 
 ESTIMATORS = [
     SoftmaxRegression(),
+    SoftmaxRegression(solver="newton-cg"),
     LabelSmoothingClassifier(),
     LabelSmoothingClassifier(
         SoftmaxRegression(C=10.0), epsilon=0.2, method="off_target"

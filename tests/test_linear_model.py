@@ -339,3 +339,115 @@ def test_unique_codes_matches_numpy_unique(y):
     assert_array_equal(classes, expected_classes)
     assert classes.dtype == expected_classes.dtype
     assert_array_equal(codes, expected_codes)
+
+
+NEWTON_TIGHT = {"solver": "newton-cg", "tol": 1e-8, "max_iter": 100}
+
+
+@pytest.mark.parametrize(
+    "dataset, fit_intercept, weighted, sparse",
+    [
+        ("iris", True, False, False),
+        ("iris", False, True, True),
+        ("wine", True, True, False),
+        ("wine", True, False, True),
+        ("breast_cancer", True, True, False),
+        ("breast_cancer", False, False, True),
+    ],
+)
+def test_newton_cg_equals_lbfgs_and_logistic_regression_newton_cg(
+    dataset, fit_intercept, weighted, sparse
+):
+    X, y = load_scaled(dataset)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    weights = (
+        np.random.default_rng(0).uniform(0.1, 3, size=len(y)) if weighted else None
+    )
+    newton = SoftmaxRegression(fit_intercept=fit_intercept, **NEWTON_TIGHT).fit(
+        X, y, sample_weight=weights
+    )
+    lbfgs = SoftmaxRegression(fit_intercept=fit_intercept, **TIGHT).fit(
+        X, y, sample_weight=weights
+    )
+    theirs = LogisticRegression(
+        solver="newton-cg", fit_intercept=fit_intercept, tol=1e-8, max_iter=1000
+    ).fit(X, y, sample_weight=weights)
+    # tol bounds the scaled gradient (divided by C * sum(w)), so coefficients
+    # agree to about 1e-6 (the gradient test below is the sharper oracle).
+    assert newton.n_iter_ <= 15
+    assert_allclose(newton.coef_, lbfgs.coef_, rtol=0, atol=1e-5)
+    assert_allclose(newton.coef_, theirs.coef_, rtol=0, atol=1e-5)
+    assert_allclose(newton.intercept_, theirs.intercept_, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "digits"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_newton_cg_gradient_vanishes_at_the_solution(dataset, dtype):
+    X, y = load_scaled(dataset)
+    rng = np.random.default_rng(2)
+    weights = rng.uniform(0.5, 2, size=len(y))
+    Y = 0.7 * smooth_labels(y, epsilon=0.1) + 0.3 * rng.dirichlet(
+        np.ones(len(np.unique(y))), size=len(y)
+    )
+    model = SoftmaxRegression(C=2.0, **NEWTON_TIGHT)
+    model.tol = 1e-8 if dtype == np.float64 else 1e-4
+    model.fit(X.astype(dtype), Y.astype(dtype), sample_weight=weights)
+    assert model.coef_.dtype == dtype
+    grad_W, grad_b = objective_gradient(model, X, Y, weights)
+    # The gradient of C * sum_i w_i H + ||W||^2 / 2, relative to its value at
+    # zero (see test_first_order_optimality_with_soft_targets): Newton gets
+    # two orders of magnitude further than L-BFGS's 1e-5 there.
+    zero = SoftmaxRegression(C=2.0)
+    zero.coef_ = np.zeros_like(model.coef_, dtype=float)
+    zero.intercept_ = np.zeros_like(model.intercept_, dtype=float)
+    start = max(np.abs(g).max() for g in objective_gradient(zero, X, Y, weights))
+    bound = 1e-7 if dtype == np.float64 else 1e-3
+    assert np.abs(grad_W).max() / start < bound
+    assert np.abs(grad_b).max() / start < bound
+    if len(model.classes_) > 2:
+        assert abs(model.intercept_.sum()) < 1e-10 * len(y)  # centred, see hessp
+
+
+def test_newton_cg_reaches_the_optimum_where_lbfgs_stops_short():
+    # Feature scales spread over e^{+-2}: L-BFGS stops at max_iter well above
+    # the optimum; Newton at the default tol reaches it.
+    X, y = load_scaled("digits")
+    X = X * np.exp(np.random.default_rng(0).uniform(-2, 2, size=X.shape[1]))
+    optimum = SoftmaxRegression(solver="newton-cg", tol=1e-10).fit(X, y)
+
+    def objective(model):
+        logits = X @ model.coef_.T + model.intercept_
+        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return -log_p[np.arange(len(y)), y].sum() + 0.5 * np.sum(model.coef_**2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lbfgs = SoftmaxRegression().fit(X, y)
+    newton = SoftmaxRegression(solver="newton-cg").fit(X, y)
+    best = objective(optimum)
+    assert (objective(lbfgs) - best) / best > 1e-3
+    assert (objective(newton) - best) / best < 1e-8
+
+
+def test_newton_cg_warm_start_takes_at_most_two_steps():
+    X, y = load_scaled("digits")
+    model = SoftmaxRegression(C=2.0, solver="newton-cg", warm_start=True).fit(X, y)
+    model.C = 2.05
+    model.fit(X, y)
+    assert model.n_iter_ <= 2
+    cold = SoftmaxRegression(C=2.05, solver="newton-cg").fit(X, y)
+    assert cold.n_iter_ >= 5
+    assert_allclose(model.coef_, cold.coef_, atol=1e-4)
+
+
+def test_newton_cg_convergence_warning():
+    X, y = load_scaled("digits")
+    with pytest.warns(ConvergenceWarning, match="Newton solver stopped after 1"):
+        SoftmaxRegression(solver="newton-cg", max_iter=1).fit(X, y)
+
+
+def test_bad_solver():
+    X, y = load_scaled("iris")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        SoftmaxRegression(solver="sag").fit(X, y)
