@@ -451,3 +451,81 @@ def test_bad_solver():
     X, y = load_scaled("iris")
     with pytest.raises(ValueError, match="solver must be one of"):
         SoftmaxRegression(solver="sag").fit(X, y)
+
+
+@pytest.mark.parametrize("dataset", ["breast_cancer", "wine"])
+@pytest.mark.parametrize("solver", ["newton-cg", "lbfgs"])
+@pytest.mark.parametrize("method", ["uniform", "prior"])
+def test_fit_path_points_equal_cold_fits(dataset, solver, method):
+    X, y = load_scaled(dataset)
+    weights = np.random.default_rng(3).uniform(0.5, 2, size=len(y))
+    epsilons = [0.0, 0.05, 0.1, 0.2]
+    tight = {"tol": 1e-9, "max_iter": 1000, "solver": solver}
+    model = SoftmaxRegression(C=0.5, **tight)
+    path = model.fit_path(X, y, epsilons, method=method, sample_weight=weights)
+    assert len(path) == len(epsilons)
+    n_classes = len(np.unique(y))
+    prior = np.bincount(y, weights=weights) / weights.sum()
+    for epsilon, (coef, intercept) in zip(epsilons, path, strict=True):
+        # the smoothed targets written out here, not with sksmooth's helpers
+        spread = np.full(n_classes, 1 / n_classes) if method == "uniform" else prior
+        Y = (1 - epsilon) * np.eye(n_classes)[y] + epsilon * spread
+        cold = SoftmaxRegression(C=0.5, **tight).fit(X, Y, sample_weight=weights)
+        # L-BFGS ends on its relative-decrease test before tol on breast_cancer
+        atol = 1e-6 if solver == "newton-cg" else 1e-5
+        assert_allclose(coef, cold.coef_, rtol=0, atol=atol)
+        assert_allclose(intercept, cold.intercept_, rtol=0, atol=atol)
+    assert_array_equal(model.coef_, path[-1][0])
+    assert_array_equal(model.intercept_, path[-1][1])
+    assert model.predict(X).shape == y.shape
+
+
+def test_fit_path_predictor_needs_few_newton_steps():
+    X, y = load_scaled("digits")
+    epsilons = np.linspace(0.05, 0.2, 6)
+    steps = []
+    model = SoftmaxRegression(solver="newton-cg")
+    original = model._minimize
+
+    def counting(loss, coef0):
+        result = original(loss, coef0)
+        steps.append(result.nit)
+        return result
+
+    model._minimize = counting
+    model.fit_path(X, y, epsilons)
+    cold = [
+        SoftmaxRegression(solver="newton-cg")
+        .fit(X, smooth_labels(y, epsilon=epsilon))
+        .n_iter_
+        for epsilon in epsilons
+    ]
+    assert steps[0] == cold[0]
+    assert max(steps[-2:]) <= 2 < min(cold)
+    assert sum(steps[1:]) <= 0.6 * sum(cold[1:])
+
+
+@pytest.mark.parametrize(
+    "epsilons, error, fragment",
+    [
+        ([0.1, 1.0], ValueError, r"epsilons\[1\] = 1.0: epsilon=1.0 is out of range"),
+        ([0.1, -0.1], ValueError, r"epsilons\[1\] = -0.1"),
+        ([0.1, "a"], TypeError, r"epsilons\[1\] = 'a'"),
+        ([], ValueError, "non-empty 1-D"),
+        ([[0.1]], ValueError, "non-empty 1-D"),
+    ],
+)
+def test_fit_path_bad_epsilons_raise_before_any_change(epsilons, error, fragment):
+    X, y = load_scaled("iris")
+    model = SoftmaxRegression(solver="newton-cg").fit(X, y)
+    before = {k: np.copy(v) for k, v in vars(model).items()}
+    with pytest.raises(error, match=fragment):
+        model.fit_path(X, y, epsilons)
+    for key, value in before.items():
+        assert_array_equal(getattr(model, key), value)
+
+
+def test_fit_path_rejects_soft_targets():
+    X, y = load_scaled("iris")
+    with pytest.raises(ValueError, match="fit_path smooths class labels"):
+        SoftmaxRegression().fit_path(X, np.eye(3)[y], [0.1])
