@@ -68,6 +68,23 @@ def transposed_view(X):
     return X_T
 
 
+def _binary_weighted_target(targets, weights, dtype):
+    """``w_i Y_i1`` of a two-class problem, shape ``(n_samples,)``.
+
+    Row 1 of :func:`~sksmooth._targets.weighted_target_block`, made directly:
+    for integer codes one comparison, instead of a ``(2, n)`` block, an array
+    of ones and a scatter (measured 7.6 ms -> under 1 ms at n = 200 000, a
+    few percent of a binary fit).
+    """
+    if targets.ndim == 1:
+        target = np.equal(targets, 1).astype(dtype)
+    else:
+        target = np.divide(targets[:, 1], targets.sum(axis=1), dtype=dtype)
+    if weights is not None:
+        target *= weights
+    return target
+
+
 class CrossEntropyHead:
     """Summed weighted soft cross-entropy of a block of logits, in place.
 
@@ -132,9 +149,10 @@ class CrossEntropyHead:
         else:
             self._weights = sample_weight.astype(dtype, copy=False)
             self.weight_sum = float(sample_weight.sum())
-        block = weighted_target_block(targets, n_classes, self._weights, dtype)
         if self.n_logits == 1:
-            self._weighted_target = block[1]
+            self._weighted_target = _binary_weighted_target(
+                targets, self._weights, dtype
+            )
             self.logits = np.empty(n_samples, dtype=dtype)
             self._tmp = np.empty(n_samples, dtype=dtype)
             self._tmp2 = np.empty(n_samples, dtype=dtype)
@@ -142,7 +160,9 @@ class CrossEntropyHead:
             if curvature:
                 self.curvature = np.empty(n_samples, dtype=dtype)
         else:
-            self._weighted_target = block
+            self._weighted_target = weighted_target_block(
+                targets, n_classes, self._weights, dtype
+            )
             self.logits = np.empty((n_classes, n_samples), dtype=dtype)
             self._max = np.empty(n_samples, dtype=dtype)
             self._sum = np.empty(n_samples, dtype=dtype)
