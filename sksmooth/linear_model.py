@@ -37,9 +37,10 @@ class SoftmaxRegression(SoftTargetClassifier):
         Whether to fit an (unpenalised) intercept.
     tol : float, default=1e-4
         The solver stops when every component of the gradient is at most
-        ``tol`` (L-BFGS-B's ``gtol``). ``"newton-cg"`` also waits until its
-        last step predicted a decrease below ``1e-6`` of the objective, which
-        leaves a relative objective gap of about 1e-8 or less.
+        ``tol`` (L-BFGS-B's ``gtol``). ``"newton-cg"`` also waits until the
+        objective gap left after its last step, estimated from the step's
+        Newton decrement, is below ``1e-8`` of the objective (measured gaps
+        at the default ``tol``: 1e-13 to 3e-9 relative).
     max_iter : int, default=100
         Largest number of L-BFGS or Newton iterations.
     warm_start : bool, default=False
