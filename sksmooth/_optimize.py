@@ -202,7 +202,7 @@ def newton_cg(
     *,
     max_iter: int,
     tol: float,
-    max_inner: int = 200,
+    max_inner: int = 1000,
     gap_rtol: float = 1e-8,
     value_eps: float = float(np.finfo(np.float64).eps),
     preconditioner: Callable[[], Callable[[np.ndarray], np.ndarray]] | None = None,
@@ -246,8 +246,12 @@ def newton_cg(
         when the predicted decrease falls below ``value_eps * |f|`` (nothing
         left that the arithmetic can resolve; L-BFGS stops earlier, at
         ``64 * eps``).
-    max_inner : int, default=200
-        Largest number of Hessian products per Newton step.
+    max_inner : int, default=1000
+        Largest number of Hessian products per Newton step. Well-conditioned
+        steps stop far earlier, at their forcing term. scikit-learn caps at
+        200; on the ill-conditioned benchmark problem (feature scales e^±2,
+        C=100) reaching ``tol=1e-8`` then took 22 truncated steps and 3452
+        products, against 7 steps and 930 products with 1000.
     gap_rtol : float, default=1e-8
         Besides the gradient test, the objective gap left after the last full
         Newton step, estimated, must be at most ``gap_rtol * |f|``. The
