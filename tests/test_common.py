@@ -19,6 +19,7 @@ def neighbour_similarity(classes):
 
 ESTIMATORS = [
     SoftmaxRegression(),
+    SoftmaxRegression(class_weight="balanced"),
     LabelSmoothingClassifier(),
     LabelSmoothingClassifier(
         SoftmaxRegression(C=10.0), epsilon=0.2, method="off_target"
@@ -29,6 +30,7 @@ ESTIMATORS = [
     LabelSmoothingClassifier(method=neighbour_similarity, epsilon=0.2),
     LabelSmoothingClassifier(HistGradientBoostingClassifier(max_iter=20)),
     SoftMLPClassifier(random_state=0),
+    SoftMLPClassifier(class_weight="balanced", random_state=0),
     LabelSmoothingClassifier(
         SoftMLPClassifier(
             hidden_layer_sizes=(20, 10), activation="tanh", random_state=0
