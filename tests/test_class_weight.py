@@ -12,15 +12,22 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import approx_fprime
+from scipy.special import log_softmax
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
-from sksmooth import SoftmaxRegression, SoftMLPClassifier, smooth_labels
+from sksmooth import (
+    LabelSmoothingClassifier,
+    SoftmaxRegression,
+    SoftMLPClassifier,
+    smooth_labels,
+)
 
 TIGHT = {"tol": 1e-12, "max_iter": 20000}
 LOADERS = {"wine": load_wine, "breast_cancer": load_breast_cancer}
@@ -145,8 +152,10 @@ BAD_CLASS_WEIGHTS = [
     [
         SoftmaxRegression(),
         SoftMLPClassifier((4,), max_iter=5, random_state=0),
+        LabelSmoothingClassifier(),
+        LabelSmoothingClassifier(LogisticRegression()),
     ],
-    ids=["softmax", "mlp"],
+    ids=["softmax", "mlp", "meta", "meta-expansion"],
 )
 @pytest.mark.parametrize("class_weight, error, fragment", BAD_CLASS_WEIGHTS)
 def test_bad_class_weight_raises_before_any_state_change(
@@ -165,3 +174,96 @@ def test_bad_class_weight_raises_before_any_state_change(
         if name != "class_weight":
             assert vars(model)[name] is value, name
     assert_array_equal(model.predict_proba(X), proba)
+
+
+# --- LabelSmoothingClassifier: class weights by the labelled class -----------
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_meta_weights_by_labelled_class_before_smoothing(class_weight, weighted):
+    X, y = load_scaled("wine")
+    weights = some_weights(len(y), seed=3) if weighted else None
+    w = np.ones(len(y)) if weights is None else weights
+    if class_weight == "balanced":
+        counts = np.bincount(y, weights=w)
+        per_class = w.sum() / (3 * counts)
+    else:
+        per_class = np.array([3.0, 1.0, 0.5])
+    meta = LabelSmoothingClassifier(
+        SoftmaxRegression(**TIGHT), epsilon=0.2, class_weight=class_weight
+    ).fit(X, y, sample_weight=weights)
+    direct = SoftmaxRegression(**TIGHT).fit(
+        X, smooth_labels(y, epsilon=0.2), sample_weight=w * per_class[y]
+    )
+    assert_allclose(meta.estimator_.coef_, direct.coef_, rtol=0, atol=1e-8)
+    # the class prior stays the data's (sample-weighted) frequencies
+    assert_allclose(meta.class_prior_, np.bincount(y, weights=w) / w.sum())
+
+    expanded = LabelSmoothingClassifier(
+        LogisticRegression(**TIGHT), epsilon=0.2, class_weight=class_weight
+    ).fit(X, y, sample_weight=weights)
+    assert_allclose(expanded.predict_proba(X), meta.predict_proba(X), rtol=0, atol=1e-6)
+
+
+def test_meta_soft_targets_weighted_before_smoothing():
+    X, y = load_scaled("wine")
+    Y = np.eye(3)[y] * 0.7 + np.roll(np.eye(3)[y], 1, axis=1) * 0.3
+    c = np.array([1.0, 4.0, 0.5])
+    meta = LabelSmoothingClassifier(
+        SoftmaxRegression(**TIGHT),
+        epsilon=0.2,
+        method="off_target",
+        class_weight={0: 1.0, 1: 4.0, 2: 0.5},
+    ).fit(X, Y)
+    smoothed = 0.8 * Y + 0.2 * Y @ ((1 - np.eye(3)) / 2)
+    direct = SoftmaxRegression(**TIGHT).fit(X, smoothed, sample_weight=Y @ c)
+    assert_allclose(meta.estimator_.coef_, direct.coef_, rtol=0, atol=1e-8)
+
+
+def test_meta_class_weight_is_not_pytorchs_label_smoothing_formula():
+    """PyTorch's weighted label smoothing is a different objective.
+
+    ``torch.nn.CrossEntropyLoss(weight=c, label_smoothing=eps)`` with class
+    indices and mean reduction computes (torch issue #104776)::
+
+        [(1 - eps) * sum_i c[y_i] * l_i[y_i]
+         + eps / K * sum_i sum_k c[k] * l_i[k]] / sum_i c[y_i]
+
+    with ``l_i[k] = -log p_ik``: the smoothing term weights class ``k`` by
+    ``c[k]`` but is normalised by the true classes' weights. sksmooth weights a
+    sample's whole smoothed loss by ``c[y_i]``. Both objectives are written
+    here in numpy with SoftmaxRegression's penalty; sksmooth's fit is a
+    stationary point of its own and clearly not of PyTorch's.
+    """
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[::3]
+    y = y[::3]
+    n, d = X.shape
+    K, eps, C = 3, 0.3, 1.0
+    c = np.array([5.0, 1.0, 0.2])
+    meta = LabelSmoothingClassifier(
+        SoftmaxRegression(C=C, **TIGHT), epsilon=eps, class_weight=dict(enumerate(c))
+    ).fit(X, y)
+
+    def losses(params):
+        W, b = params[: K * d].reshape(K, d), params[K * d :]
+        return -log_softmax(X @ W.T + b, axis=1), W  # (n, K): l_i[k]
+
+    def sksmooth_objective(params):
+        loss, W = losses(params)
+        Y = (1 - eps) * np.eye(K)[y] + eps / K
+        return C * np.sum(c[y] * np.sum(Y * loss, axis=1)) + 0.5 * np.sum(W**2)
+
+    def pytorch_objective(params):
+        loss, W = losses(params)
+        nll = np.sum(c[y] * loss[np.arange(n), y])
+        smooth = np.sum(loss * c)  # sum_i sum_k c[k] * l_i[k]
+        mean = ((1 - eps) * nll + eps / K * smooth) / np.sum(c[y])
+        return C * np.sum(c[y]) * mean + 0.5 * np.sum(W**2)
+
+    fitted = np.concatenate([meta.estimator_.coef_.ravel(), meta.estimator_.intercept_])
+    ours = approx_fprime(fitted, sksmooth_objective, 1e-7)
+    torch = approx_fprime(fitted, pytorch_objective, 1e-7)
+    assert np.abs(ours).max() < 1e-4
+    assert np.abs(torch).max() > 1.0
