@@ -370,7 +370,16 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     @available_if(_fitted_estimator_has("decision_function"))
     def decision_function(self, X):
-        """Decision scores of the inner estimator.
+        """Decision scores of the inner estimator, one column per class.
+
+        When the inner estimator was fitted on all of ``classes_``, its scores
+        are returned as they are. An expanded fit can miss a class (see
+        :meth:`predict_proba`); then there is one column per class of
+        ``classes_``, the missing classes' columns hold ``-inf`` (like
+        :meth:`predict_log_proba`: never predicted, ranked last), and a binary
+        inner estimator's score ``s`` (of its second class) becomes the
+        columns ``-s/2`` and ``s/2`` of its two classes, which keeps the
+        softmax of a log-odds score equal to its probabilities.
 
         Parameters
         ----------
@@ -380,10 +389,14 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As the inner estimator returns them; columns follow ``classes_``.
+            1-D for two classes (the score of ``classes_[1]``), otherwise one
+            column per class of ``classes_``.
         """
         check_is_fitted(self)
-        return self.estimator_.decision_function(X)
+        scores = self.estimator_.decision_function(X)
+        if scores.ndim == 1 and len(self.estimator_.classes_) < len(self.classes_):
+            scores = np.column_stack([-scores / 2, scores / 2])
+        return self._all_columns(scores, fill=-np.inf)
 
     def _all_columns(self, values, fill):
         """One column per class of ``classes_``.
