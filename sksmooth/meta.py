@@ -44,10 +44,14 @@ def _take_param_rows(params, rows, n_samples):
     A parameter is per-sample if it is array-like with ``n_samples`` entries
     (as scikit-learn's meta-estimators index them); others pass unchanged.
     """
+
+    def per_sample(value):
+        if hasattr(value, "shape"):
+            return len(value.shape) >= 1 and value.shape[0] == n_samples
+        return isinstance(value, list | tuple) and len(value) == n_samples
+
     return {
-        key: _take_rows(value, rows)
-        if np.ndim(value) >= 1 and len(value) == n_samples
-        else value
+        key: _take_rows(value, rows) if per_sample(value) else value
         for key, value in params.items()
     }
 

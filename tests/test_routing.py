@@ -7,6 +7,7 @@ record what their ``fit`` receives; routing is switched on with
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -65,16 +66,24 @@ def test_native_path_receives_requested_metadata():
     assert_allclose(model.class_prior_, np.bincount(y, weights) / weights.sum())
 
 
-def test_expansion_path_repeats_per_sample_metadata_with_its_rows():
+@pytest.mark.parametrize("container", [np.asarray, list, sp.csr_matrix])
+def test_expansion_path_repeats_per_sample_metadata_with_its_rows(container):
     X, y = wine()
     weights = np.random.default_rng(1).uniform(0.5, 2, len(y))
     metadata = np.arange(len(y)) * 10
+    given = (
+        container(metadata.reshape(-1, 1))
+        if container is sp.csr_matrix
+        else (container(metadata))
+    )
     with config_context(enable_metadata_routing=True):
         inner = RecordingClassifier().set_fit_request(sample_weight=True, metadata=True)
         model = LabelSmoothingClassifier(inner, epsilon=0.3).fit(
-            X, y, sample_weight=weights, metadata=metadata
+            X, y, sample_weight=weights, metadata=given
         )
     received = model.estimator_.received_
+    if container is sp.csr_matrix:
+        received["metadata"] = received["metadata"].toarray().ravel()
     rows = np.repeat(np.arange(len(y)), 3)  # uniform smoothing: every class
     labels = np.tile(np.arange(3), len(y))
     Y = smooth_labels(y, epsilon=0.3)
