@@ -258,7 +258,9 @@ def class_weights(class_weight, classes, targets, sample_weight=None) -> np.ndar
     return weights
 
 
-def apply_class_weight(class_weight, classes, targets, sample_weight, dtype):
+def apply_class_weight(
+    class_weight, classes, targets, sample_weight, dtype
+) -> np.ndarray | None:
     """Sample weights multiplied by the class weights; ``None`` if neither is set.
 
     A sample labelled ``k`` has its weight multiplied by the weight of class
