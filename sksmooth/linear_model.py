@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._base import SoftTargetClassifier, check_param
+from sksmooth._base import SoftTargetClassifier, check_param, check_sample_weight
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import conjugate_gradient, lbfgs, newton_cg
 from sksmooth._targets import check_epsilon, class_prior, smooth_codes, spread_matrix
@@ -35,6 +35,14 @@ class SoftmaxRegression(SoftTargetClassifier):
         Inverse of the regularisation strength; must be positive.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, as in ``LogisticRegression``: each sample's
+        weight is multiplied by its class's weight (a dict maps labels to
+        weights, unnamed classes weigh one; ``"balanced"`` is
+        ``n_samples / (n_classes * np.bincount(y))``, counting sample weights).
+        For soft targets, each sample's weight is multiplied by
+        ``sum_k class_weight[k] * Y_ik`` (its expected class weight), and
+        ``"balanced"`` counts class ``k`` as ``sum_i w_i * Y_ik``.
     tol : float, default=1e-4
         The solver stops when every component of the gradient is at most
         ``tol`` (L-BFGS-B's ``gtol``). ``"newton-cg"`` also waits until the
@@ -70,7 +78,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         Number of L-BFGS or Newton iterations run.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
@@ -96,6 +104,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         C: float = 1.0,
         *,
         fit_intercept: bool = True,
+        class_weight=None,
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
@@ -104,6 +113,7 @@ class SoftmaxRegression(SoftTargetClassifier):
     ):
         self.C = C
         self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -134,6 +144,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             column ``k`` being class ``k``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
+            Multiplied by the class weights of ``class_weight``.
 
         Returns
         -------
@@ -218,6 +229,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         (3, (3, 4))
         """
         self._check_params()
+        raw_weight = sample_weight
         X_checked, codes, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
@@ -229,7 +241,12 @@ class SoftmaxRegression(SoftTargetClassifier):
         n_classes = len(classes)
         prior = None
         if isinstance(method, str) and method == "prior":
-            prior = class_prior(codes, n_classes, sample_weight)
+            # the class frequencies under the given weights, before class_weight
+            prior = class_prior(
+                codes,
+                n_classes,
+                check_sample_weight(raw_weight, codes.shape[0], X_checked.dtype),
+            )
         S = spread_matrix(method, n_classes, prior=prior, classes=classes)
         epsilons = self._check_epsilons(epsilons, S, method, classes)
 

@@ -529,3 +529,18 @@ def test_fit_path_rejects_soft_targets():
     X, y = load_scaled("iris")
     with pytest.raises(ValueError, match="fit_path smooths class labels"):
         SoftmaxRegression().fit_path(X, np.eye(3)[y], [0.1])
+
+
+def test_fit_path_with_class_weight_uses_the_unweighted_prior():
+    # class_weight scales the samples; the "prior" spread stays the class
+    # frequencies of y (as LabelSmoothingClassifier's class_prior_).
+    X, y = load_scaled("wine")
+    params = {"C": 0.5, "solver": "newton-cg", "tol": 1e-9}
+    model = SoftmaxRegression(class_weight="balanced", **params)
+    ((coef, intercept),) = model.fit_path(X, y, [0.2], method="prior")
+    counts = np.bincount(y)
+    balanced = len(y) / (len(counts) * counts)
+    Y = 0.8 * np.eye(3)[y] + 0.2 * counts / len(y)
+    cold = SoftmaxRegression(**params).fit(X, Y, sample_weight=balanced[y])
+    assert_allclose(coef, cold.coef_, rtol=0, atol=1e-6)
+    assert_allclose(intercept, cold.intercept_, rtol=0, atol=1e-6)
