@@ -337,14 +337,16 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     Warm starting a convex learner (``SoftmaxRegression``) only saves time: every
     fit converges to the same optimum. For the non-convex ``SoftMLPClassifier`` it
     also changes the result: the network at epsilon is the one at the previous
-    epsilon, trained further. It is on by default for the network too: measured
-    on digits with noisy labels, the warm path was several times faster than cold
-    fits and chose models of the same held-out quality, and each path then
-    depends on one random initialisation instead of one per epsilon (a cold path
-    with ``random_state=None`` compares networks that differ by their draws as
-    much as by epsilon). Pass a learner with ``warm_start=True`` or ``False``:
-    the path warm-starts either way; the setting you gave is restored on the
-    fitted models.
+    epsilon, trained further. It is on by default for the network too. Measured
+    on digits with 20 % flipped labels (``SoftMLPClassifier((64,))``, 6
+    epsilons, 3 folds, one seed, a loaded 2-core machine), the warm path took
+    166 s against 248 s for cold fits and chose the same epsilon (0.32, clean
+    test log-loss 1.04 and accuracy 0.77 after the refit); the cross-validated
+    log-loss differed by 2 % (1.51 warm, 1.48 cold). A warm path also depends
+    on one random initialisation per fold instead of one per epsilon (with
+    ``random_state=None``, cold fits compare networks that differ by their draws
+    as much as by epsilon). The path warm-starts whatever ``warm_start`` you
+    gave the learner; your setting is restored on the fitted models.
 
     Parameters
     ----------
@@ -606,7 +608,7 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             n_splits = 5 if cv is None else int(cv)
             smallest = int(np.bincount(codes).min())
             if n_splits > smallest:
-                rarest = classes[int(np.argmin(np.bincount(codes)))]
+                rarest = classes[int(np.argmin(np.bincount(codes)))].tolist()
                 raise ValueError(
                     f"cv={cv!r} asks for {n_splits} stratified folds, but the rarest "
                     f"class {rarest!r} has only {smallest} samples; use cv <= "
@@ -619,16 +621,21 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         splitter = check_cv(cv, y, classifier=True)
         folds = list(splitter.split(X, y, groups))
         n_classes = classes.shape[0]
+        label = (
+            f"cv ({len(folds)} given splits)"
+            if np.iterable(self.cv) and not hasattr(self.cv, "split")
+            else f"cv={self.cv!r}"
+        )
         for i, (train, val) in enumerate(folds):
             present = np.bincount(codes[train], minlength=n_classes) > 0
             if len(val) == 0:
                 raise ValueError(
-                    f"cv={self.cv!r}: fold {i} has no validation samples; use a "
+                    f"{label}: fold {i} has no validation samples; use a "
                     "splitter that gives every fold validation data."
                 )
             if not present.all():
                 raise ValueError(
-                    f"cv={self.cv!r}: the training part of fold {i} lacks the "
+                    f"{label}: the training part of fold {i} lacks the "
                     f"class(es) {classes[~present].tolist()}; use fewer folds or a "
                     "stratified splitter."
                 )
