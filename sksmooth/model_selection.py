@@ -213,21 +213,33 @@ def walk_epsilon_path(
     previous = start
     for epsilon in epsilons:
         tic = time.perf_counter()
-        if warm_start:
-            model = clone(learner) if previous is None else copy.deepcopy(previous)
-            model.set_params(warm_start=True)
-            fit_params = (
-                {} if sample_weight is None else {"sample_weight": sample_weight}
-            )
-            model.fit(X_train, smooth_codes(codes_train, epsilon, S), **fit_params)
-            previous = model
-        else:
-            model = LabelSmoothingClassifier(
-                clone(learner), epsilon=float(epsilon), method=S
-            ).fit(X_train, codes_train, sample_weight=sample_weight)
+        try:
+            if warm_start:
+                model = clone(learner) if previous is None else copy.deepcopy(previous)
+                model.set_params(warm_start=True)
+                fit_params = (
+                    {} if sample_weight is None else {"sample_weight": sample_weight}
+                )
+                model.fit(X_train, smooth_codes(codes_train, epsilon, S), **fit_params)
+                previous = model
+            else:
+                model = LabelSmoothingClassifier(
+                    clone(learner), epsilon=float(epsilon), method=S
+                ).fit(X_train, codes_train, sample_weight=sample_weight)
+        except Exception as error:
+            raise _reraise_kind(error)(
+                f"epsilon={float(epsilon):.6g}: {type(error).__name__}: {error}"
+            ) from error
         fit_times.append(time.perf_counter() - tic)
         models.append(model)
     return models, fit_times
+
+
+def _reraise_kind(error):
+    """The type a failure is re-raised as, with context added to its message."""
+    if type(error) in (ValueError, TypeError, FloatingPointError):
+        return type(error)
+    return RuntimeError
 
 
 class _FoldPath:
@@ -257,36 +269,27 @@ def _fit_fold(
     """Walk one fold's path and predict its validation rows once per epsilon.
 
     A failure is re-raised with the fold and epsilon named (as ``ValueError``,
-    ``TypeError`` or ``FloatingPointError`` if it was one, else ``RuntimeError``),
-    so that it reads clearly when it comes back from a joblib worker.
+    ``TypeError`` or ``FloatingPointError`` if it was one, else ``RuntimeError``;
+    the original error is its cause), so that it reads clearly when it comes
+    back from a joblib worker.
     """
     X_train, X_val = _take_rows(X, train), _take_rows(X, val)
     weights = None if sample_weight is None else sample_weight[train]
-    models, fit_times = [], []
-    for epsilon in epsilons:  # one epsilon at a time, to name the failing one
-        try:
-            path, times = walk_epsilon_path(
-                learner,
-                X_train,
-                codes[train],
-                weights,
-                [epsilon],
-                S,
-                warm_start=warm_start,
-                start=models[-1] if models else start,
-            )
-        except Exception as error:
-            kind = (
-                type(error)
-                if type(error) in (ValueError, TypeError, FloatingPointError)
-                else RuntimeError
-            )
-            raise kind(
-                f"Fitting {_describe(learner)} failed in {where} at "
-                f"epsilon={float(epsilon):.6g}: {type(error).__name__}: {error}"
-            ) from error
-        models.extend(path)
-        fit_times.extend(times)
+    try:
+        models, fit_times = walk_epsilon_path(
+            learner,
+            X_train,
+            codes[train],
+            weights,
+            epsilons,
+            S,
+            warm_start=warm_start,
+            start=start,
+        )
+    except Exception as error:  # already names the epsilon
+        raise _reraise_kind(error)(
+            f"Fitting {_describe(learner)} failed in {where} at {error}"
+        ) from error.__cause__
     log_proba = np.stack([_log_proba(model, X_val) for model in models])
     if warm_start:
         for model in models:  # hand back models as the user configured them
@@ -847,16 +850,10 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             models, _ = walk_epsilon_path(
                 learner, X, codes, weights, [epsilon], S, warm_start=warm, start=start
             )
-        except Exception as error:
-            kind = (
-                type(error)
-                if type(error) in (ValueError, TypeError, FloatingPointError)
-                else RuntimeError
-            )
-            raise kind(
-                f"Refitting {_describe(learner)} on all the data at "
-                f"epsilon={epsilon:.6g} failed: {type(error).__name__}: {error}"
-            ) from error
+        except Exception as error:  # already names the epsilon
+            raise _reraise_kind(error)(
+                f"Refitting {_describe(learner)} on all the data failed at {error}"
+            ) from error.__cause__
         model = models[0]
         if warm:
             model.set_params(warm_start=learner.get_params()["warm_start"])
