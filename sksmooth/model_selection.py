@@ -679,14 +679,11 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
 
         inner_fit_params, score_params = {}, {}
         if get_config().get("enable_metadata_routing", False):
-            routed = process_routing(
-                self, "fit", sample_weight=sample_weight, groups=groups, **params
-            )
+            # sample_weight is consumed here (prior, fits, scores), never routed
+            routed = process_routing(self, "fit", groups=groups, **params)
             groups = routed.splitter.split.get("groups")
             score_params = dict(routed.scorer.score)
-            inner_fit_params = {
-                k: v for k, v in routed.estimator.fit.items() if k != "sample_weight"
-            }
+            inner_fit_params = dict(routed.estimator.fit)
         else:
             if params:
                 raise TypeError(
@@ -694,8 +691,8 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
                     "metadata, enable it with sklearn.set_config("
                     "enable_metadata_routing=True)."
                 )
-            if weights is not None:
-                score_params = {"sample_weight": weights}
+        if weights is not None:
+            score_params["sample_weight"] = weights
         if inner_fit_params:
             raise TypeError(
                 f"fit parameters {sorted(inner_fit_params)} cannot be passed to the "
@@ -1035,8 +1032,9 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
 
     # ----------------------------------------------------------------- routing
     def get_metadata_routing(self):
-        """Metadata routing: ``sample_weight`` is consumed (prior, fits, scores),
-        ``groups`` and other metadata go to the splitter and the scorer.
+        """Metadata routing: ``sample_weight`` is consumed here (class prior,
+        every fit, scores, temperature, similarity) and never routed; ``groups``
+        and other metadata go to the splitter and the scorer as they request.
 
         Returns
         -------

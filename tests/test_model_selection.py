@@ -277,6 +277,21 @@ def test_groups_by_argument_and_by_metadata_routing(noisy):
     )
 
 
+def test_sample_weight_is_consumed_with_metadata_routing_too(noisy):
+    X, y = noisy
+    weights = np.random.default_rng(1).integers(1, 4, len(y)).astype(float)
+    plain = LabelSmoothingClassifierCV(epsilons=GRID, cv=3).fit(
+        X, y, sample_weight=weights
+    )
+    with config_context(enable_metadata_routing=True):
+        routed = LabelSmoothingClassifierCV(epsilons=GRID, cv=3).fit(
+            X, y, sample_weight=weights
+        )
+    np.testing.assert_array_equal(
+        routed.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+
+
 def test_sample_weight_weighs_the_scores(noisy):
     X, y = noisy
     weights = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
