@@ -396,21 +396,25 @@ def main(argv=None) -> int:
     if args.quick:
         data = data[:1]
     tic = time.perf_counter()
-    cells = Parallel(n_jobs=args.n_jobs, verbose=0)(
+    jobs = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
         delayed(run_cell)(dataset, noise, seed, args.quick)
         for dataset in data
         for noise in noises
         for seed in range(n_seeds)
     )
+    cells = []
+    for cell in jobs:  # print each cell as it arrives
+        cells.append(cell)
+        for row in cell:
+            print(
+                f"{row['dataset']:14s} {row['noise']:14s} seed {row['seed']} "
+                f"{row['learner']:8s} {row['contender']:20s} "
+                f"clean ll {row['clean_log_loss']:.3f} ece {row['clean_ece']:.3f} "
+                f"acc {row['clean_accuracy']:.3f} | eps {row['epsilon']:.2f} "
+                f"{row['time']:.2f}s",
+                flush=True,
+            )
     rows = [row for cell in cells for row in cell]
-    for row in rows:
-        print(
-            f"{row['dataset']:14s} {row['noise']:14s} seed {row['seed']} "
-            f"{row['learner']:8s} {row['contender']:20s} "
-            f"clean ll {row['clean_log_loss']:.3f} ece {row['clean_ece']:.3f} "
-            f"acc {row['clean_accuracy']:.3f} | eps {row['epsilon']:.2f} "
-            f"{row['time']:.2f}s"
-        )
     n_cells = len(cells)
     elapsed = time.perf_counter() - tic
     table = (
