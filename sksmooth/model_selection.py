@@ -290,7 +290,10 @@ def _fit_fold(
         raise _reraise_kind(error)(
             f"Fitting {_describe(learner)} failed in {where} at {error}"
         ) from error.__cause__
-    log_proba = np.stack([_log_proba(model, X_val) for model in models])
+    log_proba = np.stack(
+        [_log_proba(model, X_val) for model in models]
+        or [np.empty((len(val), S.shape[0]))]
+    )[: len(models)]
     if warm_start:
         for model in models:  # hand back models as the user configured them
             model.set_params(warm_start=learner.get_params()["warm_start"])
@@ -451,8 +454,10 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from sksmooth import LabelSmoothingClassifierCV
     >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
     >>> search = LabelSmoothingClassifierCV(epsilons=[0, 0.1, 0.3], cv=3).fit(X, y)
     >>> float(search.epsilon_) in (0, 0.1, 0.3)
     True

@@ -242,6 +242,15 @@ def test_similarity_is_the_out_of_fold_confusion(noisy):
     )
 
 
+def test_confusion_with_epsilon_zero_only(noisy):
+    X, y = noisy
+    model = LabelSmoothingClassifierCV(
+        epsilons=[0.0], method="confusion", cv=3, ensemble=True
+    ).fit(X, y)
+    assert model.epsilon_ == 0.0 and len(model.estimators_) == 3
+    np.testing.assert_allclose(model.similarity_.sum(axis=1), 1.0)
+
+
 def test_a_class_never_confused_falls_back_to_uniform():
     proba = np.array([[0.7, 0.3, 0.0], [0.2, 0.8, 0.0], [0.0, 0.0, 1.0]])
     S = confusion_similarity(proba, np.array([0, 1, 2]), 3)
