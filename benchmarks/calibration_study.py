@@ -238,12 +238,15 @@ def summary_table(rows, n_cells):
             def mean(key, sel=sel):
                 return np.mean([r[key] for r in sel])
 
+            noisy = mean("noisy_log_loss")
+            noisy = "–" if np.isnan(noisy) else f"{noisy:.3f}"
+
             bold = "**" if contender == SELECTED else ""
             lines.append(
                 f"| {learner} | {bold}{contender}{bold} | "
                 f"{mean('clean_log_loss'):.3f} | "
                 f"{mean('clean_ece'):.3f} | {mean('clean_accuracy'):.3f} | "
-                f"{mean('noisy_log_loss'):.3f} | {mean('time'):.2f} | "
+                f"{noisy} | {mean('time'):.2f} | "
                 f"{mean('epsilon'):.2f} |"
             )
     return "\n".join(lines)
@@ -368,6 +371,31 @@ def goals_table(rows):
     return "\n".join(lines)
 
 
+LOG_LINE = re.compile(
+    r"^(?P<dataset>.+?)\s{2,}(?P<noise>(?:symmetric|pairs) \d+%)\s+seed "
+    r"(?P<seed>\d+) (?P<learner>\S+)\s+(?P<contender>.+?)\s+clean ll "
+    r"(?P<clean_log_loss>\S+) ece (?P<clean_ece>\S+) acc (?P<clean_accuracy>\S+)"
+    r"(?: noisy ll (?P<noisy_log_loss>\S+))? \| eps (?P<epsilon>\S+) "
+    r"(?P<time>\S+)s$"
+)
+
+
+def rows_from_log(path: Path):
+    """The cell rows a run printed (to tabulate a run that was cut short).
+
+    Runs that printed no noisy-test log-loss get NaN there."""
+    rows = []
+    for line in path.read_text().splitlines():
+        match = LOG_LINE.match(line)
+        if match:
+            row = match.groupdict()
+            for key in row:
+                if key not in ("dataset", "noise", "learner", "contender"):
+                    row[key] = float("nan") if row[key] is None else float(row[key])
+            rows.append(row)
+    return rows
+
+
 def write_table(table: str, path: Path) -> None:
     """Put the table between the study markers of ``path`` (or a new file)."""
     block = f"{START}\n{table}\n{END}"
@@ -389,7 +417,30 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--output", type=Path, default=None, help="file to write (default README)"
     )
+    parser.add_argument(
+        "--from-log",
+        type=Path,
+        default=None,
+        help="tabulate the cells printed by an earlier (possibly cut) run",
+    )
     args = parser.parse_args(argv)
+    if args.from_log is not None:
+        rows = rows_from_log(args.from_log)
+        n_cells = len({(r["dataset"], r["noise"], r["seed"]) for r in rows})
+        table = (
+            summary_table(rows, n_cells)
+            + "\n\n"
+            + goals_table(rows)
+            + "\n\n"
+            + f"Means over the {n_cells} cells per learner that a cut-short run "
+            f"finished ({sorted({r['dataset'] for r in rows})}, "
+            f"{len({r['noise'] for r in rows})} noise settings, "
+            f"{len({r['seed'] for r in rows})} seed(s)). A tie: log-loss within "
+            f"{LOG_LOSS_TIE:.0%}, ECE within {ECE_TIE}."
+        )
+        write_table(table, args.output or README)
+        print(table)
+        return 0
     n_seeds = args.seeds or (1 if args.quick else 2)
     data = datasets(args.quick)
     noises = NOISES[1:2] if args.quick else NOISES
@@ -410,7 +461,8 @@ def main(argv=None) -> int:
                 f"{row['dataset']:14s} {row['noise']:14s} seed {row['seed']} "
                 f"{row['learner']:8s} {row['contender']:20s} "
                 f"clean ll {row['clean_log_loss']:.3f} ece {row['clean_ece']:.3f} "
-                f"acc {row['clean_accuracy']:.3f} | eps {row['epsilon']:.2f} "
+                f"acc {row['clean_accuracy']:.3f} noisy ll "
+                f"{row['noisy_log_loss']:.3f} | eps {row['epsilon']:.2f} "
                 f"{row['time']:.2f}s",
                 flush=True,
             )
