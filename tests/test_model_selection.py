@@ -446,7 +446,8 @@ def test_in_a_pipeline_and_a_grid_search_over_C(iris):
 
 
 def test_feature_names_are_kept(iris):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # in the test extra
+
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     model = LabelSmoothingClassifierCV(epsilons=[0.0, 0.1], cv=3).fit(frame, y)
