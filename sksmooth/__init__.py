@@ -3,12 +3,14 @@
 from sksmooth._targets import smooth_labels
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.meta import LabelSmoothingClassifier
+from sksmooth.model_selection import LabelSmoothingClassifierCV
 from sksmooth.neural_network import SoftMLPClassifier
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "LabelSmoothingClassifier",
+    "LabelSmoothingClassifierCV",
     "SoftMLPClassifier",
     "SoftmaxRegression",
     "smooth_labels",

@@ -44,3 +44,56 @@ def test_benchmark_quick_run_writes_every_table_between_its_markers(tmp_path):
     # the time-to-optimum table (two problems), then the epsilon path (two solvers)
     assert len(rows["solvers"]) == (1 + 2) + (1 + 2)
     assert "newton-cg" in blocks["solvers"] and "ε path" in blocks["solvers"]
+
+
+def test_cv_speed_quick_run_writes_table(tmp_path):
+    """benchmarks/cv_speed.py --quick: both searches agree (nothing about speed)."""
+    output = tmp_path / "cvspeed.md"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "cv_speed.py"),
+            "--quick",
+            "--output",
+            str(output),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    text = output.read_text()
+    assert text.startswith("<!-- cvspeed:start -->")
+    assert text.rstrip().endswith("<!-- cvspeed:end -->")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 2  # a header and the two quick cases
+    for row in rows[1:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        ours_eps, ref_eps = cells[5].split(", ")
+        assert ours_eps == ref_eps  # the same epsilon at the tight tolerance
+        assert float(cells[6]) < 1e-6  # fold scores agree
+
+
+def test_calibration_study_quick_run_writes_table(tmp_path):
+    """benchmarks/calibration_study.py --quick writes both of its tables."""
+    output = tmp_path / "study.md"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "calibration_study.py"),
+            "--quick",
+            "--output",
+            str(output),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    text = output.read_text()
+    assert text.startswith("<!-- study:start -->")
+    assert text.rstrip().endswith("<!-- study:end -->")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    # summary: a header and 3 learners x 8 contenders; goals: a header and 8
+    assert len(rows) == (1 + 3 * 8) + (1 + 8)
+    assert "temperature scaling" in text and "CV confusion+reg+T" in text

@@ -5,7 +5,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier
+from sksmooth import (
+    LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
+    SoftmaxRegression,
+    SoftMLPClassifier,
+)
 
 
 def neighbour_similarity(classes):
@@ -39,6 +44,13 @@ ESTIMATORS = [
         SoftMLPClassifier(
             hidden_layer_sizes=(20, 10), activation="tanh", random_state=0
         )
+    ),
+    # Tight tolerance and a well-conditioned C: the sample-weight check compares
+    # a weighted and a repeated-data refit that start from the same fold model.
+    LabelSmoothingClassifierCV(
+        SoftmaxRegression(C=0.1, tol=1e-10, max_iter=1000),
+        epsilons=[0.0, 0.1, 0.3],
+        cv=3,
     ),
 ]
 
