@@ -198,7 +198,10 @@ def walk_epsilon_path(
         The spread matrix of the smoothing method.
     warm_start : bool
         Start each fit from the previous epsilon's solution (the learner must
-        have a ``warm_start`` parameter and take soft targets).
+        have a ``warm_start`` parameter and take soft targets). A learner with
+        a ``fit_path(X, y, epsilons, *, method, sample_weight)`` method
+        (:meth:`~sksmooth.SoftmaxRegression.fit_path`, whose Newton solver
+        follows the path with a predictor step) walks the whole path itself.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
 
@@ -209,6 +212,10 @@ def walk_epsilon_path(
     fit_times : list of float
         Seconds per fit.
     """
+    if warm_start and len(epsilons) and hasattr(learner, "fit_path"):
+        return _walk_with_fit_path(
+            learner, X_train, codes_train, sample_weight, epsilons, S, start
+        )
     models, fit_times = [], []
     previous = start
     for epsilon in epsilons:
@@ -233,6 +240,35 @@ def walk_epsilon_path(
         fit_times.append(time.perf_counter() - tic)
         models.append(model)
     return models, fit_times
+
+
+def _walk_with_fit_path(learner, X_train, codes_train, sample_weight, epsilons, S,
+                        start):  # fmt: skip
+    """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
+
+    ``fit_path`` returns the public ``(coef_, intercept_)`` pair of every point;
+    each becomes a copy of the fitted learner with those attributes. The path
+    is timed as a whole, so each epsilon is given an equal share.
+    """
+    model = clone(learner) if start is None else copy.deepcopy(start)
+    model.set_params(warm_start=True)
+    tic = time.perf_counter()
+    try:
+        path = model.fit_path(
+            X_train, codes_train, epsilons, method=S, sample_weight=sample_weight
+        )
+    except Exception as error:
+        values = ", ".join(f"{float(e):.6g}" for e in epsilons)
+        raise _reraise_kind(error)(
+            f"epsilon path [{values}]: {type(error).__name__}: {error}"
+        ) from error
+    share = (time.perf_counter() - tic) / len(epsilons)
+    models = []
+    for coef, intercept in path:
+        point = copy.deepcopy(model)
+        point.coef_, point.intercept_ = coef, intercept
+        models.append(point)
+    return models, [share] * len(epsilons)
 
 
 def _reraise_kind(error):

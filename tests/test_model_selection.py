@@ -58,14 +58,17 @@ def cold_oof_log_proba(X, y, folds, epsilon, method="uniform", **params):
     return out
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
 @pytest.mark.parametrize("binary", [False, True])
-def test_matches_grid_search_cv(noisy, binary):
+def test_matches_grid_search_cv(noisy, binary, solver):
+    """Warm-started paths (plain for L-BFGS, the Newton homotopy through
+    fit_path) against GridSearchCV's cold L-BFGS fits."""
     X, y = noisy
     if binary:
         y = (y >= 2).astype(int)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     ours = LabelSmoothingClassifierCV(
-        SoftmaxRegression(**TIGHT), epsilons=GRID, cv=cv
+        SoftmaxRegression(solver=solver, **TIGHT), epsilons=GRID, cv=cv
     ).fit(X, y)
     search = GridSearchCV(
         LabelSmoothingClassifier(SoftmaxRegression(**TIGHT)),
@@ -453,3 +456,20 @@ def test_feature_names_are_kept(iris):
     model = LabelSmoothingClassifierCV(epsilons=[0.0, 0.1], cv=3).fit(frame, y)
     assert list(model.feature_names_in_) == ["a", "b", "c", "d"]
     assert model.n_features_in_ == 4
+
+
+def test_a_learner_with_fit_path_walks_each_folds_path_itself(noisy, monkeypatch):
+    """One fit_path call per fold, then one for the refit at the choice."""
+    X, y = noisy
+    calls = []
+    original = SoftmaxRegression.fit_path
+
+    def counting(self, X, y, epsilons, **kwargs):
+        calls.append(list(epsilons))
+        return original(self, X, y, epsilons, **kwargs)
+
+    monkeypatch.setattr(SoftmaxRegression, "fit_path", counting)
+    model = LabelSmoothingClassifierCV(
+        SoftmaxRegression(solver="newton-cg"), epsilons=GRID, cv=3
+    ).fit(X, y)
+    assert calls == [GRID] * 3 + [[model.epsilon_]]
