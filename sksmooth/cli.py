@@ -45,9 +45,19 @@ def trusted_types() -> frozenset[str]:
     ``sksmooth.cli.save_model``, which a hostile file could make ``predict``
     call) and the ``numpy.dtype`` of its one-hot encoder.
     """
-    from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier
+    from sksmooth import (
+        LabelSmoothingClassifier,
+        LabelSmoothingClassifierCV,
+        SoftmaxRegression,
+        SoftMLPClassifier,
+    )
 
-    classes = (LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier)
+    classes = (
+        LabelSmoothingClassifier,
+        LabelSmoothingClassifierCV,
+        SoftmaxRegression,
+        SoftMLPClassifier,
+    )
     return frozenset(
         {f"{cls.__module__}.{cls.__qualname__}" for cls in classes} | {"numpy.dtype"}
     )
@@ -73,6 +83,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``sksmooth predict ... | head``): stop quietly,
+        # and keep Python from complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (CLIError, OutputPathError) as error:
         message = str(error)
     except (OSError, ValueError, TypeError, MemoryError) as error:
@@ -113,17 +128,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command")
 
-    fit = commands.add_parser("fit", help="cross-validate epsilons on a table")
+    fit = commands.add_parser(
+        "fit", help="choose epsilon by cross-validation on a table"
+    )
     fit.add_argument("data", type=Path, help="a .csv or .parquet file")
     fit.add_argument("--target", required=True, help="the label column")
     fit.add_argument("--model", choices=["softmax", "mlp"], default="softmax")
     fit.add_argument(
         "--epsilons",
         type=parse_epsilons,
-        default=(0.0, 0.05, 0.1, 0.2),
-        help="comma-separated, e.g. 0,0.05,0.1,0.2",
+        default=None,
+        help="comma-separated, e.g. 0,0.1,0.3 (default: 10 values from 0 to "
+        "90%% of the largest epsilon the data allows)",
     )
     fit.add_argument("--cv", type=positive_int, default=5, help="folds (>= 2)")
+    fit.add_argument(
+        "--calibration",
+        choices=["none", "temperature"],
+        default="none",
+        help="also fit a temperature on the out-of-fold predictions",
+    )
+    fit.add_argument(
+        "--n-jobs",
+        type=n_jobs_value,
+        default=None,
+        help="folds fitted in parallel (-1: all cores)",
+    )
     fit.add_argument("--save", type=Path, help="write the refitted model (skops)")
     fit.add_argument(
         "--force", action="store_true", help="replace an existing --save file"
@@ -153,14 +183,31 @@ def parse_epsilons(text: str):
 
 
 def format_epsilon(value: float) -> str:
-    """The shortest text that reads back as ``value`` (0.999999 stays 0.999999).
+    """Epsilon with up to six decimals, never rounded up to a bound.
+
+    Six decimals show what a user types exactly (``0.999999`` stays
+    ``0.999999``, not ``1``) and keep the default grid's values short.
 
     Examples
     --------
     >>> format_epsilon(0.999999), format_epsilon(0.1), format_epsilon(0.0)
     ('0.999999', '0.1', '0')
+    >>> format_epsilon(0.011111111111111112)
+    '0.011111'
     """
-    return np.format_float_positional(float(value), trim="-")
+    return np.format_float_positional(float(value), precision=6, trim="-")
+
+
+def n_jobs_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of jobs or -1 (all cores), got {value}"
+        )
+    return value
 
 
 def positive_int(text: str) -> int:
@@ -295,14 +342,19 @@ def numeric_columns_as_numbers(frame):
     return frame
 
 
-def build_pipeline(frame, model_name: str, epsilon: float):
-    """Impute, scale numeric and one-hot encode categorical columns, then smooth."""
+def build_pipeline(frame, args):
+    """Impute, scale numeric and one-hot encode categorical columns, then
+    choose epsilon (and a temperature) by cross-validation."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier
+    from sksmooth import (
+        LabelSmoothingClassifierCV,
+        SoftmaxRegression,
+        SoftMLPClassifier,
+    )
 
     numeric = frame.select_dtypes(include="number").columns.tolist()
     categorical = [column for column in frame.columns if column not in numeric]
@@ -325,20 +377,42 @@ def build_pipeline(frame, model_name: str, epsilon: float):
     )
     learner = (
         SoftMLPClassifier(random_state=0)
-        if model_name == "mlp"
+        if args.model == "mlp"
         else SoftmaxRegression(max_iter=1000)
     )
-    return make_pipeline(preprocess, LabelSmoothingClassifier(learner, epsilon=epsilon))
+    search = LabelSmoothingClassifierCV(
+        learner,
+        epsilons=10 if args.epsilons is None else list(args.epsilons),
+        cv=args.cv,  # stratified and shuffled with random_state
+        scoring=table_scorers(),
+        calibration=None if args.calibration == "none" else args.calibration,
+        n_jobs=args.n_jobs,
+        random_state=0,
+    )
+    return make_pipeline(preprocess, search)
+
+
+def table_scorers() -> dict:
+    """The scores of the table; the first, log-loss, decides."""
+    from sklearn.metrics import make_scorer
+
+    from sksmooth.metrics import expected_calibration_error
+
+    return {
+        "log_loss": "neg_log_loss",
+        "accuracy": "accuracy",
+        "ece": make_scorer(
+            expected_calibration_error,
+            greater_is_better=False,
+            response_method="predict_proba",
+        ),
+    }
 
 
 def fit_command(args) -> int:
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.metrics import make_scorer
-    from sklearn.model_selection import StratifiedKFold, cross_validate
-
-    from sksmooth.metrics import expected_calibration_error
 
     if args.save is not None:  # fail before the cross-validation, not after it
         check_output_path(
@@ -346,60 +420,70 @@ def fit_command(args) -> int:
         )
         _import_skops()
     X, y = read_training_table(args.data, args.target, args.cv)
-    scoring = {
-        "accuracy": "accuracy",
-        "log_loss": "neg_log_loss",
-        "ece": make_scorer(
-            expected_calibration_error,
-            greater_is_better=False,
-            response_method="predict_proba",
-        ),
-    }
-    folds = StratifiedKFold(args.cv, shuffle=True, random_state=0)
-    rows = []
+    model = build_pipeline(X, args)
+    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for epsilon in args.epsilons:
-            try:
-                scores = cross_validate(
-                    build_pipeline(X, args.model, epsilon),
-                    X,
-                    y,
-                    cv=folds,
-                    scoring=scoring,
-                    error_score="raise",
-                )
-            except (ValueError, TypeError) as error:
-                raise CLIError(
-                    f"cannot fit epsilon={format_epsilon(epsilon)}: {_describe(error)}"
-                ) from None
-            rows.append(
-                {
-                    "epsilon": epsilon,
-                    "accuracy": scores["test_accuracy"].mean(),
-                    "log_loss": -scores["test_log_loss"].mean(),
-                    "ece": -scores["test_ece"].mean(),
-                    "fit_time": scores["fit_time"].mean(),
-                }
-            )
-        best = min(rows, key=lambda row: row["log_loss"])
-        print(f"{args.cv}-fold cross-validation, model {args.model}, {len(y)} rows:\n")
-        print("| epsilon | accuracy | log-loss | ECE | fit time (s) |")
-        print("|--------:|---------:|---------:|----:|-------------:|")
-        for row in rows:
-            print(
-                f"| {format_epsilon(row['epsilon'])} | {row['accuracy']:.4f} | "
-                f"{row['log_loss']:.4f} | {row['ece']:.4f} | {row['fit_time']:.2f} |"
-            )
-        print(f"\nchosen epsilon (lowest log-loss): {format_epsilon(best['epsilon'])}")
-        if args.save is not None:
-            start = time.perf_counter()
-            model = build_pipeline(X, args.model, best["epsilon"]).fit(X, y)
-            save_model(model, args.save, force=args.force)
-            print(
-                f"refitted in {time.perf_counter() - start:.2f} s, saved to {args.save}"
-            )
+        model.fit(X, y)
+    seconds = time.perf_counter() - start
+    search = model[-1]
+    print(f"{args.cv}-fold cross-validation, model {args.model}, {len(y)} rows:\n")
+    print(format_cv_table(search.cv_results_, calibrated=search.calibration))
+    if search.calibration is None:
+        chosen = f"epsilon (lowest log-loss): {format_epsilon(search.epsilon_)}"
+    else:
+        chosen = (
+            "epsilon and temperature (lowest calibrated log-loss): "
+            f"{format_epsilon(search.epsilon_)}, {search.temperature_:.4g}"
+        )
+    print(f"\nchosen {chosen}")
+    if args.save is not None:
+        # The saved model keeps only the deciding score: the table's extra
+        # scorers are this command's own, and the ECE scorer would put a
+        # function into the file, which predict rightly refuses to load.
+        search.set_params(scoring="neg_log_loss")
+        save_model(model, args.save, force=args.force)
+        print(f"searched and refitted in {seconds:.2f} s, saved to {args.save}")
     return 0
+
+
+def format_cv_table(results, *, calibrated) -> str:
+    """One Markdown row per epsilon of ``cv_results_`` (mean over the folds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> results = {"param_epsilon": np.array([0.0, 0.1]),
+    ...            "mean_test_accuracy": np.array([0.9, 0.95]),
+    ...            "mean_test_log_loss": np.array([-0.3, -0.2]),
+    ...            "mean_test_ece": np.array([-0.05, -0.02]),
+    ...            "mean_fit_time": np.array([0.01, 0.02])}
+    >>> print(format_cv_table(results, calibrated=None))
+    | epsilon | accuracy | log-loss | ECE | fit time (s) |
+    |--------:|---------:|---------:|----:|-------------:|
+    | 0 | 0.9000 | 0.3000 | 0.0500 | 0.01 |
+    | 0.1 | 0.9500 | 0.2000 | 0.0200 | 0.02 |
+    """
+    header = "| epsilon | accuracy | log-loss | ECE |"
+    rule = "|--------:|---------:|---------:|----:|"
+    if calibrated is not None:
+        header += " temperature | calibrated log-loss | calibrated ECE |"
+        rule += "------------:|--------------------:|---------------:|"
+    lines = [header + " fit time (s) |", rule + "-------------:|"]
+    for i, epsilon in enumerate(results["param_epsilon"]):
+        row = (
+            f"| {format_epsilon(epsilon)} | {results['mean_test_accuracy'][i]:.4f} | "
+            f"{-results['mean_test_log_loss'][i]:.4f} | "
+            f"{-results['mean_test_ece'][i]:.4f} |"
+        )
+        if calibrated is not None:
+            row += (
+                f" {results['temperature'][i]:.4g} | "
+                f"{-results['mean_calibrated_test_log_loss'][i]:.4f} | "
+                f"{-results['mean_calibrated_test_ece'][i]:.4f} |"
+            )
+        lines.append(row + f" {results['mean_fit_time'][i]:.2f} |")
+    return "\n".join(lines)
 
 
 def read_training_table(path: Path, target: str, n_folds: int):

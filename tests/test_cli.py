@@ -133,6 +133,51 @@ def test_fit_prints_one_row_per_epsilon_exactly(iris_csv, call):
     assert cells == ["0", "0.999999"]  # not rounded to "1"
 
 
+@pytest.mark.parametrize("calibration", ["none", "temperature"])
+def test_the_fit_table_is_the_searchs_cv_results(iris_csv, call, monkeypatch,
+                                                 calibration):  # fmt: skip
+    """Every printed number is the fold mean that cv_results_ holds."""
+    built = []
+    original = cli.build_pipeline
+
+    def keep(frame, args):
+        built.append(original(frame, args))
+        return built[-1]
+
+    monkeypatch.setattr(cli, "build_pipeline", keep)
+    code, out, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.1,0.3",
+        "--cv", "3", "--calibration", calibration, "--n-jobs", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    search = built[0][-1]
+    results = search.cv_results_
+    rows = [
+        line.split("|")[1:-1] for line in out.splitlines() if line.startswith("| 0")
+    ]
+    assert len(rows) == 3
+    for i, row in enumerate(rows):
+        cells = [float(cell) for cell in row]
+        assert cells[0] == results["param_epsilon"][i]
+        np.testing.assert_allclose(
+            cells[1:4],
+            [
+                results["mean_test_accuracy"][i],
+                -results["mean_test_log_loss"][i],
+                -results["mean_test_ece"][i],
+            ],
+            atol=5e-5,
+        )
+        if calibration == "temperature":
+            np.testing.assert_allclose(cells[4], results["temperature"][i], rtol=1e-3)
+            np.testing.assert_allclose(
+                cells[5], -results["mean_calibrated_test_log_loss"][i], atol=5e-5
+            )
+    assert "chosen epsilon" in out and cli.format_epsilon(search.epsilon_) in out
+    if calibration == "temperature":
+        assert f"{search.temperature_:.4g}" in out.split("chosen")[1]
+
+
 def test_fit_with_mlp_model(iris_csv, call):
     code, _, err = call(
         "fit", iris_csv, "--target", "species", "--model", "mlp",
@@ -192,7 +237,9 @@ def test_fit_checks_save_before_cross_validating(tmp_path, iris_csv, call, monke
     def must_not_run(*args, **kwargs):
         raise AssertionError("cross-validation ran before --save was checked")
 
-    monkeypatch.setattr("sklearn.model_selection.cross_validate", must_not_run)
+    monkeypatch.setattr(
+        "sksmooth.model_selection.LabelSmoothingClassifierCV.fit", must_not_run
+    )
     for target, fragment in [
         (tmp_path / "no" / "folder" / "m.skops", "does not exist"),
         (tmp_path, "is a folder"),
@@ -345,6 +392,8 @@ def test_malformed_tables_never_crash_nor_change_the_input(tmp_path, call, name)
         ["fit", "{table}", "--target", "label", "--epsilons", ","],
         ["fit", "{table}", "--target", "label", "--cv", "10**9"],
         ["fit", "{table}", "--target", "label", "--model", "tree"],
+        ["fit", "{table}", "--target", "label", "--n-jobs", "0"],
+        ["fit", "{table}", "--target", "label", "--calibration", "isotonic"],
         ["predict", "{table}"],
         ["--output"],
     ],
@@ -364,6 +413,7 @@ def test_the_trusted_types_are_exactly_these():
         "numpy.dtype",
         "sksmooth.linear_model.SoftmaxRegression",
         "sksmooth.meta.LabelSmoothingClassifier",
+        "sksmooth.model_selection.LabelSmoothingClassifierCV",
         "sksmooth.neural_network.SoftMLPClassifier",
     }
 
