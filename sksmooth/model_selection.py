@@ -56,6 +56,9 @@ LOG_TEMPERATURE_BOUNDS = (np.log(1e-2), np.log(1e2))
 LOG_TINY = np.log(np.finfo(np.float64).tiny)
 
 
+__all__ = ["LabelSmoothingClassifierCV"]
+
+
 def default_epsilon_grid(n_values: int, bound: float) -> np.ndarray:
     """``n_values`` epsilons from 0 to 90 % of ``bound``, quadratically spaced.
 
@@ -482,7 +485,7 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         Number of folds.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
