@@ -63,7 +63,12 @@ def solver_blas_threads() -> Iterator[None]:
     entered *during* a fit records our temporary limit of one as its original
     and restores it on exit; that is threadpoolctl's own, process-wide
     semantics, the same as for any two overlapping limits. numpy's BLAS, the
-    one user code normally meets, is never touched.
+    one user code normally meets, is never touched. A process forked during
+    a solve starts with no section open and scipy's count restored.
+
+    **For other solvers.** Wrap the steps that call scipy's compiled code
+    (``scipy.optimize``'s solvers, ``scipy.linalg``); steps written with numpy
+    use numpy's BLAS, the objective's own pool, and gain nothing from it.
 
     Examples
     --------
@@ -94,6 +99,21 @@ def _enter_solver_section() -> None:
                 if threads != 1:
                     lib.set(1)
         _active_solvers += 1
+
+
+def _reset_in_forked_child() -> None:
+    """A child forked during a solve runs none of its parent's solver sections."""
+    global _guard_lock, _active_solvers, _saved_threads
+    _guard_lock = threading.Lock()  # the parent's may have been held at the fork
+    if _active_solvers:
+        for lib, threads in _saved_threads:
+            if threads != 1 and lib.get() == 1:
+                lib.set(threads)
+    _active_solvers, _saved_threads = 0, []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_forked_child)
 
 
 def _exit_solver_section() -> None:

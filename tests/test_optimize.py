@@ -1,5 +1,6 @@
 """lbfgs and solver_blas_threads: no BLAS setting left changed, whatever runs beside."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -231,3 +232,24 @@ def test_fits_in_worker_threads_after_the_main_thread_took_control():
     scipy_only = [p for p in before if wheel_folder_of(p) == "scipy"]
     if any(wheel_folder_of(p) == "numpy" for p in before):
         assert all(inside[p] == 1 for inside in seen for p in scipy_only)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_child_forked_during_a_solve_starts_clean():
+    before = blas_threads()
+    read_end, write_end = os.pipe()
+    with solver_blas_threads():
+        pid = os.fork()
+        if pid == 0:  # the child: no solver section of its own is open
+            ok = False
+            try:
+                lbfgs(quadratic, np.ones(3), max_iter=3, tol=1e-8)
+                ok = blas_threads() == before
+            finally:
+                os.write(write_end, b"1" if ok else b"0")
+                os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    assert os.read(read_end, 1) == b"1"
+    os.close(read_end)
+    assert blas_threads() == before
