@@ -7,10 +7,11 @@ Two measurements, in one process:
     (scipy's OpenBLAS then keeps its threads during L-BFGS-B's steps).
     Interleaved, order alternating, median of the repeats.
 (b) 8 threads x N small fits (``SoftmaxRegression`` and ``SoftMLPClassifier``
-    alternately) run concurrently, against the same fits run one after the
-    other in one thread: total wall time of each (interleaved, order
-    alternating, medians), and whether every BLAS library's thread count
-    afterwards equals what it was before.
+    alternately) run concurrently, the same concurrently inside the user's
+    ``threadpool_limits(1)``, and the same fits one after the other in one
+    thread: total wall time of each (interleaved, order alternating, medians),
+    and whether every BLAS library's thread count afterwards equals what it
+    was before.
 
 Usage::
 
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import sksmooth._optimize as optimize
 from sksmooth import SoftmaxRegression, SoftMLPClassifier
@@ -115,16 +116,25 @@ def concurrent_fits(n_fits_per_thread, n_samples, n_features, n_classes, n_repea
         with ThreadPoolExecutor(N_THREADS) as pool:
             list(pool.map(fits, range(N_THREADS)))
 
+    def concurrently_one_blas_thread():
+        with threadpool_limits(limits=1, user_api="blas"):
+            concurrently()
+
     def sequentially():
         for _ in range(N_THREADS):
             fits()
 
     before = blas_threads()
     medians = interleaved(
-        {"concurrent": concurrently, "sequential": sequentially}, n_repeats
+        {
+            "concurrent": concurrently,
+            "concurrent, BLAS 1 thread": concurrently_one_blas_thread,
+            "sequential": sequentially,
+        },
+        n_repeats,
     )
     after = blas_threads()
-    return medians["concurrent"], medians["sequential"], before, after
+    return medians, before, after
 
 
 def describe(threads: dict[str, int]) -> str:
@@ -138,10 +148,12 @@ def table(quick: bool) -> str:
         single = (5_000, 20, 4, 3)
         multi = (2, 500, 10, 3, 3)
     else:
-        single = (100_000, 100, 10, 7)
-        multi = (8, 5_000, 20, 5, 5)
+        single = (100_000, 100, 10, 5)
+        multi = (4, 5_000, 20, 5, 3)
     guard, no_guard = single_fit(*single)
-    concurrent, sequential, before, after = concurrent_fits(*multi)
+    medians, before, after = concurrent_fits(*multi)
+    concurrent, sequential = medians["concurrent"], medians["sequential"]
+    limited = medians["concurrent, BLAS 1 thread"]
     n, d, K, repeats = single
     per_thread, n2, d2, K2, repeats2 = multi
     lines = [
@@ -153,6 +165,8 @@ def table(quick: bool) -> str:
         f"| {N_THREADS} threads × {per_thread} fits ({n2:,} × {d2}, K={K2}): "
         f"concurrent / sequential wall time | **{concurrent / sequential:.2f}×** "
         f"({concurrent:.2f} s vs {sequential:.2f} s) |",
+        f"| the same, concurrent inside `threadpool_limits(1)` / sequential | "
+        f"**{limited / sequential:.2f}×** ({limited:.2f} s vs {sequential:.2f} s) |",
         f"| BLAS threads before → after the concurrent fits | "
         f"{describe(before)} → {describe(after)} "
         f"({'unchanged' if before == after else 'CHANGED'}) |",

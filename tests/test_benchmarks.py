@@ -44,7 +44,7 @@ def test_concurrency_benchmark_quick_run(tmp_path, monkeypatch):
     assert text.startswith("<!-- concurrency:start -->")
     assert text.endswith("<!-- concurrency:end -->")
     rows = [line for line in text.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 3  # header and three measurements
+    assert len(rows) == 1 + 4  # header and four measurements
     assert "(unchanged)" in text and "CHANGED" not in text
 
     # --write-readme replaces exactly the text between the markers
