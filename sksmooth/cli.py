@@ -1,34 +1,67 @@
 """The command line: ``sksmooth`` (also ``python -m sksmooth``).
 
-- ``sksmooth [--output DIR]``: the bundled demo (digits with noisy labels).
+- ``sksmooth [--output DIR] [--force]``: the bundled demo (digits with noisy
+  labels).
 - ``sksmooth fit data.csv --target COLUMN [--model softmax|mlp]
-  [--epsilons 0,0.05,0.1,0.2] [--cv 5] [--save model.skops]``: cross-validate
-  every epsilon on a CSV or Parquet table, print the table, refit the best.
-- ``sksmooth predict model.skops data.csv [--proba] [--output predictions.csv]``.
+  [--epsilons 0,0.05,0.1,0.2] [--cv 5] [--save model.skops] [--force]``:
+  cross-validate every epsilon on a CSV or Parquet table, print the table,
+  refit the best.
+- ``sksmooth predict model.skops data.csv [--proba] [--output predictions.csv]
+  [--force]``.
 
 Exit codes: 0 success, 1 a failure (missing file or column, unusable data,
-unreadable model), 2 a usage error (argparse's own). A user's mistake prints
-one ``error:`` line, never a traceback. ``fit`` and ``predict`` need the
-``cli`` extra (pandas, skops, pyarrow for Parquet): ``pip install "sksmooth[cli]"``.
+unreadable model, a refused output path), 2 a usage error (argparse's own).
+A failure prints one ``error:`` line, never a traceback (:func:`main`). Output
+files are checked before the work starts, never replace an existing file
+without ``--force`` nor an input of the same command even with it, and appear
+atomically (:mod:`sksmooth._files`). ``fit`` and ``predict`` need the ``cli``
+extra (pandas, skops, pyarrow for Parquet): ``pip install "sksmooth[cli]"``.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-# Types outside sksmooth that a model from ``fit`` holds and skops does not know.
-TRUSTED_EXTRA = frozenset({"numpy.dtype"})
+from sksmooth._files import OutputPathError, check_output_path, write_atomically
+
+# The separators a table may use; the first line decides (see read_table).
+SEPARATORS = (",", ";", "\t", "|")
 
 
 class CLIError(Exception):
     """A failure reported as one line, exit code 1."""
 
 
+def trusted_types() -> frozenset[str]:
+    """The exact type names ``predict`` lets skops build from a model file.
+
+    A model saved by ``fit`` holds scikit-learn objects that skops trusts by
+    default, sksmooth's estimator classes (named here, class by class, never
+    by a prefix: a prefix would also admit functions such as
+    ``sksmooth.cli.save_model``, which a hostile file could make ``predict``
+    call) and the ``numpy.dtype`` of its one-hot encoder.
+    """
+    from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier
+
+    classes = (LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier)
+    return frozenset(
+        {f"{cls.__module__}.{cls.__qualname__}" for cls in classes} | {"numpy.dtype"}
+    )
+
+
 def main(argv=None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Every expected failure (a ``CLIError``, a refused output path, a file that
+    cannot be read or written, data or a model that the estimators reject)
+    becomes one ``error:`` line and exit code 1, here and nowhere else. An
+    unexpected exception is reported the same way, as a bug to report; set
+    ``SKSMOOTH_DEBUG=1`` to see its traceback instead.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -37,19 +70,46 @@ def main(argv=None) -> int:
         if args.command == "predict":
             return predict_command(args)
         return demo_command(args)
-    except CLIError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, OutputPathError) as error:
+        message = str(error)
+    except (OSError, ValueError, TypeError, MemoryError) as error:
+        message = _describe(error)
+    except Exception as error:
+        if os.environ.get("SKSMOOTH_DEBUG"):
+            raise
+        message = (
+            f"unexpected failure ({_describe(error)}); this is a bug in sksmooth, "
+            "please report it (SKSMOOTH_DEBUG=1 shows the traceback)"
+        )
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def _describe(error: BaseException) -> str:
+    """One line: the exception's message, or its type when it has none."""
+    text = " ".join(str(error).split())
+    if isinstance(error, OSError) and error.strerror:
+        where = f" {error.filename}" if error.filename is not None else ""
+        return f"{error.strerror}:{where}".rstrip(":")
+    return text or type(error).__name__
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sksmooth",
         description="Label smoothing for scikit-learn. Without a command, runs "
-        "the bundled demo (digits with 20%% noisy training labels).",
+        "the bundled demo (digits with 20% noisy training labels).",
     )
     parser.add_argument(
-        "--output", type=Path, help="demo: save a reliability figure in this folder"
+        "--output",
+        type=Path,
+        help="demo: save a reliability figure (reliability.png) in this folder",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="demo: replace an existing figure"
     )
     commands = parser.add_subparsers(dest="command")
 
@@ -65,12 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--cv", type=positive_int, default=5, help="folds (>= 2)")
     fit.add_argument("--save", type=Path, help="write the refitted model (skops)")
+    fit.add_argument(
+        "--force", action="store_true", help="replace an existing --save file"
+    )
 
     predict = commands.add_parser("predict", help="predict with a saved model")
     predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
     predict.add_argument("data", type=Path, help="a .csv or .parquet file")
     predict.add_argument("--proba", action="store_true", help="add probabilities")
     predict.add_argument("--output", type=Path, help="CSV to write (default stdout)")
+    predict.add_argument(
+        "--force", action="store_true", help="replace an existing --output file"
+    )
     return parser
 
 
@@ -86,6 +152,17 @@ def parse_epsilons(text: str):
     return values
 
 
+def format_epsilon(value: float) -> str:
+    """The shortest text that reads back as ``value`` (0.999999 stays 0.999999).
+
+    Examples
+    --------
+    >>> format_epsilon(0.999999), format_epsilon(0.1), format_epsilon(0.0)
+    ('0.999999', '0.1', '0')
+    """
+    return np.format_float_positional(float(value), trim="-")
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -99,6 +176,20 @@ def positive_int(text: str) -> int:
 def demo_command(args) -> int:
     from sksmooth._demo import NOISE, format_table, run_demo, text_progress
 
+    figure = None
+    if args.output is not None:
+        if args.output.exists() and not args.output.is_dir():
+            raise CLIError(f"--output {args.output} is a file; give a folder")
+        try:
+            args.output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CLIError(
+                f"--output {args.output}: cannot create the folder ({_describe(error)})"
+            ) from None
+        figure = check_output_path(
+            args.output / "reliability.png", force=args.force, option="--output"
+        )
+        _import_pyplot()  # fail before the demo, not after it
     print(
         f"Label smoothing on digits, {NOISE:.0%} of the training labels replaced by "
         "another class;\nscores on the clean 30% test set. Model: StandardScaler + "
@@ -106,15 +197,40 @@ def demo_command(args) -> int:
     )
     rows = run_demo(progress=text_progress)
     print(format_table(rows))
-    if args.output is not None:
-        path = save_reliability_figure(rows, args.output)
-        print(f"\nreliability diagram: {path}")
+    if figure is not None:
+        save_reliability_figure(rows, figure, force=args.force)
+        print(f"\nreliability diagram: {figure}")
     return 0
 
 
-def save_reliability_figure(rows, folder: Path) -> Path:
+def save_reliability_figure(rows, path: Path, *, force: bool) -> Path:
     """Reliability diagrams at epsilon = 0 and at the best epsilon (lowest
-    log-loss), side by side."""
+    log-loss), side by side, written atomically to ``path``."""
+    plt = _import_pyplot()
+    from sksmooth.plotting import ReliabilityDisplay
+
+    chosen = [rows[0], min(rows[1:] or rows, key=lambda row: row["log_loss"])]
+    fig, axes = plt.subplots(1, len(chosen), figsize=(5 * len(chosen), 4.5))
+    try:
+        for ax, row in zip(np.atleast_1d(axes), chosen, strict=True):
+            ReliabilityDisplay.from_estimator(
+                row["model"],
+                row["X_test"],
+                row["y_test"],
+                n_bins=10,
+                name=f"epsilon={row['epsilon']:g}",
+                ax=ax,
+            )
+        fig.tight_layout()
+        write_atomically(
+            path, lambda file: fig.savefig(file, format="png", dpi=100), force=force
+        )
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _import_pyplot():
     try:
         import matplotlib
 
@@ -124,38 +240,59 @@ def save_reliability_figure(rows, folder: Path) -> Path:
         raise CLIError(
             'saving a figure needs matplotlib: pip install "sksmooth[plot]"'
         ) from None
-    from sksmooth.plotting import ReliabilityDisplay
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chosen = [rows[0], min(rows[1:] or rows, key=lambda row: row["log_loss"])]
-    fig, axes = plt.subplots(1, len(chosen), figsize=(5 * len(chosen), 4.5))
-    for ax, row in zip(np.atleast_1d(axes), chosen, strict=True):
-        ReliabilityDisplay.from_estimator(
-            row["model"],
-            row["X_test"],
-            row["y_test"],
-            n_bins=10,
-            name=f"epsilon={row['epsilon']:g}",
-            ax=ax,
-        )
-    fig.tight_layout()
-    path = folder / "reliability.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return plt
 
 
 def read_table(path: Path):
-    """A pandas DataFrame from a CSV or Parquet file."""
+    """A pandas DataFrame from a CSV or Parquet file.
+
+    A CSV file may separate its fields with ``,``, ``;``, a tab or ``|``: the
+    header line decides (a comma if it has one, else the most frequent of the
+    others). It must be UTF-8 (a byte-order mark is allowed).
+    """
     pd = _import_pandas()
     if not path.exists():
         raise CLIError(f"no such file: {path}")
+    if path.is_dir():
+        raise CLIError(f"{path} is a folder, not a table")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep=sniff_separator(path), encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path} is empty") from None
+    except UnicodeDecodeError as error:
+        raise CLIError(
+            f"cannot read {path}: it is not UTF-8 text ({error.reason} at byte "
+            f"{error.start}); save it as UTF-8"
+        ) from None
     except Exception as error:  # pandas raises many kinds for unreadable files
-        raise CLIError(f"cannot read {path}: {error}") from None
+        raise CLIError(f"cannot read {path}: {_describe(error)}") from None
+    return frame
+
+
+def sniff_separator(path: Path) -> str:
+    """The CSV separator, read off the header line (see :func:`read_table`)."""
+    with open(path, "rb") as file:
+        header = file.readline(1 << 16).decode("utf-8", errors="replace")
+    if "," in header:
+        return ","
+    counts = {sep: header.count(sep) for sep in SEPARATORS[1:]}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def numeric_columns_as_numbers(frame):
+    """Columns that pandas read as text only because their numbers are too large
+    for int64 (say ``10**30``) become floats; other text stays categorical."""
+    pd = _import_pandas()
+    for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
+        present = frame[column].dropna()
+        converted = pd.to_numeric(present, errors="coerce")
+        if len(present) and converted.notna().all():
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
 
 
 def build_pipeline(frame, model_name: str, epsilon: float):
@@ -203,28 +340,12 @@ def fit_command(args) -> int:
 
     from sksmooth.metrics import expected_calibration_error
 
-    if args.save is not None:
-        _import_skops()  # fail before the cross-validation, not after it
-    frame = read_table(args.data)
-    if args.target not in frame.columns:
-        raise CLIError(
-            f"no column {args.target!r} in {args.data}; columns are "
-            f"{', '.join(map(str, frame.columns))}"
+    if args.save is not None:  # fail before the cross-validation, not after it
+        check_output_path(
+            args.save, force=args.force, inputs=[args.data], option="--save"
         )
-    y = frame[args.target]
-    if y.isna().any():
-        raise CLIError(f"the target column {args.target!r} has missing values")
-    X = frame.drop(columns=[args.target])
-    counts = y.value_counts()
-    if len(counts) < 2:
-        raise CLIError(
-            f"the target column {args.target!r} holds one class only "
-            f"({counts.index[0]!r}); classification needs at least two"
-        )
-    if counts.min() < args.cv:
-        raise CLIError(
-            f"the rarest class has {counts.min()} rows, fewer than --cv {args.cv}"
-        )
+        _import_skops()
+    X, y = read_training_table(args.data, args.target, args.cv)
     scoring = {
         "accuracy": "accuracy",
         "log_loss": "neg_log_loss",
@@ -246,9 +367,12 @@ def fit_command(args) -> int:
                     y,
                     cv=folds,
                     scoring=scoring,
+                    error_score="raise",
                 )
-            except ValueError as error:
-                raise CLIError(f"cannot fit epsilon={epsilon:g}: {error}") from None
+            except (ValueError, TypeError) as error:
+                raise CLIError(
+                    f"cannot fit epsilon={format_epsilon(epsilon)}: {_describe(error)}"
+                ) from None
             rows.append(
                 {
                     "epsilon": epsilon,
@@ -264,35 +388,76 @@ def fit_command(args) -> int:
         print("|--------:|---------:|---------:|----:|-------------:|")
         for row in rows:
             print(
-                f"| {row['epsilon']:.3g} | {row['accuracy']:.4f} | "
+                f"| {format_epsilon(row['epsilon'])} | {row['accuracy']:.4f} | "
                 f"{row['log_loss']:.4f} | {row['ece']:.4f} | {row['fit_time']:.2f} |"
             )
-        print(f"\nchosen epsilon (lowest log-loss): {best['epsilon']:g}")
+        print(f"\nchosen epsilon (lowest log-loss): {format_epsilon(best['epsilon'])}")
         if args.save is not None:
             start = time.perf_counter()
             model = build_pipeline(X, args.model, best["epsilon"]).fit(X, y)
-            save_model(model, args.save)
+            save_model(model, args.save, force=args.force)
             print(
                 f"refitted in {time.perf_counter() - start:.2f} s, saved to {args.save}"
             )
     return 0
 
 
-def save_model(model, path: Path) -> None:
+def read_training_table(path: Path, target: str, n_folds: int):
+    """Features and labels from a table, checked for what ``fit`` needs.
+
+    Feature columns without a single value are dropped, with one note on
+    standard error (the imputers would otherwise warn once per fit).
+    """
+    frame = read_table(path)
+    if target not in frame.columns:
+        raise CLIError(
+            f"no column {target!r} in {path}; columns are "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    if len(frame) == 0:
+        raise CLIError(f"{path} has a header but no rows")
+    y = frame[target]
+    if y.isna().any():
+        raise CLIError(
+            f"the target column {target!r} has {int(y.isna().sum())} missing "
+            f"value(s) in {len(y)} rows; fill or drop those rows"
+        )
+    X = numeric_columns_as_numbers(frame.drop(columns=[target]))
+    empty = X.columns[X.isna().all()]
+    if len(empty):
+        print(
+            f"note: ignoring column(s) without any value: {', '.join(map(str, empty))}",
+            file=sys.stderr,
+        )
+        X = X.drop(columns=empty)
+    if X.shape[1] == 0:
+        raise CLIError(f"{path} has no feature column besides the target {target!r}")
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise CLIError(
+            f"the target column {target!r} holds one class only "
+            f"({counts.index[0]!r}); classification needs at least two"
+        )
+    if counts.min() < n_folds:
+        raise CLIError(
+            f"the rarest class ({counts.idxmin()!r}) has {counts.min()} rows, "
+            f"fewer than --cv {n_folds}"
+        )
+    return X, y
+
+
+def save_model(model, path: Path, *, force: bool = False) -> None:
+    """Write ``model`` with skops, atomically (see :mod:`sksmooth._files`)."""
     sio = _import_skops()
-    try:
-        sio.dump(model, path)
-    except OSError as error:
-        raise CLIError(f"cannot write {path}: {error}") from None
+    write_atomically(path, lambda file: sio.dump(model, file), force=force)
 
 
 def load_model(path: Path):
-    """Load a model saved by ``fit --save``, trusting only sksmooth's own types.
+    """Load a model saved by ``fit --save``, trusting only :func:`trusted_types`.
 
     skops refuses types it does not know. Most of scikit-learn's and numpy's
-    are known to it; a model from ``fit`` adds sksmooth's estimators and the
-    ``numpy.dtype`` of its one-hot encoder, which are trusted here
-    (``TRUSTED_EXTRA``). Any other type in the file is refused with its name.
+    are known to it; anything else in the file must be one of the exact names
+    in :func:`trusted_types`, or the file is refused with the names it holds.
     """
     sio = _import_skops()
     if not path.exists():
@@ -300,30 +465,38 @@ def load_model(path: Path):
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as error:  # skops raises several kinds for bad files
-        raise CLIError(f"{path} is not a readable skops model file ({error})") from None
-    foreign = [
-        name
-        for name in untrusted
-        if not name.startswith("sksmooth.") and name not in TRUSTED_EXTRA
-    ]
+        raise CLIError(
+            f"{path} is not a readable skops model file ({_describe(error)})"
+        ) from None
+    foreign = sorted(set(untrusted) - trusted_types())
     if foreign:
         raise CLIError(
             f"{path} holds types sksmooth does not trust: {', '.join(foreign)}"
         )
     try:
-        return sio.load(path, trusted=untrusted)
+        model = sio.load(path, trusted=untrusted)
     except Exception as error:
-        raise CLIError(f"cannot load {path}: {error}") from None
+        raise CLIError(f"cannot load {path}: {_describe(error)}") from None
+    if not (hasattr(model, "predict") and hasattr(model, "classes_")):
+        raise CLIError(f"{path} does not hold a fitted classifier")
+    return model
 
 
 def predict_command(args) -> int:
+    if args.output is not None:  # before any work, and never onto an input
+        check_output_path(
+            args.output,
+            force=args.force,
+            inputs=[args.model, args.data],
+            option="--output",
+        )
     model = load_model(args.model)
     frame = read_table(args.data)
     expected = list(getattr(model, "feature_names_in_", []))
     missing = [column for column in expected if column not in frame.columns]
     if missing:
         raise CLIError(f"{args.data} lacks the model's columns: {', '.join(missing)}")
-    X = frame[expected] if expected else frame
+    X = numeric_columns_as_numbers(frame[expected] if expected else frame)
     try:
         result = frame.iloc[:, :0].copy()
         result["prediction"] = model.predict(X)
@@ -331,12 +504,16 @@ def predict_command(args) -> int:
             proba = model.predict_proba(X)
             for k, label in enumerate(model.classes_):
                 result[f"proba_{label}"] = proba[:, k]
-    except ValueError as error:
-        raise CLIError(f"cannot predict on {args.data}: {error}") from None
+    except (ValueError, TypeError) as error:
+        raise CLIError(f"cannot predict on {args.data}: {_describe(error)}") from None
     if args.output is None:
         result.to_csv(sys.stdout, index=False)
     else:
-        result.to_csv(args.output, index=False)
+        write_atomically(
+            args.output,
+            lambda file: result.to_csv(file, index=False),
+            force=args.force,
+        )
         print(f"wrote {len(result)} predictions to {args.output}")
     return 0
 

@@ -42,6 +42,14 @@ class SoftMLPClassifier(SoftTargetClassifier):
         samples), so tiny weights mean a strong penalty; ``fit`` refuses an
         ``alpha / sum(sample_weight)`` above ``1e150``, beyond float64's reach
         in the solver (a ``ValueError`` that says what to do).
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, as in ``LogisticRegression``: each sample's
+        weight is multiplied by its class's weight (a dict maps labels to
+        weights, unnamed classes weigh one; ``"balanced"`` is
+        ``n_samples / (n_classes * np.bincount(y))``, counting sample weights).
+        For soft targets, each sample's weight is multiplied by
+        ``sum_k class_weight[k] * Y_ik`` (its expected class weight), and
+        ``"balanced"`` counts class ``k`` as ``sum_i w_i * Y_ik``.
     max_iter : int, default=200
         Largest number of L-BFGS iterations.
     tol : float, default=1e-4
@@ -80,7 +88,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         ``"logistic"`` for two classes, ``"softmax"`` otherwise.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
@@ -107,6 +115,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         activation: str = "relu",
         *,
         alpha: float = 1e-4,
+        class_weight=None,
         max_iter: int = 200,
         tol: float = 1e-4,
         max_fun: int = 15000,
@@ -117,6 +126,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.alpha = alpha
+        self.class_weight = class_weight
         self.max_iter = max_iter
         self.tol = tol
         self.max_fun = max_fun
@@ -178,6 +188,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             column ``k`` being class ``k``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
+            Multiplied by the class weights of ``class_weight``.
 
         Returns
         -------

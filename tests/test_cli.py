@@ -1,5 +1,10 @@
-"""The command line end to end, through subprocess, on temporary CSV files."""
+"""The command line end to end, on temporary files.
 
+Most tests call ``sksmooth.cli.main`` in this process (fast: no interpreter
+start-up); a few run the real ``python -m sksmooth`` and the console script.
+"""
+
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +14,11 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
+from sksmooth import cli
+
 
 def run(*args, cwd=None):
+    """``python -m sksmooth ARGS`` in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "sksmooth", *map(str, args)],
         capture_output=True,
@@ -18,6 +26,26 @@ def run(*args, cwd=None):
         timeout=600,
         cwd=cwd,
     )
+
+
+@pytest.fixture
+def call(capsys):
+    """``sksmooth ARGS`` in this process: ``(exit code, stdout, stderr)``."""
+
+    def call(*args):
+        try:
+            code = cli.main([str(arg) for arg in args])
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    return call
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -32,6 +60,17 @@ def iris_csv(tmp_path):
     frame = frame.drop(columns="target")
     path = tmp_path / "iris.csv"
     frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def model_file(tmp_path, iris_csv, call):
+    path = tmp_path / "model.skops"
+    code, _, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0.1", "--cv", "2",
+        "--save", path,
+    )  # fmt: skip
+    assert code == 0, err
     return path
 
 
@@ -50,31 +89,31 @@ def test_demo_prints_table_and_saves_figure(tmp_path):
         assert 0.6 < accuracy <= 1 and log_loss > 0 and 0 <= ece <= 1
     assert (tmp_path / "reliability.png").stat().st_size > 0
     assert "4/4" in result.stderr  # the progress bar
+    assert [p.name for p in tmp_path.iterdir()] == ["reliability.png"]  # no temp
 
 
-def test_fit_save_predict_round_trip(tmp_path, iris_csv):
-    model_path = tmp_path / "model.skops"
-    fit = run(
-        "fit",
-        iris_csv,
-        "--target",
-        "species",
-        "--epsilons",
-        "0,0.1",
-        "--cv",
-        "3",
-        "--save",
-        model_path,
-    )
-    assert fit.returncode == 0, fit.stderr
-    assert "chosen epsilon" in fit.stdout
-    table = [line for line in fit.stdout.splitlines() if line.startswith("| 0")]
-    assert len(table) == 2
-    assert model_path.stat().st_size > 0
+def test_demo_checks_its_output_before_running(tmp_path, call, monkeypatch):
+    def demo_must_not_run(*args, **kwargs):
+        raise AssertionError("the demo ran before the output was checked")
 
+    monkeypatch.setattr("sksmooth._demo.run_demo", demo_must_not_run)
+    existing = tmp_path / "reliability.png"
+    existing.write_bytes(b"keep me")
+    code, _, err = call("--output", tmp_path)
+    assert code == 1 and "already exists; pass --force" in err
+    assert existing.read_bytes() == b"keep me"
+    code, _, err = call("--output", "/proc/sksmooth-cannot-be-here")
+    assert code == 1 and err.startswith("error: --output") and "cannot create" in err
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    code, _, err = call("--output", a_file)
+    assert code == 1 and "is a file; give a folder" in err
+
+
+def test_fit_save_predict_round_trip(tmp_path, iris_csv, model_file, call):
     out = tmp_path / "predictions.csv"
-    predict = run("predict", model_path, iris_csv, "--proba", "--output", out)
-    assert predict.returncode == 0, predict.stderr
+    code, _, err = call("predict", model_file, iris_csv, "--proba", "--output", out)
+    assert code == 0, err
     predictions = pd.read_csv(out)
     truth = pd.read_csv(iris_csv)["species"]
     assert (predictions["prediction"] == truth).mean() > 0.9
@@ -84,20 +123,22 @@ def test_fit_save_predict_round_trip(tmp_path, iris_csv):
     np.testing.assert_allclose(proba.sum(axis=1), 1)
 
 
-def test_fit_with_mlp_model(iris_csv):
-    result = run(
-        "fit",
-        iris_csv,
-        "--target",
-        "species",
-        "--model",
-        "mlp",
-        "--epsilons",
-        "0.1",
-        "--cv",
-        "2",
-    )
-    assert result.returncode == 0, result.stderr
+def test_fit_prints_one_row_per_epsilon_exactly(iris_csv, call):
+    code, out, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.999999",
+        "--cv", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    cells = [line.split("|")[1].strip() for line in out.splitlines() if "| 0" in line]
+    assert cells == ["0", "0.999999"]  # not rounded to "1"
+
+
+def test_fit_with_mlp_model(iris_csv, call):
+    code, _, err = call(
+        "fit", iris_csv, "--target", "species", "--model", "mlp",
+        "--epsilons", "0.1", "--cv", "2",
+    )  # fmt: skip
+    assert code == 0, err
 
 
 @pytest.mark.parametrize(
@@ -115,19 +156,262 @@ def test_fit_with_mlp_model(iris_csv):
     ],
 )
 def test_errors_have_exit_codes_and_no_traceback(
-    tmp_path, iris_csv, args, code, fragment
+    tmp_path, iris_csv, call, args, code, fragment, monkeypatch
 ):
+    monkeypatch.chdir(tmp_path)
     one_class = tmp_path / "one.csv"
     frame = pd.read_csv(iris_csv)
     frame.assign(species="setosa").to_csv(one_class, index=False)
     filled = [a.format(csv=iris_csv, one_class=one_class) for a in args]
-    result = run(*filled, cwd=tmp_path)
-    assert result.returncode == code
-    assert fragment in result.stderr
-    assert "Traceback" not in result.stderr
+    returned, _, err = call(*filled)
+    assert returned == code
+    assert fragment in err
 
 
-def test_predict_refuses_a_model_with_foreign_types(tmp_path, iris_csv):
+def test_a_failure_in_a_real_process_is_one_line(tmp_path):
+    result = run("fit", tmp_path / "missing.csv", "--target", "y")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: no such file: {tmp_path / 'missing.csv'}"
+    ]
+
+
+# -- files: nothing is lost ---------------------------------------------------
+
+
+def test_fit_never_saves_onto_its_own_table(iris_csv, call):
+    before = digest(iris_csv)
+    for force in ([], ["--force"]):
+        code, _, err = call("fit", iris_csv, "--target", "species", "--save",
+                            iris_csv, *force)  # fmt: skip
+        assert code == 1 and "is an input of this command" in err
+    assert digest(iris_csv) == before
+
+
+def test_fit_checks_save_before_cross_validating(tmp_path, iris_csv, call, monkeypatch):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("cross-validation ran before --save was checked")
+
+    monkeypatch.setattr("sklearn.model_selection.cross_validate", must_not_run)
+    for target, fragment in [
+        (tmp_path / "no" / "folder" / "m.skops", "does not exist"),
+        (tmp_path, "is a folder"),
+    ]:
+        code, _, err = call("fit", iris_csv, "--target", "species", "--save", target)
+        assert code == 1 and fragment in err
+
+
+def test_predict_never_overwrites_without_force_nor_its_inputs(
+    tmp_path, iris_csv, model_file, call
+):
+    table, model = digest(iris_csv), digest(model_file)
+    for target in (iris_csv, model_file):
+        for force in ([], ["--force"]):
+            code, _, err = call("predict", model_file, iris_csv, "--output",
+                                target, *force)  # fmt: skip
+            assert code == 1 and "is an input of this command" in err
+    existing = tmp_path / "old.csv"
+    existing.write_text("precious\n")
+    code, _, err = call("predict", model_file, iris_csv, "--output", existing)
+    assert code == 1 and "already exists; pass --force" in err
+    assert existing.read_text() == "precious\n"
+    code, _, err = call(
+        "predict", model_file, iris_csv, "--output", existing, "--force"
+    )
+    assert code == 0, err
+    assert existing.read_text().startswith("prediction\n")
+    assert (digest(iris_csv), digest(model_file)) == (table, model)
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a folder"])
+def test_predict_output_errors_are_one_line(tmp_path, iris_csv, model_file, call,
+                                            where):  # fmt: skip
+    target = tmp_path / "nope" / "out.csv" if where == "missing folder" else tmp_path
+    code, _, err = call("predict", model_file, iris_csv, "--output", target)
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: --output")
+
+
+def test_a_failed_write_leaves_no_file_behind(tmp_path, iris_csv, model_file, call,
+                                              monkeypatch):  # fmt: skip
+    def disk_full(self, file, **kwargs):
+        file.write(b"prediction\npartial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    out = tmp_path / "out.csv"
+    code, _, err = call("predict", model_file, iris_csv, "--output", out)
+    assert code == 1 and "No space left on device" in err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["iris.csv", "model.skops"]
+
+
+def test_predict_reports_any_model_failure_in_one_line(
+    tmp_path, iris_csv, model_file, call, monkeypatch
+):
+    def broken(self, X):
+        raise TypeError("this model cannot take these columns")
+
+    monkeypatch.setattr("sklearn.pipeline.Pipeline.predict", broken)
+    code, _, err = call("predict", model_file, iris_csv)
+    assert code == 1
+    assert err == f"error: cannot predict on {iris_csv}: this model cannot take " \
+        "these columns\n"  # fmt: skip
+
+
+def test_an_unexpected_exception_is_one_line_naming_a_bug(iris_csv, call,
+                                                           monkeypatch):  # fmt: skip
+    def bug(*args, **kwargs):
+        raise IndexError("index 0 is out of bounds")
+
+    monkeypatch.setattr(cli, "read_training_table", bug)
+    code, _, err = call("fit", iris_csv, "--target", "species")
+    assert code == 1 and err.count("\n") == 1
+    assert "bug in sksmooth" in err and "IndexError" not in err.split("(")[0]
+
+
+# -- tables: separators, empty columns, odd files -----------------------------
+
+
+def test_other_separators_are_detected(tmp_path, iris_csv, call):
+    frame = pd.read_csv(iris_csv)
+    for name, sep in [("semicolon", ";"), ("tab", "\t"), ("pipe", "|")]:
+        path = tmp_path / f"{name}.csv"
+        frame.to_csv(path, index=False, sep=sep)
+        code, out, err = call(
+            "fit", path, "--target", "species", "--epsilons", "0.1", "--cv", "2"
+        )
+        assert code == 0, (name, err)
+        assert "150 rows" in out
+
+
+def test_an_empty_feature_column_is_reported_once(tmp_path, iris_csv, call):
+    path = tmp_path / "with_empty.csv"
+    pd.read_csv(iris_csv).assign(nothing=np.nan).to_csv(path, index=False)
+    code, _, err = call(
+        "fit", path, "--target", "species", "--epsilons", "0,0.1", "--cv", "3"
+    )
+    assert code == 0
+    assert err == "note: ignoring column(s) without any value: nothing\n"
+
+
+def test_help_shows_a_plain_percent_sign(call):
+    code, out, _ = call("--help")
+    assert code == 0 and "20% noisy" in out and "%%" not in out
+
+
+FUZZ_TABLES = {
+    "empty file": b"",
+    "header only": b"a,b,label\n",
+    "byte-order mark": "\ufeffa,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n".encode(),
+    "semicolons": b"a;b;label\n1;2;x\n3;4;y\n5;6;x\n7;8;y\n",
+    "quoted newlines": b'a,b,label\n"1\n2",2,x\n3,4,y\n5,6,x\n7,8,y\n',
+    "not UTF-8": b"a,b,label\n\xff\xfe,2,x\n3,4,y\n5,6,x\n7,8,y\n",
+    "duplicate columns": b"a,a,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n",
+    "target all missing": b"a,b,label\n1,2,\n3,4,\n",
+    "huge integers": b"a,b,label\n"
+    + b"".join(
+        b"%d,%d,%s\n" % (10**30 + i, i, b"xy"[i % 2 : i % 2 + 1]) for i in range(8)
+    ),  # fmt: skip
+    "one row": b"a,b,label\n1,2,x\n",
+    "only the target": b"label\nx\ny\nx\ny\n",
+    "ragged rows": b"a,b,label\n1,2,x,9,9\n3,4\n",
+    "binary junk": bytes(range(256)) * 4,
+}
+
+
+@pytest.mark.parametrize("name", FUZZ_TABLES)
+def test_malformed_tables_never_crash_nor_change_the_input(tmp_path, call, name):
+    path = tmp_path / "table.csv"
+    path.write_bytes(FUZZ_TABLES[name])
+    before = digest(path)
+    code, _, err = call(
+        "fit", path, "--target", "label", "--epsilons", "0.1", "--cv", "2",
+        "--save", tmp_path / "model.skops",
+    )  # fmt: skip
+    assert code in (0, 1), err
+    assert code == 0 or (err.startswith("error: ") and err.count("\n") == 1), err
+    assert digest(path) == before
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"table.csv", "model.skops"}
+    assert not leftovers
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fit"],
+        ["fit", "{table}", "--target"],
+        ["fit", "{table}", "--target", "label", "--epsilons", "nan"],
+        ["fit", "{table}", "--target", "label", "--epsilons", "-0.1"],
+        ["fit", "{table}", "--target", "label", "--epsilons", ","],
+        ["fit", "{table}", "--target", "label", "--cv", "10**9"],
+        ["fit", "{table}", "--target", "label", "--model", "tree"],
+        ["predict", "{table}"],
+        ["--output"],
+    ],
+)
+def test_malformed_arguments_are_usage_errors(tmp_path, call, args):
+    table = tmp_path / "table.csv"
+    table.write_bytes(b"a,label\n1,x\n2,y\n")
+    code, out, err = call(*[arg.format(table=table) for arg in args])
+    assert code == 2 and "usage:" in err
+
+
+# -- model files: only what fit writes is ever built -------------------------
+
+
+def test_the_trusted_types_are_exactly_these():
+    assert cli.trusted_types() == {
+        "numpy.dtype",
+        "sksmooth.linear_model.SoftmaxRegression",
+        "sksmooth.meta.LabelSmoothingClassifier",
+        "sksmooth.neural_network.SoftMLPClassifier",
+    }
+
+
+class Innocent:
+    """A class of the user's own, which predict must refuse to build."""
+
+
+def _hostile_models(victim: Path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    # Paths as plain strings: a pathlib.Path in the file would be refused for
+    # its own sake, hiding whether the function itself is refused.
+    return {
+        "a function of ours that writes files": FunctionTransformer(
+            cli.save_model, kw_args={"path": str(victim)}
+        ),
+        "numpy.savetxt": FunctionTransformer(
+            lambda X: X, kw_args={"fname": str(victim)}
+        ).set_params(func=np.savetxt),
+        "builtins.open": FunctionTransformer(open, kw_args={"file": str(victim)}),
+        "a custom class": FunctionTransformer(Innocent),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", list(_hostile_models(Path("unused")))
+)  # one test per hostile file
+def test_a_hostile_model_file_cannot_make_predict_write(
+    tmp_path, iris_csv, model_file, call, name
+):
+    import skops.io
+    from sklearn.pipeline import make_pipeline
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    honest = skops.io.load(model_file, trusted=skops.io.get_untrusted_types(
+        file=model_file))  # fmt: skip
+    hostile = make_pipeline(_hostile_models(victim)[name], honest)
+    path = tmp_path / "hostile.skops"
+    skops.io.dump(hostile, path)
+    code, out, err = call("predict", path, iris_csv)
+    assert code == 1
+    assert "does not trust" in err and out == ""
+    assert victim.read_text() == "precious\n"
+
+
+def test_predict_refuses_a_model_with_foreign_types(tmp_path, iris_csv, call):
     import fractions
 
     import skops.io
@@ -135,31 +419,32 @@ def test_predict_refuses_a_model_with_foreign_types(tmp_path, iris_csv):
     path = tmp_path / "foreign.skops"
     skops.io.dump({"payload": fractions.Fraction(1, 3)}, path)
     assert skops.io.get_untrusted_types(file=path)  # skops itself distrusts it
-    result = run("predict", path, iris_csv)
-    assert result.returncode == 1
-    assert "does not trust" in result.stderr and "Traceback" not in result.stderr
+    code, _, err = call("predict", path, iris_csv)
+    assert code == 1
+    assert "does not trust: fractions.Fraction" in err
 
 
-def test_fit_and_predict_read_parquet(tmp_path, iris_csv):
+def test_predict_refuses_a_file_without_a_model(tmp_path, iris_csv, call):
+    import skops.io
+
+    path = tmp_path / "numbers.skops"
+    skops.io.dump({"a": 1}, path)
+    code, _, err = call("predict", path, iris_csv)
+    assert code == 1 and "does not hold a fitted classifier" in err
+
+
+def test_fit_and_predict_read_parquet(tmp_path, iris_csv, call):
     parquet = tmp_path / "iris.parquet"
     pd.read_csv(iris_csv).to_parquet(parquet)
     model_path = tmp_path / "model.skops"
-    fit = run(
-        "fit",
-        parquet,
-        "--target",
-        "species",
-        "--epsilons",
-        "0.1",
-        "--cv",
-        "2",
-        "--save",
-        model_path,
-    )
-    assert fit.returncode == 0, fit.stderr
-    predict = run("predict", model_path, parquet)
-    assert predict.returncode == 0, predict.stderr
-    lines = predict.stdout.splitlines()
+    code, _, err = call(
+        "fit", parquet, "--target", "species", "--epsilons", "0.1", "--cv", "2",
+        "--save", model_path,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = call("predict", model_path, parquet)
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0] == "prediction" and len(lines) == 151
 
 
