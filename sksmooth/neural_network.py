@@ -13,6 +13,11 @@ from sksmooth._optimize import lbfgs
 SCIPY_MAXLS = 20
 SCIPY_FTOL = 2.220446049250313e-09
 
+# Largest alpha / sum(sample_weight): L-BFGS-B forms squared gradient changes,
+# which grow like this penalty scale squared and overflow float64 (max 1.8e308)
+# near sqrt(1.8e308) = 1.3e154; measured: 2e146 solved, 2e156 failed.
+MAX_PENALTY_SCALE = 1e150
+
 
 class SoftMLPClassifier(SoftTargetClassifier):
     """Multi-layer perceptron classifier that accepts soft targets.
@@ -32,7 +37,11 @@ class SoftMLPClassifier(SoftTargetClassifier):
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Hidden-layer activation.
     alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (not the intercepts).
+        Strength of the L2 penalty on the weights (not the intercepts). Like
+        the loss it is divided by ``sum(sample_weight)`` (weights count as
+        samples), so tiny weights mean a strong penalty; ``fit`` refuses an
+        ``alpha / sum(sample_weight)`` above ``1e150``, beyond float64's reach
+        in the solver (a ``ValueError`` that says what to do).
     class_weight : dict or "balanced", default=None
         Weights of the classes, as in ``LogisticRegression``: each sample's
         weight is multiplied by its class's weight (a dict maps labels to
@@ -190,6 +199,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
+        self._check_penalty_scale(X_checked.shape[0], sample_weight)
         loss = MLPSoftCrossEntropy(
             X_checked,
             targets,
@@ -233,6 +243,27 @@ class SoftMLPClassifier(SoftTargetClassifier):
         self.n_outputs_ = loss.layer_units[-1]
         self.out_activation_ = "logistic" if self.n_outputs_ == 1 else "softmax"
         return self
+
+    def _check_penalty_scale(self, n_samples, sample_weight):
+        """Refuse a penalty ``alpha / sum(sample_weight)`` the solver cannot carry.
+
+        Rescaling the weights is no way out: the objective
+        ``(sum_i w_i H_i + alpha / 2 ||W||^2) / sum(w)`` changes with their scale
+        unless ``alpha`` scales along, which leaves this ratio as it is.
+        """
+        weight_sum = n_samples if sample_weight is None else float(sample_weight.sum())
+        scale = self.alpha / weight_sum
+        if scale <= MAX_PENALTY_SCALE:
+            return
+        raise ValueError(
+            f"sample_weight sums to {weight_sum:.3g}, so the L2 penalty "
+            f"alpha / sum(sample_weight) = {scale:.3g} is above {MAX_PENALTY_SCALE:g}"
+            ": beyond what L-BFGS can solve in float64. The penalty is divided by "
+            "the sum of the weights, as in MLPClassifier (weights count as "
+            "samples). If the weights are meant as relative, normalise them "
+            "(e.g. sample_weight / sample_weight.mean()); with alpha=0 any "
+            "positive scale works."
+        )
 
     def _initial_weights(self, loss, classes):
         """Previous weights when warm-starting on the same shapes, else Glorot.

@@ -1,6 +1,7 @@
 """benchmarks/run.py --quick runs every study and writes its tables (nothing
 about speed)."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,31 @@ def test_calibration_study_quick_run_writes_table(tmp_path):
     # summary: a header and 3 learners x 8 contenders; goals: a header and 8
     assert len(rows) == (1 + 3 * 8) + (1 + 8)
     assert "temperature scaling" in text and "CV confusion+reg+T" in text
+
+
+def test_concurrency_benchmark_quick_run(tmp_path, monkeypatch):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "concurrency.py"), "--quick"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    text = result.stdout.strip()
+    assert text.startswith("<!-- concurrency:start -->")
+    assert text.endswith("<!-- concurrency:end -->")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 4  # header and four measurements
+    assert "(unchanged)" in text and "CHANGED" not in text
+
+    # --write-readme replaces exactly the text between the markers
+    spec = importlib.util.spec_from_file_location(
+        "concurrency_benchmark", ROOT / "benchmarks" / "concurrency.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{module.START}\nold\n{module.END}\nafter\n")
+    monkeypatch.setattr(module, "README", readme)
+    module.write_readme(text)
+    assert readme.read_text() == f"before\n{text}\nafter\n"

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
 from sklearn.base import clone
@@ -124,6 +125,14 @@ def test_estimator_without_soft_targets_or_weights_gets_type_error():
         ({}, "nan X", ValueError, "Input X contains NaN"),
         ({}, "short y", ValueError, "inconsistent numbers of samples"),
         ({}, "negative weights", ValueError, "sample_weight must be non-negative"),
+        (
+            {"max_expansion_mib": "big"},
+            None,
+            TypeError,
+            "max_expansion_mib must be a real number",
+        ),
+        ({"max_expansion_mib": 0}, None, ValueError, "max_expansion_mib must be > 0"),
+        ({"max_expansion_mib": np.inf}, None, ValueError, "max_expansion_mib must be"),
     ],
 )
 def test_bad_input_leaves_fitted_model_unchanged(params, y_change, error, fragment):
@@ -314,6 +323,77 @@ def test_expansion_path_with_dataframe_keeps_feature_names():
     assert model.predict_proba(frame).shape == (len(y), 3)
     with pytest.warns(UserWarning, match="feature names"):
         model.predict(X)
+
+
+class FitRecorder(LogisticRegression):
+    """Records the bytes of what the expansion hands over; may refuse to fit."""
+
+    refuse = False
+    received = {}
+
+    def fit(self, X, y, sample_weight=None):
+        assert not self.refuse, "the inner estimator must not be fitted"
+        x_bytes = (
+            X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+            if sp.issparse(X)
+            else X.nbytes
+        )
+        FitRecorder.received = {
+            "rows": X.shape[0],
+            "bytes": x_bytes + y.nbytes + sample_weight.nbytes,
+        }
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_expansion_limit_is_the_size_of_what_the_inner_estimator_receives(sparse):
+    X, y = scaled_wine()
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0))
+    # The oracle: the bytes of the arrays the inner fit actually receives.
+    LabelSmoothingClassifier(FitRecorder(), epsilon=0.1, max_expansion_mib=None).fit(
+        X, y
+    )
+    size = FitRecorder.received["bytes"]
+    assert FitRecorder.received["rows"] == 3 * len(y)
+    at_limit = LabelSmoothingClassifier(
+        FitRecorder(), epsilon=0.1, max_expansion_mib=size / 2**20
+    )
+    at_limit.fit(X, y)  # exactly at the limit: allowed
+
+    refusing = FitRecorder()
+    refusing.refuse = True
+    below = LabelSmoothingClassifier(
+        refusing, epsilon=0.1, max_expansion_mib=(size - 1) / 2**20
+    )
+    with pytest.raises(ValueError, match=rf"{len(y) * 3} rows .*{size:,} bytes") as e:
+        below.fit(X, y)  # the refusing fit is never reached
+    message = str(e.value)
+    assert "max_expansion_mib" in message and "SoftmaxRegression" in message
+    assert "off_target" in message and "similarity matrix" in message
+    assert not hasattr(below, "estimator_")
+
+
+def test_expansion_limit_leaves_a_fitted_model_and_results_unchanged():
+    X, y = scaled_wine()
+    model = LabelSmoothingClassifier(LogisticRegression(), epsilon=0.1).fit(X, y)
+    unlimited = LabelSmoothingClassifier(
+        LogisticRegression(), epsilon=0.1, max_expansion_mib=None
+    ).fit(X, y)
+    # below the (default) limit nothing changes
+    assert_array_equal(model.predict_proba(X), unlimited.predict_proba(X))
+    fitted, proba = model.estimator_, model.predict_proba(X)
+    model.set_params(max_expansion_mib=1e-3)
+    with pytest.raises(ValueError, match="by expansion would copy X"):
+        model.fit(X, y)
+    assert model.estimator_ is fitted
+    assert_array_equal(model.predict_proba(X), proba)
+
+
+def test_native_learners_ignore_the_expansion_limit():
+    X, y = scaled_wine()
+    model = LabelSmoothingClassifier(epsilon=0.1, max_expansion_mib=1e-9).fit(X, y)
+    assert model.score(X, y) > 0.9
 
 
 def test_expanded_decision_function_has_a_column_per_class():

@@ -311,3 +311,41 @@ def test_sparse_first_layer_gradient_does_not_copy_x_per_evaluation():
     assert peak < X.data.nbytes
     dense = MLPSoftCrossEntropy(X.toarray(), codes, None, **kwargs)
     assert_allclose(grad, dense.loss_gradient(flat)[1], rtol=1e-10)
+
+
+def test_tiny_sample_weights_with_a_penalty_raise_value_error_model_unchanged():
+    # alpha / sum(w) = 1e-4 / 5e-299 = 2e294: the old code ended in a
+    # FloatingPointError after the solver overflowed.
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 3)), np.arange(50) % 3
+    model = SoftMLPClassifier((4,), random_state=0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    coefs, proba = [c.copy() for c in model.coefs_], model.predict_proba(X)
+    with pytest.raises(ValueError, match=r"alpha / sum\(sample_weight\) = 2e\+294"):
+        model.fit(X, y, sample_weight=np.full(50, 1e-300))
+    for before, after in zip(coefs, model.coefs_, strict=True):
+        assert_array_equal(before, after)
+    assert_array_equal(model.predict_proba(X), proba)
+    # just inside the bound (2e144) the solver still returns finite weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y, sample_weight=np.full(50, 1e-150))
+    assert all(np.all(np.isfinite(c)) for c in model.coefs_)
+
+
+def test_tiny_sample_weights_without_penalty_equal_unit_weights():
+    # With alpha=0 the objective sum_i w_i H_i / sum(w) does not depend on the
+    # weights' scale: weights of 1e-300 must give the unweighted fit.
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 3)), np.arange(50) % 3
+    params = {"hidden_layer_sizes": (4,), "alpha": 0.0, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tiny = SoftMLPClassifier(max_iter=30, **params).fit(
+            X, y, sample_weight=np.full(50, 1e-300)
+        )
+        unit = SoftMLPClassifier(max_iter=30, **params).fit(X, y)
+    assert tiny.loss_ == pytest.approx(unit.loss_, rel=1e-9)
+    assert_allclose(tiny.predict_proba(X), unit.predict_proba(X), atol=1e-8)
