@@ -65,7 +65,13 @@ def _expanded_nbytes(X, kept_per_row) -> int:
 
 
 def _take_rows(X, rows):
-    """Rows of X (from :func:`_rows_source`) by position."""
+    """Rows of a DataFrame, sparse matrix, array or list, by position.
+
+    Goes through :func:`_rows_source`, which returns an ``X`` it already
+    produced unchanged (no copy), so callers may convert once and take many
+    times.
+    """
+    X = _rows_source(X)
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
