@@ -43,6 +43,22 @@ def accepts_soft_targets(estimator) -> bool:
     return getattr(estimator, "__sksmooth_soft_targets__", False) is True
 
 
+def is_dask_collection(X) -> bool:
+    """Whether ``X`` is a dask collection, checked without importing dask.
+
+    Dask is an optional extra: ``sksmooth._dask`` is imported only when this
+    returns ``True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._base import is_dask_collection
+    >>> is_dask_collection(np.ones(3))
+    False
+    """
+    return type(X).__module__.partition(".")[0] in ("dask", "dask_expr")
+
+
 def check_targets(y, dtype, estimator_name: str):
     """Validate ``y``, given as labels or as soft targets.
 
@@ -261,6 +277,10 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; each row sums to one.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import predict_on_dask
+
+            return predict_on_dask(self, "predict_proba", X)
         logits = self._raw_output(X)
         if logits.ndim == 1:
             proba = np.column_stack([expit(-logits), expit(logits)])
@@ -282,6 +302,10 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``; at least ``log`` of the smallest normal
             float (see :meth:`predict_proba`).
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import predict_on_dask
+
+            return predict_on_dask(self, "predict_log_proba", X)
         logits = self._raw_output(X)
         if logits.ndim == 1:
             log_proba = np.column_stack([log_expit(-logits), log_expit(logits)])
@@ -303,7 +327,34 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import predict_on_dask
+
+            return predict_on_dask(self, "predict", X)
         logits = self._raw_output(X)
         if logits.ndim == 1:
             return self.classes_[(logits > 0).astype(np.intp)]
         return self.classes_[np.argmax(logits, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``X`` and ``y`` (lazy reductions on dask arrays).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            The samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of correctly predicted samples.
+        """
+        if is_dask_collection(X):
+            from sksmooth._dask import score_on_dask
+
+            return score_on_dask(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._base import SoftTargetClassifier, check_param
+from sksmooth._base import SoftTargetClassifier, check_param, is_dask_collection
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import lbfgs
 
@@ -119,6 +119,10 @@ class SoftmaxRegression(SoftTargetClassifier):
         self : SoftmaxRegression
             The fitted estimator.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import fit_on_dask
+
+            return fit_on_dask(self, X, y, sample_weight)
         self._check_params()
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
@@ -190,6 +194,10 @@ class SoftmaxRegression(SoftTargetClassifier):
             For two classes, the logit of ``classes_[1]``; otherwise one logit
             per class.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import predict_on_dask
+
+            return predict_on_dask(self, "decision_function", X)
         return self._raw_output(X)
 
     def _raw_output(self, X):
