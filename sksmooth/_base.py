@@ -10,6 +10,7 @@ Validation in ``fit`` is pure: everything is checked before any fitted attribute
 is set, so a failed ``fit`` leaves the estimator as it was.
 """
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -57,6 +58,34 @@ def is_dask_collection(X) -> bool:
     False
     """
     return type(X).__module__.partition(".")[0] in ("dask", "dask_expr")
+
+
+def blockwise_on_dask(method):
+    """Decorate ``method(self, X)`` to run lazily, block by block, on dask ``X``.
+
+    On a dask array the decorated method returns a dask array computed by
+    ``map_blocks`` (see :func:`sksmooth._dask.predict_on_dask`); on anything
+    else it runs as written.
+    """
+
+    @functools.wraps(method)
+    def run(self, X):
+        if is_dask_collection(X):
+            from sksmooth._dask import predict_on_dask
+
+            return predict_on_dask(self, method.__name__, X)
+        return method(self, X)
+
+    return run
+
+
+def score_with_dask(self, X, y, sample_weight=None):
+    """``ClassifierMixin.score``, reduced on the workers when ``X`` is dask."""
+    if is_dask_collection(X):
+        from sksmooth._dask import score_on_dask
+
+        return score_on_dask(self, X, y, sample_weight)
+    return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
 
 
 def check_targets(y, dtype, estimator_name: str):
@@ -259,6 +288,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     def _raw_output(self, X):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @blockwise_on_dask
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -277,10 +307,6 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; each row sums to one.
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import predict_on_dask
-
-            return predict_on_dask(self, "predict_proba", X)
         logits = self._raw_output(X)
         if logits.ndim == 1:
             proba = np.column_stack([expit(-logits), expit(logits)])
@@ -288,6 +314,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
             proba = softmax(logits, axis=1)
         return np.maximum(proba, np.finfo(proba.dtype).tiny, out=proba)
 
+    @blockwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class, computed stably.
 
@@ -302,10 +329,6 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
             Columns follow ``classes_``; at least ``log`` of the smallest normal
             float (see :meth:`predict_proba`).
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import predict_on_dask
-
-            return predict_on_dask(self, "predict_log_proba", X)
         logits = self._raw_output(X)
         if logits.ndim == 1:
             log_proba = np.column_stack([log_expit(-logits), log_expit(logits)])
@@ -314,6 +337,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         floor = np.log(np.finfo(log_proba.dtype).tiny)
         return np.maximum(log_proba, floor, out=log_proba)
 
+    @blockwise_on_dask
     def predict(self, X):
         """Most probable class of each sample.
 
@@ -327,10 +351,6 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import predict_on_dask
-
-            return predict_on_dask(self, "predict", X)
         logits = self._raw_output(X)
         if logits.ndim == 1:
             return self.classes_[(logits > 0).astype(np.intp)]
@@ -353,8 +373,4 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         score : float
             The (weighted) fraction of correctly predicted samples.
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import score_on_dask
-
-            return score_on_dask(self, X, y, sample_weight)
-        return super().score(X, y, sample_weight=sample_weight)
+        return score_with_dask(self, X, y, sample_weight)

@@ -22,9 +22,11 @@ How a fit runs
    the client adds the penalty and divides by the total weight.
 
 With a ``distributed.Client`` (the default client), the block objectives live
-on the workers for the whole fit. Without one, dask's threaded scheduler is
-used: the blocks are computed once into this process's memory and evaluated in
-parallel threads (same results; no data leaves this process).
+on the workers for the whole fit. Without one (or with a local scheduler set by
+``dask.config.set(scheduler=...)``), dask's threaded scheduler is used: the
+blocks are computed once into this process's memory, so the whole data must fit
+in it, and evaluated in parallel threads (same results; no persistence across
+machines, nothing gained over an in-memory fit but the lazy loading).
 """
 
 import itertools
@@ -294,7 +296,13 @@ def _sum_parts(*parts):
 
 
 def _distributed_client():
-    """The default ``distributed.Client``, or ``None`` without one."""
+    """The default ``distributed.Client``, or ``None`` without one.
+
+    A local scheduler chosen with ``dask.config.set(scheduler=...)`` (e.g.
+    ``"threads"`` or ``"sync"``) wins over a running client, as in dask itself.
+    """
+    if dask.config.get("scheduler", None) not in (None, "dask.distributed"):
+        return None
     try:
         from distributed import default_client
     except ImportError:
@@ -655,3 +663,84 @@ def score_on_dask(estimator, X, y, sample_weight=None) -> float:
     weights = _aligned(sample_weight, predictions.chunks[0], "sample_weight")
     total, hits = dask.compute(weights.sum(), (weights * correct).sum())
     return float(hits / total)
+
+
+# ---------------------------------------------------------------------------
+# LabelSmoothingClassifier
+# ---------------------------------------------------------------------------
+
+
+def _checked_soft_block(Y):
+    Y = check_array(Y, dtype=np.float64, ensure_min_samples=0, input_name="y")
+    if Y.shape[0]:
+        check_soft_targets(Y)
+    return Y
+
+
+def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None):
+    """``LabelSmoothingClassifier.fit`` on dask arrays.
+
+    The classes are found once with Dask, the class prior is one reduction, the
+    smoothing runs block by block (``map_blocks`` with the spread matrix) and a
+    clone of the inner learner, which must be ``SoftmaxRegression`` or
+    ``SoftMLPClassifier``, fits natively on the smoothed dask targets.
+    """
+    from sklearn.base import clone
+
+    from sksmooth._targets import (
+        check_epsilon,
+        smooth_codes,
+        smooth_soft_targets,
+        spread_matrix,
+    )
+    from sksmooth.linear_model import SoftmaxRegression
+    from sksmooth.neural_network import SoftMLPClassifier
+
+    inner = meta._inner_estimator()
+    if not isinstance(inner, SoftmaxRegression | SoftMLPClassifier):
+        raise TypeError(
+            f"LabelSmoothingClassifier(estimator={type(inner).__name__}()) cannot "
+            f"fit on dask arrays: only {DASK_LEARNERS} fit on them (natively, block "
+            "by block); other estimators take the expansion path, which needs the "
+            "data in memory. Use one of those learners, or pass X.compute()."
+        )
+    if getattr(meta, "class_weight", None) is not None:
+        raise ValueError(
+            "LabelSmoothingClassifier(class_weight=...) cannot fit on dask arrays "
+            "yet; pass the class weights as sample_weight instead."
+        )
+    name = type(meta).__name__
+    X = as_row_blocks(X)
+    targets, soft, classes, weights = prepare_targets(X, y, sample_weight, name)
+    n_classes = classes.shape[0]
+    if soft:
+        targets = targets.map_blocks(_checked_soft_block, dtype=np.float64)
+        mass = targets if weights is None else targets * weights[:, np.newaxis]
+        counts = mass.sum(axis=0)
+    else:
+        counts = da.bincount(targets, weights=weights, minlength=n_classes)
+    counts = np.asarray(counts.compute(), dtype=np.float64)
+    prior = counts / counts.sum()
+    S = spread_matrix(meta.method, n_classes, prior=prior, classes=classes)
+    epsilon = check_epsilon(meta.epsilon, S, meta.method, class_names=classes)
+    if soft:
+        Y = targets.map_blocks(smooth_soft_targets, epsilon, S, dtype=np.float64)
+    else:
+        Y = targets.map_blocks(
+            smooth_codes,
+            epsilon,
+            S,
+            new_axis=1,
+            chunks=(targets.chunks[0], (n_classes,)),
+            dtype=np.float64,
+        )
+    fit_params = {} if weights is None else {"sample_weight": weights}
+    fitted = clone(inner).fit(X, Y, **fit_params)
+
+    meta.estimator_ = fitted
+    meta.classes_ = classes
+    meta.class_prior_ = prior
+    meta.n_features_in_ = fitted.n_features_in_
+    if hasattr(meta, "feature_names_in_"):
+        del meta.feature_names_in_
+    return meta

@@ -5,7 +5,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._base import SoftTargetClassifier, check_param, is_dask_collection
+from sksmooth._base import (
+    SoftTargetClassifier,
+    blockwise_on_dask,
+    check_param,
+    is_dask_collection,
+)
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import lbfgs
 
@@ -180,6 +185,7 @@ class SoftmaxRegression(SoftTargetClassifier):
                 b[:] = self.intercept_
         return coef
 
+    @blockwise_on_dask
     def decision_function(self, X):
         """Logits of the samples.
 
@@ -194,10 +200,6 @@ class SoftmaxRegression(SoftTargetClassifier):
             For two classes, the logit of ``classes_[1]``; otherwise one logit
             per class.
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import predict_on_dask
-
-            return predict_on_dask(self, "decision_function", X)
         return self._raw_output(X)
 
     def _raw_output(self, X):

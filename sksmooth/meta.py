@@ -7,7 +7,14 @@ from sklearn.utils import check_consistent_length, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from sksmooth._base import accepts_soft_targets, check_sample_weight, check_targets
+from sksmooth._base import (
+    accepts_soft_targets,
+    blockwise_on_dask,
+    check_sample_weight,
+    check_targets,
+    is_dask_collection,
+    score_with_dask,
+)
 from sksmooth._targets import (
     check_epsilon,
     class_prior,
@@ -158,6 +165,10 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self : LabelSmoothingClassifier
             The fitted meta-estimator.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import fit_label_smoothing_on_dask
+
+            return fit_label_smoothing_on_dask(self, X, y, sample_weight)
         inner = self._inner_estimator()
         native = accepts_soft_targets(inner)
         if not native and not has_fit_parameter(inner, "sample_weight"):
@@ -207,6 +218,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             del self.feature_names_in_
         return self
 
+    @blockwise_on_dask
     def predict(self, X):
         """Predict class labels.
 
@@ -224,6 +236,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self.classes_[np.asarray(self.estimator_.predict(X), dtype=np.intp)]
 
     @available_if(_fitted_estimator_has("predict_proba"))
+    @blockwise_on_dask
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -241,6 +254,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self._all_columns(self.estimator_.predict_proba(X), fill=0.0)
 
     @available_if(_fitted_estimator_has("predict_log_proba"))
+    @blockwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class.
 
@@ -258,6 +272,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self._all_columns(self.estimator_.predict_log_proba(X), fill=-np.inf)
 
     @available_if(_fitted_estimator_has("decision_function"))
+    @blockwise_on_dask
     def decision_function(self, X):
         """Decision scores of the inner estimator.
 
@@ -273,6 +288,9 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         """
         check_is_fitted(self)
         return self.estimator_.decision_function(X)
+
+    # Mean accuracy; reduced on the workers when X is a dask array.
+    score = score_with_dask
 
     def _all_columns(self, values, fill):
         """One column per class of ``classes_``.
