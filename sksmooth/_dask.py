@@ -445,12 +445,13 @@ def fit_on_dask(estimator, X, y, sample_weight=None):
             f"{type(estimator).__name__} cannot fit on dask arrays; "
             f"{DASK_LEARNERS} can."
         )
+    checked_params = estimator._check_params()  # cheap: before any data work
     X_raw = X
     X = as_row_blocks(X)
     dtype = _float_dtype(X)
     name = type(estimator).__name__
     y, soft, classes, sample_weight = prepare_targets(X, y, sample_weight, name)
-    return fit(estimator, X_raw, X, y, sample_weight, classes, dtype)
+    return fit(estimator, X_raw, X, y, sample_weight, classes, dtype, checked_params)
 
 
 def _check_weight_sum(objective):
@@ -460,8 +461,7 @@ def _check_weight_sum(objective):
         )
 
 
-def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype):
-    estimator._check_params()
+def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype, _):
     n_classes, n_features = len(classes), X.shape[1]
     fit_intercept = estimator.fit_intercept
 
@@ -521,10 +521,9 @@ def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype):
     return estimator
 
 
-def _fit_mlp(estimator, X_raw, X, y, sample_weight, classes, dtype):
+def _fit_mlp(estimator, X_raw, X, y, sample_weight, classes, dtype, hidden):
     from sksmooth.neural_network import SCIPY_FTOL, SCIPY_MAXLS
 
-    hidden = estimator._check_params()
     n_classes, n_features = len(classes), X.shape[1]
     activation = estimator.activation
 

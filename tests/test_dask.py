@@ -71,7 +71,7 @@ def client():
             threads_per_worker=1,
             processes=False,
             memory_limit=WORKER_MEMORY,
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -380,6 +380,12 @@ def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
         model.fit(X_d, as_dask(np.linspace(0, 1, y.shape[0])))
     with pytest.raises(ValueError, match="2-D"):
         model.fit(da.ones((10, 2, 2)), np.arange(10) % 2)
+    with pytest.raises(ValueError, match="C must be > 0"):
+        SoftmaxRegression(C=-1.0).fit(X_d, y_d)
+    model.solver = "newton-cg"  # not supported on dask yet: refused
+    with pytest.raises(ValueError, match="solver='lbfgs'"):
+        model.fit(X_d, y_d)
+    del model.solver
     model.class_weight = "balanced"  # not supported on dask yet: refused
     with pytest.raises(ValueError, match="class_weight"):
         model.fit(X_d, y_d)
