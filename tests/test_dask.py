@@ -7,6 +7,8 @@ scheduler's own count of graph submissions, and the workers' own accounting of
 the memory they hold.
 """
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -419,3 +421,29 @@ def test_grid_search_under_the_joblib_dask_backend(client):
         spread.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
     )
     assert spread.best_params_ == local.best_params_
+
+
+def test_dask_is_imported_only_when_a_dask_array_arrives():
+    code = (
+        "import sys, numpy as np\n"
+        "from sksmooth import LabelSmoothingClassifier, SoftmaxRegression\n"
+        "X = np.random.default_rng(0).normal(size=(30, 3))\n"
+        "y = np.arange(30) % 3\n"
+        "model = LabelSmoothingClassifier(SoftmaxRegression()).fit(X, y)\n"
+        "model.predict_proba(X), model.score(X, y)\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(top & {'dask', 'distributed'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_dask_dataframe_is_refused_with_the_conversion_to_use(client):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X, y = data(n_samples=40)
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=2)
+    with pytest.raises(TypeError, match=r"to_dask_array\(lengths=True\)"):
+        SoftmaxRegression().fit(frame, y)
