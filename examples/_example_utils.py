@@ -11,8 +11,13 @@ matplotlib.use("Agg")  # examples save figures; they never open windows
 QUICK = os.environ.get("SKSMOOTH_QUICK") == "1"
 
 
-def parse_output(description: str) -> Path | None:
-    """``--output DIR`` of an example; the folder is created when given."""
+def parse_output(docstring: str | None) -> Path | None:
+    """``--output DIR`` of an example; the folder is created when given.
+
+    The first line of the example's docstring describes it in ``--help``
+    (sphinx-gallery runs the examples with the docstring removed).
+    """
+    description = (docstring or "").strip().split("\n")[0]
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--output", type=Path, help="folder for the figure")
     output = parser.parse_args().output

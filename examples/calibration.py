@@ -1,8 +1,11 @@
 """Reliability diagrams and ECE of an over-confident network, smoothed or not.
+===========================================================================
 
 A wide network with almost no penalty, trained on digits with 20 % noisy
 labels, learns the noise and becomes over-confident; label smoothing keeps its
 confidence closer to its accuracy.
+
+Run it with::
 
     python examples/calibration.py [--output DIR]
 """
@@ -19,7 +22,7 @@ from sksmooth._demo import flip_labels
 from sksmooth.metrics import classwise_calibration_error, expected_calibration_error
 from sksmooth.plotting import ReliabilityDisplay
 
-output = parse_output(__doc__.splitlines()[0])
+output = parse_output(__doc__)
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.3, stratify=y, random_state=0
@@ -49,4 +52,3 @@ for ax, epsilon in zip(axes, [0.0, 0.1], strict=True):
     )
 fig.tight_layout()
 save(fig, output, "calibration.png")
-plt.close(fig)

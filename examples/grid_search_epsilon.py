@@ -1,9 +1,11 @@
 """Choose epsilon (and C) by cross-validated log-loss, and draw the validation curve.
+==================================================================================
 
-python examples/grid_search_epsilon.py [--output DIR]
+Run it with::
+
+    python examples/grid_search_epsilon.py [--output DIR]
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 from _example_utils import QUICK, parse_output, save
 from sklearn.datasets import load_digits
@@ -13,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import LabelSmoothingClassifier, SoftmaxRegression
 
-output = parse_output(__doc__.splitlines()[0])
+output = parse_output(__doc__)
 X, y = load_digits(return_X_y=True)
 pipe = Pipeline(
     [
@@ -51,4 +53,3 @@ display = ValidationCurveDisplay.from_estimator(
 )
 display.ax_.set(xlabel="epsilon", ylabel="log-loss", title=f"digits, C={best_C:g}")
 save(display.figure_, output, "grid_search_epsilon.png")
-plt.close("all")

@@ -1,7 +1,10 @@
 """Test accuracy and log-loss against label noise, with and without smoothing.
+===========================================================================
 
 Symmetric noise: a fraction of the training labels is replaced by another class
 at random; the test labels stay clean. Averaged over seeds, on digits.
+
+Run it with::
 
     python examples/label_noise.py [--output DIR]
 """
@@ -15,7 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from sksmooth._demo import flip_labels, make_model
 
-output = parse_output(__doc__.splitlines()[0])
+output = parse_output(__doc__)
 X, y = load_digits(return_X_y=True)
 noise_rates = [0.0, 0.4] if QUICK else [0.0, 0.2, 0.4]
 epsilons = [0.0, 0.2] if QUICK else [0.0, 0.1, 0.2]
@@ -67,4 +70,3 @@ ax_acc.set(xlabel="label noise rate", ylabel="test accuracy")
 ax_loss.set(xlabel="label noise rate", ylabel="test log-loss")
 ax_acc.legend()
 save(fig, output, "label_noise.png")
-plt.close(fig)

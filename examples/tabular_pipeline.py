@@ -1,9 +1,11 @@
 """A pandas table with numeric and categorical columns through ColumnTransformer.
+==============================================================================
 
-python examples/tabular_pipeline.py [--output DIR]
+Run it with::
+
+    python examples/tabular_pipeline.py [--output DIR]
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from _example_utils import QUICK, parse_output, save
@@ -18,7 +20,7 @@ from sksmooth import LabelSmoothingClassifier, SoftmaxRegression
 from sksmooth.metrics import expected_calibration_error
 from sksmooth.plotting import ReliabilityDisplay
 
-output = parse_output(__doc__.splitlines()[0])
+output = parse_output(__doc__)
 rng = np.random.default_rng(0)
 n = 600 if QUICK else 3000
 frame = pd.DataFrame(
@@ -74,4 +76,3 @@ model.fit(X_train, y_train)
 print("classes:", list(model.classes_), "| features in:", list(model.feature_names_in_))
 display = ReliabilityDisplay.from_estimator(model, X_test, y_test, n_bins=10)
 save(display.figure_, output, "tabular_pipeline.png")
-plt.close("all")

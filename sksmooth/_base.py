@@ -223,6 +223,109 @@ def check_sample_weight(sample_weight, n_samples: int, dtype):
     return sample_weight
 
 
+def class_weights(class_weight, classes, targets, sample_weight=None) -> np.ndarray:
+    """The weight of each class, from ``class_weight``; validated.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+        ``None``: every class weight one. A dict maps class labels (from
+        ``classes``) to non-negative weights; classes it does not name weigh
+        one. ``"balanced"``: ``n_samples / (n_classes * n_k)``, with ``n_k``
+        the (sample-weighted) number of samples of class ``k`` and
+        ``n_samples`` the sum of the sample weights, as in scikit-learn; for
+        soft targets ``n_k = sum_i w_i * Y_ik``, the class's expected mass.
+    classes : ndarray of shape (n_classes,)
+        The class labels, in the order of the target columns or codes.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Integer codes ``0..n_classes-1`` or a soft-target matrix.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Validated sample weights; they count the samples for ``"balanced"``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_classes,)
+        Finite and non-negative; ``1`` for a class with no mass under
+        ``"balanced"`` (it weighs nothing either way).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._base import class_weights
+    >>> class_weights("balanced", np.array(["a", "b"]), np.array([0, 0, 0, 1]))
+    array([0.66666667, 2.        ])
+    >>> class_weights({"b": 3}, np.array(["a", "b"]), np.array([0, 1]))
+    array([1., 3.])
+    """
+    n_classes = classes.shape[0]
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict mapping classes "
+                f"to weights, got the string {class_weight!r}."
+            )
+        if targets.ndim == 1:
+            mass = np.bincount(targets, weights=sample_weight, minlength=n_classes)
+        elif sample_weight is None:
+            mass = targets.sum(axis=0, dtype=np.float64)
+        else:
+            mass = sample_weight.astype(np.float64) @ targets
+        weights = np.ones(n_classes)
+        present = mass > 0
+        weights[present] = mass.sum() / (n_classes * mass[present])
+        return weights
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            "class_weight must be None, 'balanced' or a dict mapping classes to "
+            f"weights, got {type(class_weight).__name__} {class_weight!r}."
+        )
+    position = {label: k for k, label in enumerate(classes.tolist())}
+    weights = np.ones(n_classes)
+    for label, weight in class_weight.items():
+        if label not in position:
+            raise ValueError(
+                f"class_weight names the class {label!r}, which is not among the "
+                f"classes {classes.tolist()!r} of y."
+            )
+        if (
+            isinstance(weight, bool | np.bool_)
+            or not isinstance(weight, Real)
+            or not np.isfinite(weight)
+            or weight < 0
+        ):
+            raise ValueError(
+                f"class_weight of class {label!r} must be a finite non-negative "
+                f"number, got {weight!r}."
+            )
+        weights[position[label]] = weight
+    return weights
+
+
+def apply_class_weight(
+    class_weight, classes, targets, sample_weight, dtype
+) -> np.ndarray | None:
+    """Sample weights multiplied by the class weights; ``None`` if neither is set.
+
+    A sample labelled ``k`` has its weight multiplied by the weight of class
+    ``k``; a soft-target row ``Y_i`` by ``sum_k weight_k * Y_ik`` (see
+    :func:`class_weights`).
+    """
+    if class_weight is None:
+        return sample_weight
+    weights = class_weights(class_weight, classes, targets, sample_weight)
+    per_sample = weights[targets] if targets.ndim == 1 else targets @ weights
+    if sample_weight is not None:
+        per_sample = per_sample * sample_weight
+    if not per_sample.sum() > 0:
+        raise ValueError(
+            f"class_weight={class_weight!r} gives every sample weight zero; at "
+            "least one class present in y needs a positive weight."
+        )
+    return per_sample.astype(dtype, copy=False)
+
+
 def check_param(value, name: str, kind, *, low=None, low_open=False):
     """Validate a scalar hyper-parameter; ``TypeError`` or ``ValueError`` name it."""
     if kind is bool:
@@ -261,8 +364,9 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
 
         Returns ``X`` (float32 stays float32, else float64; CSR if sparse), the
         targets (integer codes, or soft targets in ``X``'s dtype; see
-        :func:`check_targets`), the validated weights (or ``None``) and
-        ``classes``.
+        :func:`check_targets`), the validated weights (or ``None``), multiplied
+        by the class weights of a ``class_weight`` parameter if the learner has
+        one (see :func:`apply_class_weight`), and ``classes``.
         """
         name = type(self).__name__
         X_checked = check_array(
@@ -272,6 +376,13 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(X_checked, targets)
         sample_weight = check_sample_weight(
             sample_weight, X_checked.shape[0], X_checked.dtype
+        )
+        sample_weight = apply_class_weight(
+            getattr(self, "class_weight", None),
+            classes,
+            targets,
+            sample_weight,
+            X_checked.dtype,
         )
         return X_checked, targets, sample_weight, classes
 

@@ -676,7 +676,7 @@ def _checked_soft_block(Y):
     return Y
 
 
-def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None):
+def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None, fit_params=None):
     """``LabelSmoothingClassifier.fit`` on dask arrays.
 
     The classes are found once with Dask, the class prior is one reduction, the
@@ -707,6 +707,13 @@ def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None):
         raise ValueError(
             "LabelSmoothingClassifier(class_weight=...) cannot fit on dask arrays "
             "yet; pass the class weights as sample_weight instead."
+        )
+    from sklearn import get_config
+
+    if fit_params or get_config()["enable_metadata_routing"]:
+        raise ValueError(
+            "LabelSmoothingClassifier cannot route fit parameters on dask arrays "
+            "yet; pass only sample_weight, with metadata routing disabled."
         )
     name = type(meta).__name__
     X = as_row_blocks(X)

@@ -37,6 +37,14 @@ class SoftmaxRegression(SoftTargetClassifier):
         Inverse of the regularisation strength; must be positive.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, as in ``LogisticRegression``: each sample's
+        weight is multiplied by its class's weight (a dict maps labels to
+        weights, unnamed classes weigh one; ``"balanced"`` is
+        ``n_samples / (n_classes * np.bincount(y))``, counting sample weights).
+        For soft targets, each sample's weight is multiplied by
+        ``sum_k class_weight[k] * Y_ik`` (its expected class weight), and
+        ``"balanced"`` counts class ``k`` as ``sum_i w_i * Y_ik``.
     tol : float, default=1e-4
         The solver stops when every component of the gradient is at most
         ``tol`` (L-BFGS-B's ``gtol``).
@@ -60,7 +68,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         Number of L-BFGS iterations run.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
@@ -86,6 +94,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         C: float = 1.0,
         *,
         fit_intercept: bool = True,
+        class_weight=None,
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
@@ -93,6 +102,7 @@ class SoftmaxRegression(SoftTargetClassifier):
     ):
         self.C = C
         self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
@@ -118,6 +128,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             column ``k`` being class ``k``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
+            Multiplied by the class weights of ``class_weight``.
 
         Returns
         -------

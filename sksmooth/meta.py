@@ -2,13 +2,20 @@
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils import check_consistent_length, get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from sksmooth._base import (
     accepts_soft_targets,
+    apply_class_weight,
     blockwise_on_dask,
     check_sample_weight,
     check_targets,
@@ -32,6 +39,24 @@ def _take_rows(X, rows):
     if sp.issparse(X):
         return X.tocsr()[rows]
     return np.asarray(X)[rows]
+
+
+def _take_param_rows(params, rows, n_samples):
+    """Fit parameters for the expanded rows: per-sample ones are taken at ``rows``.
+
+    A parameter is per-sample if it is array-like with ``n_samples`` entries
+    (as scikit-learn's meta-estimators index them); others pass unchanged.
+    """
+
+    def per_sample(value):
+        if hasattr(value, "shape"):
+            return len(value.shape) >= 1 and value.shape[0] == n_samples
+        return isinstance(value, list | tuple) and len(value) == n_samples
+
+    return {
+        key: _take_rows(value, rows) if per_sample(value) else value
+        for key, value in params.items()
+    }
 
 
 def _fitted_estimator_has(attr):
@@ -92,6 +117,19 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         number of classes is only known from the data, e.g. in a search).
         For soft targets ``Y`` the result is ``(1 - epsilon) * Y + epsilon * Y @ S``
         with the method's matrix ``S``.
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, applied by the **labelled** class before
+        smoothing: each sample's weight is multiplied by the weight of the class
+        it was labelled with (a dict maps labels to weights, unnamed classes
+        weigh one; ``"balanced"`` is ``n_samples / (n_classes *
+        np.bincount(y))``, counting sample weights), and the inner estimator
+        receives these as sample weights (on both paths). For soft targets
+        ``y``, each sample's weight is multiplied by ``sum_k class_weight[k] *
+        Y_ik`` of the targets as given (before smoothing). So the smoothed
+        loss of a sample is weighted as a whole; this is not PyTorch's
+        ``CrossEntropyLoss(weight=..., label_smoothing=...)``, which weights
+        the smoothing term of every class by that class's weight.
+        ``class_prior_`` does not use the class weights.
 
     Attributes
     ----------
@@ -104,7 +142,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         by ``method="prior"``.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
@@ -138,15 +176,23 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     [[0.9, 0.1, 0.0]]
     """
 
-    def __init__(self, estimator=None, *, epsilon: float = 0.1, method="uniform"):
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        epsilon: float = 0.1,
+        method="uniform",
+        class_weight=None,
+    ):
         self.estimator = estimator
         self.epsilon = epsilon
         self.method = method
+        self.class_weight = class_weight
 
     def _inner_estimator(self):
         return SoftmaxRegression() if self.estimator is None else self.estimator
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Smooth the targets and fit a clone of ``estimator`` on them.
 
         Parameters
@@ -157,8 +203,17 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             Class labels, or soft targets (non-negative rows summing to one;
             column ``k`` is class ``k``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the inner estimator's ``fit`` (multiplied into the row
-            weights on the expansion path); also weights ``class_prior_``.
+            Weights ``class_prior_``, and is passed to the inner estimator's
+            ``fit`` (multiplied into the row weights on the expansion path),
+            times the class weights of ``class_weight``. With metadata routing
+            enabled, it reaches the inner estimator only if the inner
+            estimator requests it (``set_fit_request(sample_weight=True)``).
+        **fit_params : dict
+            Only with metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``): further
+            parameters of the inner estimator's ``fit``, passed as it requests
+            them; on the expansion path per-sample ones are repeated with
+            their rows.
 
         Returns
         -------
@@ -168,7 +223,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         if is_dask_collection(X):
             from sksmooth._dask import fit_label_smoothing_on_dask
 
-            return fit_label_smoothing_on_dask(self, X, y, sample_weight)
+            return fit_label_smoothing_on_dask(self, X, y, sample_weight, fit_params)
         inner = self._inner_estimator()
         native = accepts_soft_targets(inner)
         if not native and not has_fit_parameter(inner, "sample_weight"):
@@ -185,6 +240,16 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         check_consistent_length(X, targets)
         n_samples, n_classes = targets.shape[0], classes.shape[0]
         weights = check_sample_weight(sample_weight, n_samples, np.float64)
+        inner_params = self._routed_fit_params(sample_weight, fit_params)
+        inner_weights = apply_class_weight(
+            self.class_weight,
+            classes,
+            targets,
+            check_sample_weight(
+                inner_params.pop("sample_weight", None), n_samples, np.float64
+            ),
+            np.float64,
+        )
         if targets.ndim == 1:
             prior = class_prior(targets, n_classes, weights)
         else:
@@ -196,16 +261,21 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         else:
             Y = smooth_soft_targets(targets, epsilon, S)
 
+        weights = inner_weights  # the class prior above is the only other use
         if native:
-            fit_params = {} if weights is None else {"sample_weight": weights}
-            fitted = clone(inner).fit(X, Y, **fit_params)
+            if weights is not None:
+                inner_params["sample_weight"] = weights
+            fitted = clone(inner).fit(X, Y, **inner_params)
         else:
             rows, labels = np.nonzero(Y)
             row_weights = Y[rows, labels]
             if weights is not None:
                 row_weights *= weights[rows]
             fitted = clone(inner).fit(
-                _take_rows(X, rows), labels, sample_weight=row_weights
+                _take_rows(X, rows),
+                labels,
+                sample_weight=row_weights,
+                **_take_param_rows(inner_params, rows, n_samples),
             )
 
         self.estimator_ = fitted
@@ -217,6 +287,47 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         return self
+
+    def _routed_fit_params(self, sample_weight, fit_params):
+        """The inner estimator's fit parameters, ``sample_weight`` included.
+
+        Without metadata routing, ``sample_weight`` goes to the inner
+        estimator as before and nothing else is accepted; with routing, what
+        the inner estimator requested (scikit-learn raises for the rest).
+        """
+        if get_config()["enable_metadata_routing"]:
+            routed = process_routing(
+                self, "fit", sample_weight=sample_weight, **fit_params
+            )
+            return dict(routed["estimator"]["fit"])
+        if fit_params:
+            raise ValueError(
+                f"{type(self).__name__}.fit got the unexpected parameters "
+                f"{sorted(fit_params)}; extra fit parameters reach the inner "
+                "estimator only with metadata routing enabled: "
+                "sklearn.set_config(enable_metadata_routing=True)."
+            )
+        return {} if sample_weight is None else {"sample_weight": sample_weight}
+
+    def get_metadata_routing(self):
+        """How ``fit``'s metadata are routed.
+
+        ``fit`` consumes ``sample_weight`` itself (for ``class_prior_``) and
+        routes what the inner estimator requests to its ``fit``.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+            The routing information.
+        """
+        return (
+            MetadataRouter(owner=type(self).__name__)
+            .add_self_request(self)
+            .add(
+                estimator=self._inner_estimator(),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )
 
     @blockwise_on_dask
     def predict(self, X):
@@ -274,7 +385,16 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     @available_if(_fitted_estimator_has("decision_function"))
     @blockwise_on_dask
     def decision_function(self, X):
-        """Decision scores of the inner estimator.
+        """Decision scores of the inner estimator, one column per class.
+
+        When the inner estimator was fitted on all of ``classes_``, its scores
+        are returned as they are. An expanded fit can miss a class (see
+        :meth:`predict_proba`); then there is one column per class of
+        ``classes_``, the missing classes' columns hold ``-inf`` (like
+        :meth:`predict_log_proba`: never predicted, ranked last), and a binary
+        inner estimator's score ``s`` (of its second class) becomes the
+        columns ``-s/2`` and ``s/2`` of its two classes, which keeps the
+        softmax of a log-odds score equal to its probabilities.
 
         Parameters
         ----------
@@ -284,10 +404,14 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As the inner estimator returns them; columns follow ``classes_``.
+            1-D for two classes (the score of ``classes_[1]``), otherwise one
+            column per class of ``classes_``.
         """
         check_is_fitted(self)
-        return self.estimator_.decision_function(X)
+        scores = self.estimator_.decision_function(X)
+        if scores.ndim == 1 and len(self.estimator_.classes_) < len(self.classes_):
+            scores = np.column_stack([-scores / 2, scores / 2])
+        return self._all_columns(scores, fill=-np.inf)
 
     # Mean accuracy; reduced on the workers when X is a dask array.
     score = score_with_dask

@@ -33,6 +33,14 @@ class SoftMLPClassifier(SoftTargetClassifier):
         Hidden-layer activation.
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights (not the intercepts).
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, as in ``LogisticRegression``: each sample's
+        weight is multiplied by its class's weight (a dict maps labels to
+        weights, unnamed classes weigh one; ``"balanced"`` is
+        ``n_samples / (n_classes * np.bincount(y))``, counting sample weights).
+        For soft targets, each sample's weight is multiplied by
+        ``sum_k class_weight[k] * Y_ik`` (its expected class weight), and
+        ``"balanced"`` counts class ``k`` as ``sum_i w_i * Y_ik``.
     max_iter : int, default=200
         Largest number of L-BFGS iterations.
     tol : float, default=1e-4
@@ -71,7 +79,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         ``"logistic"`` for two classes, ``"softmax"`` otherwise.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
@@ -98,6 +106,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         activation: str = "relu",
         *,
         alpha: float = 1e-4,
+        class_weight=None,
         max_iter: int = 200,
         tol: float = 1e-4,
         max_fun: int = 15000,
@@ -108,6 +117,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.alpha = alpha
+        self.class_weight = class_weight
         self.max_iter = max_iter
         self.tol = tol
         self.max_fun = max_fun
@@ -169,6 +179,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             column ``k`` being class ``k``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
+            Multiplied by the class weights of ``class_weight``.
 
         Returns
         -------

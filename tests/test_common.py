@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier
@@ -19,6 +20,7 @@ def neighbour_similarity(classes):
 
 ESTIMATORS = [
     SoftmaxRegression(),
+    SoftmaxRegression(class_weight="balanced"),
     LabelSmoothingClassifier(),
     LabelSmoothingClassifier(
         SoftmaxRegression(C=10.0), epsilon=0.2, method="off_target"
@@ -29,6 +31,9 @@ ESTIMATORS = [
     LabelSmoothingClassifier(method=neighbour_similarity, epsilon=0.2),
     LabelSmoothingClassifier(HistGradientBoostingClassifier(max_iter=20)),
     SoftMLPClassifier(random_state=0),
+    SoftMLPClassifier(class_weight="balanced", random_state=0),
+    LabelSmoothingClassifier(class_weight="balanced"),
+    LabelSmoothingClassifier(LogisticRegression(), class_weight="balanced"),
     LabelSmoothingClassifier(
         SoftMLPClassifier(
             hidden_layer_sizes=(20, 10), activation="tanh", random_state=0

@@ -352,6 +352,10 @@ def test_expansion_path_refuses_dask_input(client):
     with pytest.raises(TypeError, match="SoftmaxRegression and SoftMLPClassifier"):
         smoother.fit(as_dask(X), as_dask(y))
     assert not hasattr(smoother, "estimator_")
+    with pytest.raises(ValueError, match="cannot route fit parameters"):
+        LabelSmoothingClassifier().fit(as_dask(X), as_dask(y), groups=y)
+    with pytest.raises(ValueError, match="class_weight"):
+        LabelSmoothingClassifier(class_weight="balanced").fit(as_dask(X), as_dask(y))
 
 
 def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
@@ -391,7 +395,7 @@ def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
     model.class_weight = "balanced"  # not supported on dask yet: refused
     with pytest.raises(ValueError, match="class_weight"):
         model.fit(X_d, y_d)
-    del model.class_weight
+    model.class_weight = None
     np.testing.assert_array_equal(model.coef_, coef)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -313,3 +314,27 @@ def test_expansion_path_with_dataframe_keeps_feature_names():
     assert model.predict_proba(frame).shape == (len(y), 3)
     with pytest.warns(UserWarning, match="feature names"):
         model.predict(X)
+
+
+def test_expanded_decision_function_has_a_column_per_class():
+    X, y = scaled_wine()
+    Y = np.eye(3)[np.where(y == 2, 1, y)]  # soft targets with an empty column 2
+    model = LabelSmoothingClassifier(LogisticRegression(), epsilon=0.0).fit(X, Y)
+    scores = model.decision_function(X)
+    assert scores.shape == (len(y), 3)
+    assert np.all(np.isneginf(scores[:, 2]))
+    # the inner model is binary: its log-odds s become columns -s/2 and s/2
+    s = model.estimator_.decision_function(X)
+    assert_allclose(scores[:, :2], np.column_stack([-s / 2, s / 2]))
+    assert_array_equal(model.classes_[scores.argmax(axis=1)], model.predict(X))
+    assert_allclose(softmax(scores, axis=1), model.predict_proba(X), atol=1e-12)
+
+
+def test_expanded_decision_function_fills_a_missing_multiclass_column():
+    X, y = load_digits(n_class=4, return_X_y=True)
+    Y = np.eye(4)[np.where(y == 3, 2, y)]  # class 3 gets no expanded rows
+    model = LabelSmoothingClassifier(LogisticRegression(), epsilon=0.0).fit(X, Y)
+    scores = model.decision_function(X)
+    assert scores.shape == (len(y), 4)
+    assert np.all(np.isneginf(scores[:, 3]))
+    assert_array_equal(scores[:, :3], model.estimator_.decision_function(X))
