@@ -80,7 +80,26 @@ def blockwise_on_dask(method):
 
 
 def score_with_dask(self, X, y, sample_weight=None):
-    """``ClassifierMixin.score``, reduced on the workers when ``X`` is dask."""
+    """Mean accuracy on ``X`` and ``y`` (lazy reductions on dask arrays).
+
+    scikit-learn's ``ClassifierMixin.score``; when ``X`` is a dask array the
+    predictions and the (weighted) mean are reduced on the workers and only
+    the score comes back.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        The samples.
+    y : array-like of shape (n_samples,)
+        True labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+        The (weighted) fraction of correctly predicted samples.
+    """
     if is_dask_collection(X):
         from sksmooth._dask import score_on_dask
 
@@ -467,21 +486,5 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
             return self.classes_[(logits > 0).astype(np.intp)]
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy on ``X`` and ``y`` (lazy reductions on dask arrays).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            The samples.
-        y : array-like of shape (n_samples,)
-            True labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            The (weighted) fraction of correctly predicted samples.
-        """
-        return score_with_dask(self, X, y, sample_weight)
+    # Mean accuracy; reduced on the workers when X is a dask array.
+    score = score_with_dask
