@@ -10,6 +10,7 @@ Validation in ``fit`` is pure: everything is checked before any fitted attribute
 is set, so a failed ``fit`` leaves the estimator as it was.
 """
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -41,6 +42,69 @@ def accepts_soft_targets(estimator) -> bool:
     (True, False)
     """
     return getattr(estimator, "__sksmooth_soft_targets__", False) is True
+
+
+def is_dask_collection(X) -> bool:
+    """Whether ``X`` is a dask collection, checked without importing dask.
+
+    Dask is an optional extra: ``sksmooth._dask`` is imported only when this
+    returns ``True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._base import is_dask_collection
+    >>> is_dask_collection(np.ones(3))
+    False
+    """
+    return type(X).__module__.partition(".")[0] in ("dask", "dask_expr")
+
+
+def blockwise_on_dask(method):
+    """Decorate ``method(self, X)`` to run lazily, block by block, on dask ``X``.
+
+    On a dask array the decorated method returns a dask array computed by
+    ``map_blocks`` (see :func:`sksmooth._dask.predict_on_dask`); on anything
+    else it runs as written.
+    """
+
+    @functools.wraps(method)
+    def run(self, X):
+        if is_dask_collection(X):
+            from sksmooth._dask import predict_on_dask
+
+            return predict_on_dask(self, method.__name__, X)
+        return method(self, X)
+
+    return run
+
+
+def score_with_dask(self, X, y, sample_weight=None):
+    """Mean accuracy on ``X`` and ``y`` (lazy reductions on dask arrays).
+
+    scikit-learn's ``ClassifierMixin.score``; when ``X`` is a dask array the
+    predictions and the (weighted) mean are reduced on the workers and only
+    the score comes back.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        The samples.
+    y : array-like of shape (n_samples,)
+        True labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+        The (weighted) fraction of correctly predicted samples.
+    """
+    if is_dask_collection(X):
+        from sksmooth._dask import score_on_dask
+
+        return score_on_dask(self, X, y, sample_weight)
+    return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
 
 
 def check_targets(y, dtype, estimator_name: str):
@@ -354,6 +418,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     def _raw_output(self, X):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @blockwise_on_dask
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -379,6 +444,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
             proba = softmax(logits, axis=1)
         return np.maximum(proba, np.finfo(proba.dtype).tiny, out=proba)
 
+    @blockwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class, computed stably.
 
@@ -401,6 +467,7 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         floor = np.log(np.finfo(log_proba.dtype).tiny)
         return np.maximum(log_proba, floor, out=log_proba)
 
+    @blockwise_on_dask
     def predict(self, X):
         """Most probable class of each sample.
 
@@ -418,3 +485,6 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         if logits.ndim == 1:
             return self.classes_[(logits > 0).astype(np.intp)]
         return self.classes_[np.argmax(logits, axis=1)]
+
+    # Mean accuracy; reduced on the workers when X is a dask array.
+    score = score_with_dask

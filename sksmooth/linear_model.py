@@ -5,7 +5,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._base import SoftTargetClassifier, check_param, check_sample_weight
+from sksmooth._base import (
+    SoftTargetClassifier,
+    blockwise_on_dask,
+    check_param,
+    check_sample_weight,
+    is_dask_collection,
+)
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import conjugate_gradient, lbfgs, newton_cg
 from sksmooth._targets import check_epsilon, class_prior, smooth_codes, spread_matrix
@@ -151,6 +157,10 @@ class SoftmaxRegression(SoftTargetClassifier):
         self : SoftmaxRegression
             The fitted estimator.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import fit_on_dask
+
+            return fit_on_dask(self, X, y, sample_weight)
         self._check_params()
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
@@ -399,6 +409,7 @@ class SoftmaxRegression(SoftTargetClassifier):
                 b[:] = self.intercept_
         return coef
 
+    @blockwise_on_dask
     def decision_function(self, X):
         """Logits of the samples.
 

@@ -18,9 +18,12 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from sksmooth._base import (
     accepts_soft_targets,
     apply_class_weight,
+    blockwise_on_dask,
     check_param,
     check_sample_weight,
     check_targets,
+    is_dask_collection,
+    score_with_dask,
 )
 from sksmooth._targets import (
     check_epsilon,
@@ -272,6 +275,10 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         max_mib = self.max_expansion_mib
         if max_mib is not None:
             check_param(max_mib, "max_expansion_mib", Real, low=0, low_open=True)
+        if is_dask_collection(X):
+            from sksmooth._dask import fit_label_smoothing_on_dask
+
+            return fit_label_smoothing_on_dask(self, X, y, sample_weight, fit_params)
         inner = self._inner_estimator()
         native = accepts_soft_targets(inner)
         if not native and not has_fit_parameter(inner, "sample_weight"):
@@ -403,6 +410,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             )
         )
 
+    @blockwise_on_dask
     def predict(self, X):
         """Predict class labels.
 
@@ -420,6 +428,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self.classes_[np.asarray(self.estimator_.predict(X), dtype=np.intp)]
 
     @available_if(_fitted_estimator_has("predict_proba"))
+    @blockwise_on_dask
     def predict_proba(self, X):
         """Probability of each class.
 
@@ -437,6 +446,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self._all_columns(self.estimator_.predict_proba(X), fill=0.0)
 
     @available_if(_fitted_estimator_has("predict_log_proba"))
+    @blockwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class.
 
@@ -454,6 +464,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self._all_columns(self.estimator_.predict_log_proba(X), fill=-np.inf)
 
     @available_if(_fitted_estimator_has("decision_function"))
+    @blockwise_on_dask
     def decision_function(self, X):
         """Decision scores of the inner estimator, one column per class.
 
@@ -482,6 +493,9 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         if scores.ndim == 1 and len(self.estimator_.classes_) < len(self.classes_):
             scores = np.column_stack([-scores / 2, scores / 2])
         return self._all_columns(scores, fill=-np.inf)
+
+    # Mean accuracy; reduced on the workers when X is a dask array.
+    score = score_with_dask
 
     def _all_columns(self, values, fill):
         """One column per class of ``classes_``.

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from sksmooth._base import SoftTargetClassifier, check_param
+from sksmooth._base import SoftTargetClassifier, check_param, is_dask_collection
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
 from sksmooth._optimize import lbfgs
 
@@ -195,6 +195,10 @@ class SoftMLPClassifier(SoftTargetClassifier):
         self : SoftMLPClassifier
             The fitted estimator.
         """
+        if is_dask_collection(X):
+            from sksmooth._dask import fit_on_dask
+
+            return fit_on_dask(self, X, y, sample_weight)
         hidden = self._check_params()
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight

@@ -1,0 +1,382 @@
+"""Distributed fits on a dask cluster against the in-memory fit.
+
+On a ``distributed.LocalCluster`` of 2 single-threaded worker processes, for
+growing ``n`` (d = 100 features, K = 10 classes, float64):
+
+- one loss-and-gradient evaluation, distributed (one graph submission: the
+  parameters out, a tree of block sums back) against in memory
+  (``LinearSoftCrossEntropy`` on the same data in this process), interleaved
+  with the order alternating, medians;
+- a whole ``SoftmaxRegression`` fit, both ways, same options (medians), and the
+  iterations each made;
+- graph submissions the distributed fit sent to the scheduler (counted by a
+  scheduler plugin);
+- peak memory the client allocated during a distributed fit (tracemalloc, which
+  sees numpy's allocations) and each worker's peak resident memory;
+- on binary data, ``dask_ml.linear_model.LogisticRegression(solver="lbfgs")`` on
+  the same cluster, if dask-ml is installed, and the largest coefficient
+  difference of each to scikit-learn's ``LogisticRegression`` (unpenalised
+  intercept) on the same data.
+
+``X`` is generated on the workers and persisted there before any timing; the
+in-memory contender gets a computed copy.
+
+Usage::
+
+    python benchmarks/dask_scaling.py           # full run, writes README.md
+    python benchmarks/dask_scaling.py --quick   # tiny sizes, a smoke run
+    python benchmarks/dask_scaling.py --output table.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import dask
+import dask.array as da
+import distributed
+import numpy as np
+from distributed.diagnostics.plugin import SchedulerPlugin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from sksmooth import SoftmaxRegression
+from sksmooth._dask import DaskObjective, as_row_blocks, prepare_targets
+from sksmooth._loss import LinearSoftCrossEntropy
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+START, END = "<!-- dask:start -->", "<!-- dask:end -->"
+
+FULL_SIZES = [100_000, 300_000, 1_000_000]
+QUICK_SIZES = [2_000, 4_000]
+N_FEATURES, N_CLASSES = 100, 10
+
+
+class CountSubmissions(SchedulerPlugin):
+    """Counts the graphs clients submit."""
+
+    name = "count-submissions"
+
+    def __init__(self):
+        self.count = 0
+
+    def update_graph(self, scheduler, **kwargs):
+        self.count += 1
+
+
+def submissions(client) -> int:
+    return client.run_on_scheduler(
+        lambda dask_scheduler: dask_scheduler.plugins["count-submissions"].count
+    )
+
+
+def make_data(n_samples: int, n_classes: int, chunk_rows: int, seed: int = 0):
+    """Lazy X and labels, generated block by block on the workers."""
+    state = da.random.RandomState(seed)
+    X = state.standard_normal((n_samples, N_FEATURES), chunks=(chunk_rows, -1))
+    W = np.random.default_rng(seed).normal(size=(N_FEATURES, n_classes)) / 4
+
+    def labels(block):
+        scores = block @ W
+        if n_classes == 2:
+            scores = np.column_stack([np.zeros(len(block)), scores[:, 1]])
+        noise = np.random.default_rng(len(block)).gumbel(size=scores.shape)
+        return np.argmax(scores + noise, axis=1)
+
+    y = X.map_blocks(labels, drop_axis=1, dtype=np.intp)
+    return X, y
+
+
+def interleaved(contenders: dict, n_repeats: int):
+    """Times of each contender, alternating which goes first; last results."""
+    names = list(contenders)
+    times = {name: [] for name in names}
+    results = {}
+    for repeat in range(n_repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            results[name] = contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}, results
+
+
+def peak_client_bytes(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def worker_peak_rss(client) -> dict:
+    def peak(dask_worker):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    return client.run(peak)
+
+
+def one_blas_thread(fn, *args):
+    """``fn(*args)`` with BLAS on one thread, as each worker process runs it."""
+    with threadpool_limits(1, user_api="blas"):
+        return fn(*args)
+
+
+def evaluation_times(X, y, X_mem, y_mem, n_repeats: int):
+    """Median seconds of one evaluation: distributed, in memory (BLAS's own
+    threads, then one thread)."""
+    X_blocks = as_row_blocks(X)
+    targets, _, classes, _ = prepare_targets(X_blocks, y, None, "benchmark")
+    n_classes = len(classes)
+
+    def make_loss(X_block, codes, weights):
+        return LinearSoftCrossEntropy(
+            X_block,
+            codes,
+            weights,
+            n_classes=n_classes,
+            fit_intercept=True,
+            l2_reg_strength=0.0,
+        )
+
+    memory = make_loss(X_mem, np.searchsorted(classes, y_mem), None)
+    spread = DaskObjective(
+        X_blocks,
+        targets,
+        None,
+        make_loss=make_loss,
+        dtype=X.dtype,
+        n_params=memory.n_params,
+    )
+    coef = np.random.default_rng(0).normal(size=memory.n_params) / 10
+    spread(coef)  # warm up: the first call ships the function to the workers
+    memory.loss_gradient(coef)
+    times, results = interleaved(
+        {
+            "distributed": lambda: spread(coef),
+            "memory": lambda: memory.loss_gradient(coef),
+            "memory 1 thread": lambda: one_blas_thread(memory.loss_gradient, coef),
+        },
+        n_repeats,
+    )
+    # Same objective: the distributed sum, scaled, is the in-memory value.
+    value = results["distributed"][0] / spread.weight_sum
+    assert np.isclose(value, results["memory"][0], rtol=1e-10), value
+    spread.release()
+    return times
+
+
+def run_size(client, n_samples: int, chunk_rows: int, n_repeats: int, params):
+    X, y = make_data(n_samples, N_CLASSES, chunk_rows)
+    X, y = dask.persist(X, y)
+    distributed.wait([X, y])
+    X_mem, y_mem = dask.compute(X, y)
+    evals = evaluation_times(X, y, X_mem, y_mem, 3 * n_repeats)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = submissions(client)
+        SoftmaxRegression(**params).fit(X, y)
+        fit_submissions = submissions(client) - before
+        fit_times, fits = interleaved(
+            {
+                "distributed": lambda: SoftmaxRegression(**params).fit(X, y),
+                "memory": lambda: one_blas_thread(
+                    SoftmaxRegression(**params).fit, X_mem, y_mem
+                ),
+            },
+            n_repeats,
+        )
+        client_peak = peak_client_bytes(lambda: SoftmaxRegression(**params).fit(X, y))
+    workers = worker_peak_rss(client)
+    difference = float(np.abs(fits["distributed"].coef_ - fits["memory"].coef_).max())
+    return {
+        "n": n_samples,
+        "blocks": X.numblocks[0],
+        "X MB": X.nbytes / 1e6,
+        "eval dist": evals["distributed"],
+        "eval mem": evals["memory"],
+        "eval mem 1": evals["memory 1 thread"],
+        "fit dist": fit_times["distributed"],
+        "fit mem": fit_times["memory"],
+        "iters": (fits["distributed"].n_iter_, fits["memory"].n_iter_),
+        "submissions": fit_submissions,
+        "client peak": client_peak,
+        "worker peak": max(workers.values()),
+        "coef diff": difference,
+    }
+
+
+def run_dask_ml(client, n_samples: int, chunk_rows: int, n_repeats: int, params):
+    """Binary data: ours, dask-ml's, both against scikit-learn's solution."""
+    try:
+        from dask_ml.linear_model import LogisticRegression as DaskMLLogistic
+    except ImportError as error:
+        return {"n": n_samples, "skipped": f"dask-ml not importable ({error})"}
+    X, y = make_data(n_samples, 2, chunk_rows, seed=1)
+    X, y = dask.persist(X, y)
+    distributed.wait([X, y])
+    X_mem, y_mem = dask.compute(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = LogisticRegression(C=params["C"], tol=1e-10, max_iter=1000).fit(
+            X_mem, y_mem
+        )
+        params = {**params, "tol": 1e-6, "max_iter": 300}  # near the optimum
+        times, fits = interleaved(
+            {
+                "sksmooth": lambda: SoftmaxRegression(**params).fit(X, y),
+                "dask-ml": lambda: DaskMLLogistic(
+                    solver="lbfgs",
+                    C=params["C"],
+                    tol=params["tol"],
+                    max_iter=params["max_iter"],
+                ).fit(X, y),
+            },
+            n_repeats,
+        )
+    ref = np.append(reference.coef_.ravel(), reference.intercept_)
+
+    def difference(model):
+        coef = np.append(np.ravel(model.coef_), model.intercept_)
+        return float(np.abs(coef - ref).max())
+
+    return {
+        "n": n_samples,
+        "ours": times["sksmooth"],
+        "dask-ml": times["dask-ml"],
+        "ours diff": difference(fits["sksmooth"]),
+        "dask-ml diff": difference(fits["dask-ml"]),
+    }
+
+
+def format_table(rows, ml_rows, n_repeats: int, params: dict) -> str:
+    lines = [
+        f"Distributed against in-memory `SoftmaxRegression` (d = {N_FEATURES}, "
+        f"K = {N_CLASSES}, float64; C={params['C']}, tol={params['tol']}, "
+        f"max_iter={params['max_iter']}): a LocalCluster of 2 single-threaded worker "
+        "processes on the same machine as the in-memory fit; medians of "
+        f"{n_repeats} interleaved fits and {3 * n_repeats} evaluations. The "
+        "in-memory fit is timed with BLAS on one thread, as each worker runs it "
+        "(the workers' nanny sets that): on this loaded machine BLAS's own two "
+        "threads made it several times slower (the evaluation column shows both).",
+        "",
+        "| n | X (MB) | blocks | one evaluation (ms): dist / memory, 1 BLAS "
+        "thread / memory, BLAS threads | dist / memory 1 thread "
+        "| fit (s): dist / memory, 1 BLAS thread | ratio | iterations dist / memory "
+        "| graph submissions per fit | client peak (MB) | worker peak RSS (MB) "
+        "| max coef diff |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['n']:,} | {r['X MB']:.0f} | {r['blocks']} "
+            f"| {1e3 * r['eval dist']:.1f} / {1e3 * r['eval mem 1']:.1f} / "
+            f"{1e3 * r['eval mem']:.1f} "
+            f"| {r['eval dist'] / r['eval mem 1']:.2f}x "
+            f"| {r['fit dist']:.2f} / {r['fit mem']:.2f} "
+            f"| {r['fit dist'] / r['fit mem']:.2f}x "
+            f"| {r['iters'][0]} / {r['iters'][1]} | {r['submissions']} "
+            f"| {r['client peak'] / 1e6:.1f} | {r['worker peak'] / 1e6:.0f} "
+            f"| {r['coef diff']:.1e} |"
+        )
+    lines += [
+        "",
+        "Binary data on the same cluster: our fit against "
+        '`dask_ml.linear_model.LogisticRegression(solver="lbfgs")` (same C, tol, '
+        "max_iter; tol=1e-6, max_iter=300 here), and each one's largest coefficient "
+        "difference to scikit-learn's "
+        "`LogisticRegression` (intercept not penalised) on the computed data.",
+        "",
+        "| n | ours (s) | dask-ml (s) | ours / dask-ml | ours: diff to sklearn "
+        "| dask-ml: diff to sklearn |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in ml_rows:
+        if "skipped" in r:
+            lines.append(f"| {r['n']:,} | {r['skipped']} | | | | |")
+            continue
+        lines.append(
+            f"| {r['n']:,} | {r['ours']:.2f} | {r['dask-ml']:.2f} "
+            f"| {r['ours'] / r['dask-ml']:.2f}x | {r['ours diff']:.1e} "
+            f"| {r['dask-ml diff']:.1e} |"
+        )
+    lines += [
+        "",
+        f"Python {platform.python_version()}, dask {dask.__version__}, "
+        f"distributed {distributed.__version__}, numpy {np.__version__}; "
+        f"{platform.machine()}, shared and loaded while measured.",
+    ]
+    return "\n".join(lines)
+
+
+def write_table(table: str, path: Path) -> None:
+    """Put the table between the dask markers of ``path`` (or make a new file)."""
+    block = f"{START}\n{table}\n{END}"
+    if path.exists() and START in path.read_text():
+        text = re.sub(
+            re.escape(START) + ".*?" + re.escape(END),
+            lambda _: block,
+            path.read_text(),
+            flags=re.S,
+        )
+    else:
+        text = block + "\n"
+    path.write_text(text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--sizes", type=int, nargs="*", default=None)
+    parser.add_argument(
+        "--output", type=Path, default=None, help="file to write (default README)"
+    )
+    args = parser.parse_args(argv)
+    sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
+    n_repeats = args.repeats or (1 if args.quick else 3)
+    params = {"C": 1.0, "tol": 1e-4, "max_iter": 100}
+    rows, ml_rows = [], []
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        client.register_plugin(CountSubmissions())
+        for n_samples in sizes:
+            chunk_rows = max(1_000, n_samples // 8)
+            rows.append(run_size(client, n_samples, chunk_rows, n_repeats, params))
+            print(rows[-1], flush=True)
+        for n_samples in sizes[:1]:
+            chunk_rows = max(1_000, n_samples // 8)
+            ml_rows.append(
+                run_dask_ml(client, n_samples, chunk_rows, n_repeats, params)
+            )
+            print(ml_rows[-1], flush=True)
+    table = format_table(rows, ml_rows, n_repeats, params)
+    output = args.output or (None if args.quick else README)
+    if output is not None:
+        write_table(table, output)
+    print()
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,453 @@
+"""Fitting and predicting on dask arrays, against a real distributed cluster.
+
+Oracles: the in-memory fit of the same estimator on the same data (the
+distributed fit runs the same L-BFGS on the same objective, summed block by
+block, so it must make the same iterates up to summation-order rounding), the
+scheduler's own count of graph submissions, and the workers' own accounting of
+the memory they hold.
+"""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import dask  # noqa: E402
+import joblib  # noqa: E402
+from distributed.diagnostics.plugin import SchedulerPlugin  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+
+from sksmooth import (  # noqa: E402
+    LabelSmoothingClassifier,
+    SoftmaxRegression,
+    SoftMLPClassifier,
+    smooth_labels,
+)
+from sksmooth._dask import DaskObjective  # noqa: E402
+
+# Each worker may hold 8 MiB; the memory test's X is larger than that.
+WORKER_MEMORY = 8 * 2**20
+
+
+class CountSubmissions(SchedulerPlugin):
+    """Counts the graphs clients submit to the scheduler."""
+
+    name = "count-submissions"
+
+    def __init__(self):
+        self.count = 0
+
+    def update_graph(self, scheduler, **kwargs):
+        self.count += 1
+
+
+def submissions(client) -> int:
+    return client.run_on_scheduler(
+        lambda dask_scheduler: dask_scheduler.plugins["count-submissions"].count
+    )
+
+
+@pytest.fixture(scope="module")
+def client():
+    # In-process workers share the test process's memory, so the process-level
+    # thresholds (spill, pause, terminate) would see the whole test process;
+    # they are off, and the memory limit is checked against what each worker
+    # holds (its managed memory).
+    memory = {
+        f"distributed.worker.memory.{key}": False
+        for key in ("target", "spill", "pause", "terminate")
+    }
+    with (
+        dask.config.set(memory),
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            memory_limit=WORKER_MEMORY,
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        client.register_plugin(CountSubmissions())
+        yield client
+
+
+def data(n_samples=600, n_features=8, n_classes=3, seed=0):
+    X, y = make_classification(
+        n_samples,
+        n_features,
+        n_informative=5,
+        n_classes=n_classes,
+        random_state=seed,
+    )
+    return X, y
+
+
+def as_dask(values, chunk_rows=150):
+    """A dask array chunked by rows (and, for X, also by columns)."""
+    if values.ndim == 2:
+        return da.from_array(values, chunks=(chunk_rows, max(1, values.shape[1] // 2)))
+    return da.from_array(values, chunks=chunk_rows)
+
+
+def sparse_dask(X, chunk_rows=150):
+    """X with CSR blocks, made on the workers with map_blocks."""
+    dense = da.from_array(X, chunks=(chunk_rows, X.shape[1]))
+    return dense.map_blocks(sp.csr_matrix, dtype=X.dtype, meta=sp.csr_matrix((0, 0)))
+
+
+CASES = [
+    # (layout, dtype, target kind, weighted, n_classes)
+    ("dense", np.float64, "labels", False, 3),
+    ("dense", np.float64, "soft", True, 3),
+    ("dense", np.float64, "labels", True, 2),
+    ("sparse", np.float64, "labels", True, 3),
+    ("sparse", np.float64, "soft", False, 2),
+    ("dense", np.float32, "labels", True, 3),
+    ("sparse", np.float32, "soft", False, 3),
+]
+
+
+def case_data(layout, dtype, kind, weighted, n_classes):
+    X, y = data(n_classes=n_classes)
+    X = X.astype(dtype)
+    rng = np.random.default_rng(0)
+    X[rng.random(X.shape) < 0.3] = 0.0  # make the sparse case sparse
+    target = y if kind == "labels" else smooth_labels(y, epsilon=0.2)
+    weights = rng.uniform(0.1, 3.0, y.shape[0]) if weighted else None
+    X_memory = sp.csr_matrix(X) if layout == "sparse" else X
+    X_dask = sparse_dask(X) if layout == "sparse" else as_dask(X)
+    target_dask = (
+        da.from_array(target, chunks=(150, -1)) if target.ndim == 2 else as_dask(target)
+    )
+    weights_dask = None if weights is None else as_dask(weights)
+    return (X_memory, target, weights), (X_dask, target_dask, weights_dask)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: "-".join(map(str, case)))
+def test_softmax_regression_equals_in_memory_fit(client, case):
+    (X, y, w), (X_d, y_d, w_d) = case_data(*case)
+    dtype = case[1]
+    # float32 gradients carry rounding noise of ~1e-7 relative: a tol below
+    # that makes the stopping point itself noise (in memory too), so float32
+    # is compared at the default tol, to float32 rounding.
+    tol, atol = (1e-6, 1e-8) if dtype == np.float64 else (1e-4, 1e-6)
+    params = {"C": 0.5, "max_iter": 200, "tol": tol}
+    memory = SoftmaxRegression(**params).fit(X, y, sample_weight=w)
+    spread = SoftmaxRegression(**params).fit(X_d, y_d, sample_weight=w_d)
+
+    assert spread.coef_.dtype == dtype
+    assert abs(spread.n_iter_ - memory.n_iter_) <= 1
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=atol)
+    np.testing.assert_allclose(spread.intercept_, memory.intercept_, rtol=0, atol=atol)
+    np.testing.assert_array_equal(spread.classes_, memory.classes_)
+    assert spread.n_features_in_ == memory.n_features_in_
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("dense", np.float64, "labels", True, 3),
+        ("sparse", np.float64, "soft", False, 2),
+        ("dense", np.float32, "soft", True, 3),
+    ],
+    ids=lambda case: "-".join(map(str, case)),
+)
+def test_mlp_equals_in_memory_fit(client, case):
+    (X, y, w), (X_d, y_d, w_d) = case_data(*case)
+    params = {
+        "hidden_layer_sizes": (6,),
+        "activation": "tanh",
+        "alpha": 1e-3,
+        "max_iter": 40,
+        "random_state": 0,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = SoftMLPClassifier(**params).fit(X, y, sample_weight=w)
+        spread = SoftMLPClassifier(**params).fit(X_d, y_d, sample_weight=w_d)
+    # Same initial weights (same seed, same draws), same L-BFGS on the same
+    # objective: the weights differ only by summation-order rounding that 40
+    # iterations of a non-convex problem amplify. In float64 that stays far
+    # below 1e-6; in float32 the block sums round at ~1e-7 relative and the
+    # comparison is to float32 accuracy.
+    atol = 1e-6 if case[1] == np.float64 else 2e-2
+    assert spread.n_iter_ == memory.n_iter_
+    for a, b in zip(
+        spread.coefs_ + spread.intercepts_,
+        memory.coefs_ + memory.intercepts_,
+        strict=True,
+    ):
+        assert a.dtype == case[1]
+        np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+    assert spread.loss_ == pytest.approx(
+        memory.loss_, rel=1e-6 if atol < 1e-3 else 1e-3
+    )
+    assert len(spread.loss_curve_) == len(memory.loss_curve_)
+
+
+def test_predictions_are_lazy_and_equal_in_memory_predictions(client):
+    X, y = data(n_classes=3)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, y.shape[0])
+    model = SoftmaxRegression(max_iter=300).fit(X, y)
+    X_d, y_d, w_d = as_dask(X), as_dask(y), as_dask(w)
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
+        lazy = getattr(model, method)(X_d)
+        assert isinstance(lazy, da.Array), method
+        np.testing.assert_allclose(lazy.compute(), getattr(model, method)(X))
+    assert model.score(X_d, y_d) == pytest.approx(model.score(X, y), abs=1e-12)
+    assert model.score(X_d, y_d, sample_weight=w_d) == pytest.approx(
+        model.score(X, y, sample_weight=w), abs=1e-12
+    )
+    mlp = SoftMLPClassifier((5,), max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(X, y)
+    lazy = mlp.predict_proba(sparse_dask(X))
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(lazy.compute(), mlp.predict_proba(X))
+    with pytest.raises(ValueError, match="expecting 8 features"):
+        model.predict(as_dask(X[:, :5]))
+
+
+def test_one_graph_submission_per_evaluation(client, monkeypatch):
+    X, y = data()
+    X_d, y_d = as_dask(X, chunk_rows=60), as_dask(y, chunk_rows=60)  # 10 blocks
+    calls = []
+    evaluate = DaskObjective.__call__
+
+    def counted(self, coef):
+        calls.append(submissions(client))
+        return evaluate(self, coef)
+
+    monkeypatch.setattr(DaskObjective, "__call__", counted)
+    before = submissions(client)
+    SoftmaxRegression(max_iter=200).fit(X_d, y_d)
+    after = submissions(client)
+    n_evaluations = len(calls)
+    assert n_evaluations > 5
+    # Between two evaluations exactly one graph reached the scheduler...
+    assert np.all(np.diff(calls) == 1)
+    # ...and the whole fit adds a fixed set-up (classes, blocks, weight sums).
+    setup = after - before - n_evaluations
+    assert setup == 3
+
+
+def test_fit_on_data_larger_than_a_worker_memory_limit(client):
+    """X is made lazily on the workers and never reaches the client whole.
+
+    The workers run in this process, so their memory limit is bookkeeping (the
+    process-level thresholds are off, see the fixture); what is checked is
+    what each worker holds, by dask's own accounting.
+    """
+    n_samples, n_features, chunk = 32_000, 40, 4_000
+    state = da.random.RandomState(0)
+    X = state.standard_normal((n_samples, n_features), chunks=(chunk, n_features))
+    W = np.random.default_rng(0).normal(size=(n_features, 3))
+    y = X.map_blocks(
+        lambda block: np.argmax(block @ W, axis=1), drop_axis=1, dtype=np.intp
+    )
+    assert X.nbytes > WORKER_MEMORY
+
+    model = SoftmaxRegression(max_iter=10, tol=1e-8)
+    held = []
+    evaluate = DaskObjective.__call__
+
+    def measured(self, coef):
+        held.append(
+            client.run(
+                lambda dask_worker: sum(
+                    dask.sizeof.sizeof(value) for value in dask_worker.data.values()
+                )
+            )
+        )
+        return evaluate(self, coef)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        DaskObjective.__call__ = measured
+        try:
+            model.fit(X, y)
+        finally:
+            DaskObjective.__call__ = evaluate
+        # The workers held all of X between them, neither all of it. (Which
+        # worker gets how many blocks is the scheduler's choice: on a loaded
+        # machine one worker has taken 6 of the 8.)
+        for per_worker in held:
+            assert len(per_worker) == 2
+            assert sum(per_worker.values()) > X.nbytes
+            assert max(per_worker.values()) < X.nbytes
+        reference = SoftmaxRegression(max_iter=10, tol=1e-8).fit(
+            X.compute(), y.compute()
+        )
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
+
+
+def test_local_scheduler_without_client_gives_the_same_fit(client):
+    X, y = data()
+    memory = SoftmaxRegression().fit(X, y)
+    with dask.config.set(scheduler="threads"):
+        before = submissions(client)
+        local = SoftmaxRegression().fit(as_dask(X), as_dask(y))
+        assert submissions(client) == before  # nothing went to the cluster
+    np.testing.assert_allclose(local.coef_, memory.coef_, rtol=0, atol=1e-8)
+
+
+def test_label_smoothing_classifier_on_dask(client):
+    X, y = data(n_classes=3)
+    labels = np.array(["ant", "bee", "cat"])[y]
+    w = np.random.default_rng(2).uniform(0.2, 2.0, y.shape[0])
+    for method, inner in [
+        ("prior", SoftmaxRegression(max_iter=300)),
+        ("uniform", SoftMLPClassifier((4,), max_iter=30, random_state=0)),
+    ]:
+        smoother = LabelSmoothingClassifier(inner, epsilon=0.2, method=method)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            memory = smoother.fit(X, labels, sample_weight=w)
+            memory_proba = memory.predict_proba(X)
+            memory_prior = memory.class_prior_
+            spread = LabelSmoothingClassifier(inner, epsilon=0.2, method=method).fit(
+                as_dask(X), as_dask(labels), sample_weight=as_dask(w)
+            )
+        np.testing.assert_array_equal(spread.classes_, ["ant", "bee", "cat"])
+        np.testing.assert_allclose(spread.class_prior_, memory_prior, rtol=1e-12)
+        lazy = spread.predict_proba(as_dask(X))
+        assert isinstance(lazy, da.Array)
+        np.testing.assert_allclose(lazy.compute(), memory_proba, rtol=0, atol=1e-6)
+        predicted = spread.predict(as_dask(X)).compute()
+        np.testing.assert_array_equal(predicted, memory.predict(X))
+        assert spread.score(as_dask(X), as_dask(labels)) == pytest.approx(
+            memory.score(X, labels)
+        )
+
+    # Soft targets are smoothed block by block too.
+    soft = smooth_labels(y, epsilon=0.1)
+    memory = LabelSmoothingClassifier(epsilon=0.1).fit(X, soft)
+    spread = LabelSmoothingClassifier(epsilon=0.1).fit(
+        as_dask(X), da.from_array(soft, chunks=(150, -1))
+    )
+    np.testing.assert_allclose(
+        spread.estimator_.coef_, memory.estimator_.coef_, rtol=0, atol=1e-8
+    )
+
+
+def test_expansion_path_refuses_dask_input(client):
+    X, y = data()
+    smoother = LabelSmoothingClassifier(HistGradientBoostingClassifier())
+    with pytest.raises(TypeError, match="SoftmaxRegression and SoftMLPClassifier"):
+        smoother.fit(as_dask(X), as_dask(y))
+    assert not hasattr(smoother, "estimator_")
+    with pytest.raises(ValueError, match="cannot route fit parameters"):
+        LabelSmoothingClassifier().fit(as_dask(X), as_dask(y), groups=y)
+    with pytest.raises(ValueError, match="class_weight"):
+        LabelSmoothingClassifier(class_weight="balanced").fit(as_dask(X), as_dask(y))
+
+
+def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
+    X, y = data()
+    model = SoftmaxRegression().fit(X, y)
+    coef = model.coef_.copy()
+    X_d, y_d = as_dask(X), as_dask(y)
+
+    unknown = X_d[X_d[:, 0] > -np.inf]  # a boolean filter: NaN row counts
+    with pytest.raises(ValueError, match=r"compute_chunk_sizes\(\)"):
+        model.fit(unknown, y_d)
+    with pytest.raises(ValueError, match="y has shape"):
+        model.fit(X_d, y_d[:-1])
+    with pytest.raises(ValueError, match="non-negative"):
+        model.fit(X_d, y_d, sample_weight=as_dask(-np.ones(y.shape[0])))
+    with pytest.raises(ValueError, match="sums to zero"):
+        model.fit(X_d, y_d, sample_weight=np.zeros(y.shape[0]))
+    X_nan = X.copy()
+    X_nan[-1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(as_dask(X_nan), y_d)
+    bad_soft = smooth_labels(y, epsilon=0.1) * 1.5
+    with pytest.raises(ValueError, match="sum to one"):
+        model.fit(X_d, da.from_array(bad_soft, chunks=(150, -1)))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        model.fit(X_d, da.zeros(y.shape[0], chunks=150, dtype=int))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        model.fit(X_d, as_dask(np.linspace(0, 1, y.shape[0])))
+    with pytest.raises(ValueError, match="2-D"):
+        model.fit(da.ones((10, 2, 2)), np.arange(10) % 2)
+    with pytest.raises(ValueError, match="C must be > 0"):
+        SoftmaxRegression(C=-1.0).fit(X_d, y_d)
+    model.solver = "newton-cg"  # not supported on dask yet: refused
+    with pytest.raises(ValueError, match="solver='lbfgs'"):
+        model.fit(X_d, y_d)
+    del model.solver
+    model.class_weight = "balanced"  # not supported on dask yet: refused
+    with pytest.raises(ValueError, match="class_weight"):
+        model.fit(X_d, y_d)
+    model.class_weight = None
+    np.testing.assert_array_equal(model.coef_, coef)
+
+
+def test_misaligned_chunks_are_realigned(client):
+    """y and weights chunked differently from X (or NumPy) give the same fit."""
+    X, y = data()
+    w = np.random.default_rng(3).uniform(0.5, 2.0, y.shape[0])
+    expected = SoftmaxRegression().fit(X, y, sample_weight=w)
+    X_d = da.from_array(X, chunks=(100, 3))
+    for y_in, w_in in [
+        (da.from_array(y, chunks=170), da.from_array(w, chunks=230)),
+        (y, w),
+    ]:
+        model = SoftmaxRegression().fit(X_d, y_in, sample_weight=w_in)
+        np.testing.assert_allclose(model.coef_, expected.coef_, rtol=0, atol=1e-8)
+
+
+def test_grid_search_under_the_joblib_dask_backend(client):
+    X, y = data(n_samples=300)
+    grid = {"C": [0.1, 1.0]}
+    local = GridSearchCV(SoftmaxRegression(), grid, cv=3).fit(X, y)
+    before = submissions(client)
+    with joblib.parallel_config(backend="dask"):
+        spread = GridSearchCV(SoftmaxRegression(), grid, cv=3, n_jobs=2).fit(X, y)
+    assert submissions(client) > before  # the fits ran on the cluster
+    np.testing.assert_allclose(
+        spread.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    assert spread.best_params_ == local.best_params_
+
+
+def test_dask_is_imported_only_when_a_dask_array_arrives():
+    code = (
+        "import sys, numpy as np\n"
+        "from sksmooth import LabelSmoothingClassifier, SoftmaxRegression\n"
+        "X = np.random.default_rng(0).normal(size=(30, 3))\n"
+        "y = np.arange(30) % 3\n"
+        "model = LabelSmoothingClassifier(SoftmaxRegression()).fit(X, y)\n"
+        "model.predict_proba(X), model.score(X, y)\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(top & {'dask', 'distributed'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_dask_dataframe_is_refused_with_the_conversion_to_use(client):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X, y = data(n_samples=40)
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=2)
+    with pytest.raises(TypeError, match=r"to_dask_array\(lengths=True\)"):
+        SoftmaxRegression().fit(frame, y)
