@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=n_jobs_value,
         default=None,
         help="folds fitted in parallel (-1: all cores)",
+    )
+    fit.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask distributed scheduler (tcp://host:8786): the folds "
+        "are fitted on its workers (needs the dask extra)",
     )
     fit.add_argument("--save", type=Path, help="write the refitted model (skops)")
     fit.add_argument(
@@ -392,6 +399,42 @@ def build_pipeline(frame, args):
     return make_pipeline(preprocess, search)
 
 
+def connect_scheduler(address: str):
+    """A ``distributed.Client`` of the scheduler at ``address``, before any work."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CLIError(
+            '--scheduler needs dask\'s distributed: pip install "sksmooth[dask]"'
+        ) from None
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise CLIError(
+            f"cannot connect to the dask scheduler at {address} ({_describe(error)})"
+        ) from None
+
+
+# How long --scheduler waits for the scheduler to answer.
+SCHEDULER_TIMEOUT = "10s"
+
+
+@contextmanager
+def on_cluster(client, n_jobs):
+    """Run joblib's parallel work (the folds) on ``client``'s cluster, if any.
+
+    joblib's dask backend sends each (setting, fold) task to a worker; without
+    ``--n-jobs`` every worker thread may take one.
+    """
+    if client is None:
+        yield
+        return
+    from joblib import parallel_config
+
+    with client, parallel_config(backend="dask", n_jobs=n_jobs or -1):
+        yield
+
+
 def table_scorers() -> dict:
     """The scores of the table; the first, log-loss, decides."""
     from sklearn.metrics import make_scorer
@@ -419,10 +462,11 @@ def fit_command(args) -> int:
             args.save, force=args.force, inputs=[args.data], option="--save"
         )
         _import_skops()
+    cluster = connect_scheduler(args.scheduler) if args.scheduler else None
     X, y = read_training_table(args.data, args.target, args.cv)
     model = build_pipeline(X, args)
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), on_cluster(cluster, args.n_jobs):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     seconds = time.perf_counter() - start

@@ -503,3 +503,37 @@ def test_console_script_is_installed():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "fit" in result.stdout and "predict" in result.stdout
+
+
+def test_fit_runs_its_folds_on_a_dask_scheduler(iris_csv, call):
+    """--scheduler ADDRESS: the folds run on the cluster's workers, same table."""
+    distributed = pytest.importorskip("distributed")
+    args = ("fit", iris_csv, "--target", "species", "--epsilons", "0,0.1",
+            "--cv", "3")  # fmt: skip
+    code, local, err = call(*args)
+    assert code == 0, err
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        assert not cluster.scheduler.task_prefixes  # nothing ran there yet
+        code, remote, err = call(*args, "--scheduler", cluster.scheduler_address)
+        assert code == 0, err
+        assert cluster.scheduler.task_prefixes  # the folds did
+    assert (
+        remote.replace(" 0.0", " 0.").split("fit time")[0]
+        == local.replace(" 0.0", " 0.").split("fit time")[0]
+    )
+    scores = [line.split("|")[2:5] for line in remote.splitlines() if "| 0" in line]
+    assert scores == [line.split("|")[2:5] for line in local.splitlines()
+                      if "| 0" in line]  # fmt: skip
+
+
+def test_an_unreachable_scheduler_is_one_line_before_any_work(iris_csv, call,
+                                                              monkeypatch):  # fmt: skip
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr(cli, "read_training_table", None)  # must not be reached
+    code, _, err = call("fit", iris_csv, "--target", "species", "--scheduler",
+                        "tcp://127.0.0.1:9")  # fmt: skip
+    assert code == 1
+    assert err.startswith("error: cannot connect to the dask scheduler at ")
