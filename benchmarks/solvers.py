@@ -266,8 +266,7 @@ def format_table(rows: list[dict], n_repeats: int) -> str:
     lines.append(
         f"Median of {n_repeats} interleaved runs; each contender at the loosest "
         f"tol of {', '.join(f'{t:g}' for t in TOLS)} that reaches a relative "
-        f"objective gap ≤ {GAP:g} (max_iter={MAX_ITER}). Machine: {machine()}; "
-        "shared with other jobs while measured."
+        f"objective gap ≤ {GAP:g} (max_iter={MAX_ITER}). Machine: {machine()}."
     )
     return "\n".join(lines)
 
