@@ -75,6 +75,9 @@ def test_cv_speed_quick_run_writes_table(tmp_path):
         ours_eps, ref_eps = cells[5].split(", ")
         assert ours_eps == ref_eps  # the same epsilon at the tight tolerance
         assert float(cells[6]) < 1e-6  # fold scores agree
+        newton_eps_default, newton_eps_tight = cells[9].split(", ")
+        assert newton_eps_tight == ref_eps  # the Newton path: the same epsilon
+        assert float(cells[10]) < 1e-6  # ... and the same fold scores
 
 
 def test_calibration_study_quick_run_writes_table(tmp_path):
