@@ -269,8 +269,8 @@ def format_table(rows, ml_rows, n_repeats: int, params: dict) -> str:
         "processes on the same machine as the in-memory fit; medians of "
         f"{n_repeats} interleaved fits and {3 * n_repeats} evaluations. The "
         "in-memory fit is timed with BLAS on one thread, as each worker runs it "
-        "(the workers' nanny sets that): on this loaded machine BLAS's own two "
-        "threads made it several times slower (the evaluation column shows both).",
+        "(the workers' nanny sets that); the evaluation column also shows it "
+        "with BLAS's own threads.",
         "",
         "| n | X (MB) | blocks | one evaluation (ms): dist / memory, 1 BLAS "
         "thread / memory, BLAS threads | dist / memory 1 thread "
@@ -316,7 +316,7 @@ def format_table(rows, ml_rows, n_repeats: int, params: dict) -> str:
         "",
         f"Python {platform.python_version()}, dask {dask.__version__}, "
         f"distributed {distributed.__version__}, numpy {np.__version__}; "
-        f"{platform.machine()}, shared and loaded while measured.",
+        f"{platform.machine()}.",
     ]
     return "\n".join(lines)
 
