@@ -503,22 +503,7 @@ def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype, _):
         )
     finally:
         objective.release()
-    if not np.all(np.isfinite(result.x)):
-        raise FloatingPointError(
-            "SoftmaxRegression produced non-finite coefficients; scale the "
-            "data (e.g. with StandardScaler) or decrease C."
-        )
-    coef, intercept = layout.unpack(result.x)
-    estimator._set_input_metadata(X_raw)
-    estimator.classes_ = classes
-    estimator.coef_ = coef.astype(dtype)
-    estimator.intercept_ = (
-        intercept.astype(dtype)
-        if intercept is not None
-        else np.zeros(layout.n_logits, dtype=dtype)
-    )
-    estimator.n_iter_ = int(result.nit)
-    return estimator
+    return estimator._set_solution(result, layout, classes, X_raw, dtype)
 
 
 def _fit_mlp(estimator, X_raw, X, y, sample_weight, classes, dtype, hidden):
@@ -570,24 +555,7 @@ def _fit_mlp(estimator, X_raw, X, y, sample_weight, classes, dtype, hidden):
         )
     finally:
         objective.release()
-    if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
-        raise FloatingPointError(
-            "SoftMLPClassifier produced non-finite weights; scale the data "
-            "(e.g. with StandardScaler), increase alpha, or use a smoother "
-            "activation."
-        )
-    coefs, intercepts = layout.unpack(result.x)
-    estimator._set_input_metadata(X_raw)
-    estimator.classes_ = classes
-    estimator.coefs_ = [c.astype(dtype) for c in coefs]
-    estimator.intercepts_ = [b.astype(dtype) for b in intercepts]
-    estimator.loss_ = float(result.fun)
-    estimator.loss_curve_ = curve
-    estimator.n_iter_ = int(result.nit)
-    estimator.n_layers_ = len(layout.layer_units)
-    estimator.n_outputs_ = layout.layer_units[-1]
-    estimator.out_activation_ = "logistic" if estimator.n_outputs_ == 1 else "softmax"
-    return estimator
+    return estimator._set_solution(result, layout, classes, X_raw, dtype, curve)
 
 
 # ---------------------------------------------------------------------------

@@ -178,13 +178,21 @@ class SoftmaxRegression(SoftTargetClassifier):
         )
         del targets  # the loss keeps its own weighted (K, n) block
         result = self._minimize(loss, self._initial_coef(loss, classes))
-        self._check_finite(result)
+        return self._set_solution(result, loss, classes, X, X_checked.dtype)
 
+    def _set_solution(self, result, loss, classes, X, dtype):
+        """Set the fitted attributes from the solver's ``result``, if finite.
+
+        ``loss`` only needs ``unpack`` and ``n_logits`` (the in-memory objective,
+        or the distributed fit's parameter layout); ``X`` is the raw input, for
+        ``n_features_in_`` and ``feature_names_in_``.
+        """
+        self._check_finite(result)
         coef, intercept = loss.unpack(result.x)
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coef_, self.intercept_ = self._fitted_pair(
-            coef, intercept, loss.n_logits, X_checked.dtype
+            coef, intercept, loss.n_logits, dtype
         )
         self.n_iter_ = int(result.nit)
         return self

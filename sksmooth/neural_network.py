@@ -227,15 +227,22 @@ class SoftMLPClassifier(SoftTargetClassifier):
             estimator_name=type(self).__name__,
             callback=lambda x, value: curve.append(value),
         )
+        return self._set_solution(result, loss, classes, X, X_checked.dtype, curve)
+
+    def _set_solution(self, result, loss, classes, X, dtype, curve):
+        """Set the fitted attributes from the solver's ``result``, if finite.
+
+        ``loss`` only needs ``unpack`` and ``layer_units`` (the in-memory
+        objective, or the distributed fit's parameter layout); ``X`` is the raw
+        input, for ``n_features_in_`` and ``feature_names_in_``.
+        """
         if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
             raise FloatingPointError(
                 "SoftMLPClassifier produced non-finite weights; scale the data "
                 "(e.g. with StandardScaler), increase alpha, or use a smoother "
                 "activation."
             )
-
         coefs, intercepts = loss.unpack(result.x)
-        dtype = X_checked.dtype
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coefs_ = [c.astype(dtype) for c in coefs]
