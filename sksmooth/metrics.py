@@ -15,6 +15,9 @@ from sklearn.utils import check_array, check_consistent_length, column_or_1d
 STRATEGIES = ("uniform", "quantile")
 
 
+__all__ = ["classwise_calibration_error", "expected_calibration_error"]
+
+
 def expected_calibration_error(
     y_true, y_prob, *, n_bins: int = 15, strategy: str = "uniform", labels=None
 ) -> float:

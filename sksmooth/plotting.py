@@ -12,6 +12,8 @@ from sksmooth.metrics import (
     expected_calibration_error,
 )
 
+__all__ = ["ReliabilityDisplay"]
+
 
 class ReliabilityDisplay:
     """Top-label reliability diagram: confidence against accuracy per bin.
