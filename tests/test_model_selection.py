@@ -20,7 +20,10 @@ from sksmooth import (
     SoftmaxRegression,
     SoftMLPClassifier,
 )
-from sksmooth.model_selection import confusion_similarity
+from sksmooth.model_selection import (
+    confusion_similarity,
+    neg_log_loss_from_log_proba,
+)
 
 TIGHT = {"tol": 1e-10, "max_iter": 2000}
 GRID = [0.0, 0.05, 0.2, 0.5]
@@ -473,3 +476,20 @@ def test_a_learner_with_fit_path_walks_each_folds_path_itself(noisy, monkeypatch
         SoftmaxRegression(solver="newton-cg"), epsilons=GRID, cv=3
     ).fit(X, y)
     assert calls == [GRID] * 3 + [[model.epsilon_]]
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_stored_log_loss_equals_scikit_learns(n_classes, weighted):
+    # sklearn.metrics.log_loss is the oracle, on probabilities that reach the
+    # clipping at eps and 1 - eps (and a floor of log(tiny))
+    rng = np.random.default_rng(n_classes)
+    logits = 40 * rng.standard_normal((60, n_classes))
+    log_proba = np.maximum(log_softmax(logits, axis=1), np.log(np.finfo(float).tiny))
+    codes = rng.integers(n_classes, size=60)
+    weights = rng.uniform(0.1, 3, size=60) if weighted else None
+    expected = -log_loss(
+        codes, np.exp(log_proba), sample_weight=weights, labels=range(n_classes)
+    )
+    ours = neg_log_loss_from_log_proba(log_proba, codes, weights)
+    assert ours == pytest.approx(expected, rel=1e-12)
