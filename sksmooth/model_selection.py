@@ -780,15 +780,16 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             inner_fit_params = dict(routed.estimator.fit)
         else:
             if params:
-                raise TypeError(
-                    f"fit got unexpected argument(s) {sorted(params)}; to route "
-                    "metadata, enable it with sklearn.set_config("
-                    "enable_metadata_routing=True)."
+                raise ValueError(
+                    f"{type(self).__name__}.fit got the unexpected parameters "
+                    f"{sorted(params)}; extra fit parameters are routed only with "
+                    "metadata routing enabled: "
+                    "sklearn.set_config(enable_metadata_routing=True)."
                 )
         if weights is not None:
             score_params["sample_weight"] = weights
         if inner_fit_params:
-            raise TypeError(
+            raise ValueError(
                 f"fit parameters {sorted(inner_fit_params)} cannot be passed to the "
                 "inner estimator: each fold's fit receives only the smoothed targets "
                 "and sample_weight."

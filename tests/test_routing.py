@@ -16,7 +16,12 @@ from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, smooth_labels
+from sksmooth import (
+    LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
+    SoftmaxRegression,
+    smooth_labels,
+)
 
 
 class RecordingClassifier(ClassifierMixin, BaseEstimator):
@@ -151,3 +156,20 @@ def test_routed_through_a_pipeline_equals_a_direct_fit():
         ).fit(X, y, sample_weight=weights)
     assert_array_equal(routed[-1].class_prior_, direct[-1].class_prior_)
     assert_allclose(routed.predict_proba(X), direct.predict_proba(X), atol=1e-12)
+
+
+def test_the_cv_refuses_extra_fit_parameters_as_the_meta_estimator_does():
+    # ValueError in both, as scikit-learn's own meta-estimators without routing
+    X, y = wine()
+    search = LabelSmoothingClassifierCV(epsilons=[0.0, 0.1], cv=3)
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+        search.fit(X, y, metadata=np.arange(len(y)))
+    assert not hasattr(search, "estimator_")
+    # with routing, metadata the inner estimator asks for cannot reach it: each
+    # fold's fit gets only the smoothed targets and the weights
+    with config_context(enable_metadata_routing=True):
+        inner = RecordingSoftClassifier().set_fit_request(metadata=True)
+        search = LabelSmoothingClassifierCV(inner, epsilons=[0.0, 0.1], cv=3)
+        with pytest.raises(ValueError, match=r"\['metadata'\] cannot be passed"):
+            search.fit(X, y, metadata=np.arange(len(y)))
+    assert not hasattr(search, "estimator_")
