@@ -462,7 +462,8 @@ def test_feature_names_are_kept(iris):
 
 
 def test_a_learner_with_fit_path_walks_each_folds_path_itself(noisy, monkeypatch):
-    """One fit_path call per fold, then one for the refit at the choice."""
+    """One fit_path call per fold, from the largest epsilon down (the cheapest
+    order), then one for the refit at the choice."""
     X, y = noisy
     calls = []
     original = SoftmaxRegression.fit_path
@@ -475,7 +476,7 @@ def test_a_learner_with_fit_path_walks_each_folds_path_itself(noisy, monkeypatch
     model = LabelSmoothingClassifierCV(
         SoftmaxRegression(solver="newton-cg"), epsilons=GRID, cv=3
     ).fit(X, y)
-    assert calls == [GRID] * 3 + [[model.epsilon_]]
+    assert calls == [GRID[::-1]] * 3 + [[model.epsilon_]]
 
 
 @pytest.mark.parametrize("n_classes", [2, 5])
