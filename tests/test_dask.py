@@ -7,6 +7,8 @@ scheduler's own count of graph submissions, and the workers' own accounting of
 the memory they hold.
 """
 
+import contextlib
+import copy
 import subprocess
 import sys
 import warnings
@@ -295,6 +297,133 @@ def test_fit_on_data_larger_than_a_worker_memory_limit(client):
             X.compute(), y.compute()
         )
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
+
+
+@contextlib.contextmanager
+def own_cluster():
+    """A cluster of its own, with one in-process worker, to lose it mid-fit.
+
+    While it is open its client is the default client; the module's client is
+    the default again when it closes.
+    """
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield cluster, client
+
+
+def replace_the_worker(cluster, client):
+    """Start a second worker, then close the first, which holds every block.
+
+    Called from a hook on ``DaskObjective.__call__``, between two evaluations
+    of a fit: the next evaluation needs blocks that only the closed worker
+    held. (With two workers from the start, the scheduler may have copied a
+    small block to both, and losing one would lose nothing.) Returns the
+    closed worker's address.
+    """
+    (first,) = cluster.workers.values()
+    cluster.scale(2)
+    client.wait_for_workers(2)
+    client.sync(first.close)
+    return first.address
+
+
+def fitted_state(estimator):
+    """Every attribute of ``estimator``, deep-copied (arrays and lists too)."""
+    return copy.deepcopy(vars(estimator))
+
+
+def assert_same_state(after, before):
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        if isinstance(value, list):
+            assert len(after[name]) == len(value), name
+            for a, b in zip(after[name], value, strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=name)
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(after[name], value, err_msg=name)
+        elif hasattr(value, "get_params"):
+            assert_same_state(vars(after[name]), vars(value))
+        else:
+            assert after[name] == value, name
+
+
+def test_a_worker_lost_mid_fit_is_recovered_from_the_graph(monkeypatch):
+    """Blocks with lineage (here ``from_array``) are rebuilt on the survivor.
+
+    The block objectives of the lost worker are recomputed from their graph
+    by the scheduler; the fit goes on with the same iterates, so it ends at
+    the in-memory fit's solution.
+    """
+    X, y = data()
+    memory = SoftmaxRegression(max_iter=200).fit(X, y)
+    evaluate = DaskObjective.__call__
+    seen = {"closed": None, "after": 0}
+    with own_cluster() as (cluster, client):
+
+        def hooked(self, coef):
+            if self.n_evaluations == 2:
+                seen["closed"] = replace_the_worker(cluster, client)
+            elif seen["closed"] is not None:
+                seen["after"] += 1
+            return evaluate(self, coef)
+
+        monkeypatch.setattr(DaskObjective, "__call__", hooked)
+        spread = SoftmaxRegression(max_iter=200).fit(as_dask(X), as_dask(y))
+        assert seen["closed"] is not None
+        # The closed worker is gone; the other rebuilt its blocks...
+        assert seen["closed"] not in client.scheduler_info()["workers"]
+        assert seen["after"] > 3  # ...and the fit went on past it
+    assert spread.n_iter_ == memory.n_iter_
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(spread.intercept_, memory.intercept_, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SoftmaxRegression(max_iter=50),
+        lambda: SoftMLPClassifier((4,), max_iter=20, random_state=0),
+        lambda: LabelSmoothingClassifier(SoftmaxRegression(max_iter=50)),
+    ],
+    ids=["SoftmaxRegression", "SoftMLPClassifier", "LabelSmoothingClassifier"],
+)
+def test_a_worker_lost_with_unrecoverable_data_raises_and_keeps_the_fit(
+    make, monkeypatch
+):
+    """Scattered blocks have no lineage: losing them fails the fit, which
+    raises and leaves every attribute of the previous fit as it was."""
+    X, y = data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # The previous fit, on other data, so that a partial update would show.
+        model = make().fit(X[:300, :] * 2.0, y[:300] + 10)
+    before = fitted_state(model)
+    evaluate = DaskObjective.__call__
+    with own_cluster() as (cluster, client):
+        # Blocks put on the workers by the client: dask cannot recompute them.
+        blocks = client.scatter([X[i : i + 150] for i in range(0, 600, 150)])
+        X_d = da.concatenate(
+            [da.from_delayed(block, (150, 8), dtype=X.dtype) for block in blocks]
+        )
+        closed = []
+
+        def hooked(self, coef):
+            if self.n_evaluations == 2:
+                closed.append(replace_the_worker(cluster, client))
+            return evaluate(self, coef)
+
+        monkeypatch.setattr(DaskObjective, "__call__", hooked)
+        with pytest.raises(distributed.client.FutureCancelledError, match="lost"):
+            model.fit(X_d, as_dask(y))
+        assert len(closed) == 1  # the loss happened mid-fit, as arranged
+    assert_same_state(fitted_state(model), before)
 
 
 def test_local_scheduler_without_client_gives_the_same_fit(client):
