@@ -12,6 +12,7 @@ import copy
 import subprocess
 import sys
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from sksmooth import (  # noqa: E402
     LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
     SoftmaxRegression,
     SoftMLPClassifier,
     smooth_labels,
@@ -554,6 +556,85 @@ def test_grid_search_under_the_joblib_dask_backend(client):
         spread.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
     )
     assert spread.best_params_ == local.best_params_
+
+
+class CountedPickles(np.ndarray):
+    """An array that counts how often it is pickled (into a task, to ship).
+
+    The in-process workers share this process, so data sent to them with
+    ``client.scatter`` is never pickled, while data embedded in a task is
+    pickled with the task's graph: zero pickles means X never rode inside a
+    task, and the client's scatter calls say how often it was sent.
+    """
+
+    pickles = 0
+
+    def __reduce_ex__(self, protocol):
+        type(self).pickles += 1
+        return super().__reduce_ex__(protocol)
+
+
+def _rows_of(args, i):
+    return args[0].shape[0] + i
+
+
+def test_search_on_the_dask_backend_scatters_the_training_data_once(
+    client, monkeypatch
+):
+    """joblib's dask backend scatters each large top-level argument once per
+    ``Parallel`` call and passes its future to every task; our searches (and
+    scikit-learn's) pass X and y at the top level, so they are sent once."""
+    X, y = data(n_samples=300)
+    X = X.view(CountedPickles)
+    sent = []
+    scatter = client.scatter
+
+    def counted_scatter(values, *args, **kwargs):
+        sent.append(values)
+        return scatter(values, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", counted_scatter)
+
+    def sends(fit):
+        CountedPickles.pickles = 0
+        sent.clear()
+        before = submissions(client)
+        with joblib.parallel_config(backend="dask"):
+            fitted = fit()
+        assert submissions(client) > before  # the tasks ran on the cluster
+        times_X = sum(values is X for values in sent)
+        # X and the labels (y, or their codes), nothing else of n rows: the
+        # folds' row indices are shorter.
+        row_sized = sum(getattr(values, "shape", (0,))[0] == 300 for values in sent)
+        return fitted, times_X, row_sized, CountedPickles.pickles
+
+    # The oracle sees data that rides inside the tasks: X nested in a tuple
+    # is not scattered by joblib, so it is pickled into each of the 6 tasks.
+    _, times_X, _, pickles = sends(
+        lambda: joblib.Parallel(n_jobs=2)(
+            joblib.delayed(_rows_of)((X,), i) for i in range(6)
+        )
+    )
+    assert (times_X, pickles >= 6) == (0, True)
+
+    search = LabelSmoothingClassifierCV(epsilons=3, cv=3, n_jobs=2)
+    spread, times_X, row_sized, pickles = sends(lambda: search.fit(X, y))
+    assert (times_X, row_sized, pickles) == (1, 2, 0)
+    local = LabelSmoothingClassifierCV(epsilons=3, cv=3).fit(X, y)
+    assert spread.best_params_ == local.best_params_
+    np.testing.assert_allclose(
+        spread.cv_results_["mean_test_score"],
+        local.cv_results_["mean_test_score"],
+        rtol=1e-10,
+    )
+
+    for estimator, grid in [
+        (SoftmaxRegression(), {"C": [0.1, 1.0]}),
+        (LabelSmoothingClassifier(), {"epsilon": [0.0, 0.1]}),
+    ]:
+        grid_search = GridSearchCV(estimator, grid, cv=3, n_jobs=2)
+        _, times_X, row_sized, pickles = sends(partial(grid_search.fit, X, y))
+        assert (times_X, row_sized, pickles) == (1, 2, 0), type(estimator).__name__
 
 
 def test_dask_is_imported_only_when_a_dask_array_arrives():
