@@ -16,10 +16,14 @@ How a fit runs
    ``MLPSoftCrossEntropy``) with the penalty set to zero, so that it returns the
    block's *summed* weighted loss and gradient.
 3. L-BFGS runs on the client with the same options as the in-memory fit. Each
-   evaluation is one graph submission: the parameter vector (a task holding a
-   small array), one task per block evaluating it where the block lives, and a
-   tree of sums. Only the loss and a gradient of ``n_params`` floats come back;
-   the client adds the penalty and divides by the total weight.
+   evaluation is one graph submission: one task per block evaluating it where
+   the block lives, with the parameter vector embedded in it (or, when those
+   copies would pass ``INLINE_PARAMETER_BYTES``, a task of its own), one sum
+   per worker over the blocks it holds (no transfer; where the blocks are is
+   asked once per fit), and, beyond ``SPLIT_EVERY`` workers, a tree of sums
+   across them. At most ``SPLIT_EVERY`` losses and gradients of ``n_params``
+   floats come back; the client adds them, adds the penalty and divides by
+   the total weight.
 
 With a ``distributed.Client`` (the default client), the block objectives live
 on the workers for the whole fit. Without one (or with a local scheduler set by
@@ -49,8 +53,14 @@ from sksmooth._mlp_loss import MLPSoftCrossEntropy
 from sksmooth._optimize import lbfgs
 from sksmooth._targets import check_soft_targets
 
-#: Number of block results summed by one task of the reduction tree.
+#: Number of partial sums added by one task of the tree across workers (and
+#: at most this many come back to the client).
 SPLIT_EVERY = 8
+
+#: Largest total size of the parameter copies embedded in one evaluation's
+#: block tasks (``n_blocks * n_params * 8`` bytes); above it the parameters
+#: travel as one task of their own, which the workers fetch from each other.
+INLINE_PARAMETER_BYTES = 4 * 2**20
 
 #: The learners that fit on dask arrays (named in errors).
 DASK_LEARNERS = "SoftmaxRegression and SoftMLPClassifier"
@@ -361,28 +371,55 @@ class DaskObjective:
         self.weight_sum = float(sum(weight for weight, _ in stats))
         self.n_samples = int(sum(n for _, n in stats))
         self.n_evaluations = 0
+        self._groups = self._blocks_by_worker()
+
+    def _blocks_by_worker(self):
+        """Block indices grouped by the worker that holds them (asked once).
+
+        Summing each group where it lives moves no block result between
+        workers. Without a cluster, one group. Should a worker be lost later,
+        its blocks are rebuilt elsewhere and a group's sum then fetches some
+        results: slower, as correct.
+        """
+        if self._scheduler is not None or not self._blocks:
+            return [list(range(len(self._blocks)))]
+        from distributed import futures_of
+
+        holders = _distributed_client().who_has(futures_of(list(self._blocks)))
+        groups = {}
+        for i, block in enumerate(self._blocks):
+            where = sorted(holders.get(block.key, ()))
+            groups.setdefault(where[0] if where else None, []).append(i)
+        return list(groups.values())
 
     def __call__(self, coef):
         self.n_evaluations += 1
         tag = f"{self._name}-{self.n_evaluations}"
-        coef_task = delayed(np.asarray(coef, dtype=np.float64), name=f"{tag}-coef")
-        parts = [
-            delayed(_evaluate_block, pure=True)(
-                block, coef_task, dask_key_name=f"{tag}-eval-{i}"
-            )
-            for i, block in enumerate(self._blocks)
-        ]
-        level = 0
-        while len(parts) > 1:
+        coef = np.array(coef, dtype=np.float64)  # a copy: L-BFGS reuses its own
+        if coef.nbytes * len(self._blocks) > INLINE_PARAMETER_BYTES:
+            coef = delayed(coef, name=f"{tag}-coef")
+        partials = []
+        for g, indices in enumerate(self._groups):
             parts = [
-                delayed(_sum_parts, pure=True)(
-                    *parts[start : start + SPLIT_EVERY],
-                    dask_key_name=f"{tag}-sum-{level}-{start}",
+                delayed(_evaluate_block, pure=True)(
+                    self._blocks[i], coef, dask_key_name=f"{tag}-eval-{i}"
                 )
-                for start in range(0, len(parts), SPLIT_EVERY)
+                for i in indices
+            ]
+            partials.append(
+                delayed(_sum_parts, pure=True)(*parts, dask_key_name=f"{tag}-sum-{g}")
+            )
+        level = 0
+        while len(partials) > SPLIT_EVERY:
+            partials = [
+                delayed(_sum_parts, pure=True)(
+                    *partials[start : start + SPLIT_EVERY],
+                    dask_key_name=f"{tag}-tree-{level}-{start}",
+                )
+                for start in range(0, len(partials), SPLIT_EVERY)
             ]
             level += 1
-        ((value, grad),) = dask.compute(parts[0], scheduler=self._scheduler)
+        value, grad = _sum_parts(*dask.compute(*partials, scheduler=self._scheduler))
         return float(value), np.asarray(grad, dtype=np.float64)
 
     def release(self):

@@ -29,6 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
+import sksmooth._dask  # noqa: E402
 from sksmooth import (  # noqa: E402
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
@@ -228,7 +229,13 @@ def test_predictions_are_lazy_and_equal_in_memory_predictions(client):
         model.predict(as_dask(X[:, :5]))
 
 
-def test_one_graph_submission_per_evaluation(client, monkeypatch):
+@pytest.mark.parametrize("inline_bytes", [None, 0], ids=["inline", "coef-task"])
+def test_one_graph_submission_per_evaluation(client, monkeypatch, inline_bytes):
+    """Whether the parameters ride inside the block tasks (the default for
+    small models) or travel as a task of their own: one graph per evaluation,
+    and the in-memory fit's solution."""
+    if inline_bytes is not None:
+        monkeypatch.setattr(sksmooth._dask, "INLINE_PARAMETER_BYTES", inline_bytes)
     X, y = data()
     X_d, y_d = as_dask(X, chunk_rows=60), as_dask(y, chunk_rows=60)  # 10 blocks
     calls = []
@@ -240,8 +247,10 @@ def test_one_graph_submission_per_evaluation(client, monkeypatch):
 
     monkeypatch.setattr(DaskObjective, "__call__", counted)
     before = submissions(client)
-    SoftmaxRegression(max_iter=200).fit(X_d, y_d)
+    spread = SoftmaxRegression(max_iter=200).fit(X_d, y_d)
     after = submissions(client)
+    memory = SoftmaxRegression(max_iter=200).fit(X, y)
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
     n_evaluations = len(calls)
     assert n_evaluations > 5
     # Between two evaluations exactly one graph reached the scheduler...
