@@ -47,7 +47,7 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from sksmooth._base import FLOAT_DTYPES
+from sksmooth._base import FLOAT_DTYPES, class_weights
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._mlp_loss import MLPSoftCrossEntropy
 from sksmooth._optimize import lbfgs
@@ -194,6 +194,50 @@ def prepare_targets(X, y, sample_weight, estimator_name: str):
                 f"{sample_weight.shape}."
             )
     return y, soft, classes, sample_weight
+
+
+def _class_weight_block(targets, weights):
+    return weights[targets] if targets.ndim == 1 else targets @ weights
+
+
+def apply_class_weight_on_dask(class_weight, classes, targets, sample_weight):
+    """:func:`sksmooth._base.apply_class_weight` on dask targets, block by block.
+
+    The class weights come from :func:`sksmooth._base.class_weights` (for
+    ``"balanced"``, each class's weighted mass is one reduction with Dask);
+    each sample's weight is then ``class_weight[y_i] * sample_weight_i``, or
+    ``(Y_i @ class_weight) * sample_weight_i`` for soft targets, computed
+    where its block lives.
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,), float64, or ``sample_weight``
+        unchanged when ``class_weight`` is None.
+    """
+    if class_weight is None:
+        return sample_weight
+    n_classes = classes.shape[0]
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        if targets.ndim == 1:
+            mass = da.bincount(targets, weights=sample_weight, minlength=n_classes)
+        else:
+            weighted = (
+                targets if sample_weight is None else targets * sample_weight[:, None]
+            )
+            mass = weighted.sum(axis=0)
+        mass = np.asarray(mass.compute(), dtype=np.float64)
+        # class_weights counts soft targets' mass by summing their rows: one
+        # row that holds each class's total mass gives the same weights.
+        weights = class_weights(class_weight, classes, mass[np.newaxis, :])
+    else:  # a dict (validated against the classes), or an invalid value
+        weights = class_weights(class_weight, classes, np.zeros(0, np.intp))
+    per_sample = targets.map_blocks(
+        _class_weight_block,
+        weights,
+        **({"drop_axis": 1} if targets.ndim == 2 else {}),
+        dtype=np.float64,
+    )
+    return per_sample if sample_weight is None else per_sample * sample_weight
 
 
 # ---------------------------------------------------------------------------
@@ -439,11 +483,6 @@ def _refuse_unsupported(estimator):
             f"{type(estimator).__name__}(solver={solver!r}) cannot fit on dask "
             "arrays yet; use solver='lbfgs', or compute X into memory."
         )
-    if getattr(estimator, "class_weight", None) is not None:
-        raise ValueError(
-            f"{type(estimator).__name__}(class_weight=...) cannot fit on dask "
-            "arrays yet; pass the class weights as sample_weight instead."
-        )
 
 
 def fit_on_dask(estimator, X, y, sample_weight=None):
@@ -488,14 +527,24 @@ def fit_on_dask(estimator, X, y, sample_weight=None):
     dtype = _float_dtype(X)
     name = type(estimator).__name__
     y, soft, classes, sample_weight = prepare_targets(X, y, sample_weight, name)
+    sample_weight = apply_class_weight_on_dask(
+        getattr(estimator, "class_weight", None), classes, y, sample_weight
+    )
     return fit(estimator, X_raw, X, y, sample_weight, classes, dtype, checked_params)
 
 
-def _check_weight_sum(objective):
-    if not objective.weight_sum > 0:
+def _check_weight_sum(objective, estimator):
+    if objective.weight_sum > 0:
+        return
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is not None:
         raise ValueError(
-            "sample_weight sums to zero; at least one sample needs a positive weight."
+            f"class_weight={class_weight!r} gives every sample weight zero; at "
+            "least one class present in y needs a positive weight."
         )
+    raise ValueError(
+        "sample_weight sums to zero; at least one sample needs a positive weight."
+    )
 
 
 def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype, _):
@@ -518,7 +567,7 @@ def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype, _):
         X, y, sample_weight, make_loss=make_loss, dtype=dtype, n_params=layout.n_params
     )
     try:
-        _check_weight_sum(objective)
+        _check_weight_sum(objective, estimator)
         total_weight = objective.weight_sum
         l2 = 1.0 / (estimator.C * total_weight)
 
@@ -566,7 +615,7 @@ def _fit_mlp(estimator, X_raw, X, y, sample_weight, classes, dtype, hidden):
     )
     curve = []
     try:
-        _check_weight_sum(objective)
+        _check_weight_sum(objective, estimator)
         total_weight = objective.weight_sum
         alpha, n_coef = estimator.alpha, layout.n_coef_params
 
@@ -708,11 +757,6 @@ def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None, fit_params=None)
             "by block); other estimators take the expansion path, which needs the "
             "data in memory. Use one of those learners, or pass X.compute()."
         )
-    if getattr(meta, "class_weight", None) is not None:
-        raise ValueError(
-            "LabelSmoothingClassifier(class_weight=...) cannot fit on dask arrays "
-            "yet; pass the class weights as sample_weight instead."
-        )
     from sklearn import get_config
 
     if fit_params or get_config()["enable_metadata_routing"]:
@@ -745,7 +789,12 @@ def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None, fit_params=None)
             chunks=(targets.chunks[0], (n_classes,)),
             dtype=np.float64,
         )
-    fit_params = {} if weights is None else {"sample_weight": weights}
+    # Weighted by the labelled class, before smoothing (as in memory); the
+    # class prior above is not.
+    inner_weights = apply_class_weight_on_dask(
+        meta.class_weight, classes, targets, weights
+    )
+    fit_params = {} if inner_weights is None else {"sample_weight": inner_weights}
     fitted = clone(inner).fit(X, Y, **fit_params)
 
     meta.estimator_ = fitted

@@ -200,6 +200,41 @@ def test_mlp_equals_in_memory_fit(client, case):
     assert len(spread.loss_curve_) == len(memory.loss_curve_)
 
 
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+@pytest.mark.parametrize("kind", ["labels", "soft"])
+def test_class_weight_equals_in_memory_fit(client, class_weight, kind):
+    """Per-sample weights class_weight[y] * sample_weight, made block by block
+    (for "balanced", from the classes' masses reduced with Dask)."""
+    (X, y, w), (X_d, y_d, w_d) = case_data("dense", np.float64, kind, True, 3)
+    # Unbalanced classes, so that "balanced" weighs them differently.
+    labels = y if y.ndim == 1 else y.argmax(axis=1)
+    keep = (labels != 2) | (np.arange(len(X)) % 3 == 0)
+    X, y, w = X[keep], y[keep], w[keep]
+    X_d, y_d, w_d = as_dask(X), as_dask(y), as_dask(w)
+    if y.ndim == 2:
+        y_d = da.from_array(y, chunks=(150, -1))
+    params = {"C": 0.5, "tol": 1e-6, "max_iter": 200, "class_weight": class_weight}
+    memory = SoftmaxRegression(**params).fit(X, y, sample_weight=w)
+    spread = SoftmaxRegression(**params).fit(X_d, y_d, sample_weight=w_d)
+    unweighted = SoftmaxRegression(**{**params, "class_weight": None}).fit(
+        X, y, sample_weight=w
+    )
+    assert np.abs(memory.coef_ - unweighted.coef_).max() > 1e-2  # it matters
+    assert abs(spread.n_iter_ - memory.n_iter_) <= 1
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(spread.intercept_, memory.intercept_, rtol=0, atol=1e-8)
+
+    if kind == "labels":  # weighted by the labelled class, before smoothing
+        smoother = LabelSmoothingClassifier(epsilon=0.2, class_weight=class_weight)
+        memory = smoother.fit(X, y, sample_weight=w).estimator_
+        spread = LabelSmoothingClassifier(epsilon=0.2, class_weight=class_weight).fit(
+            X_d, y_d, sample_weight=w_d
+        )
+        np.testing.assert_allclose(
+            spread.estimator_.coef_, memory.coef_, rtol=0, atol=1e-8
+        )
+
+
 def test_predictions_are_lazy_and_equal_in_memory_predictions(client):
     X, y = data(n_classes=3)
     w = np.random.default_rng(1).uniform(0.5, 2.0, y.shape[0])
@@ -494,8 +529,8 @@ def test_expansion_path_refuses_dask_input(client):
     assert not hasattr(smoother, "estimator_")
     with pytest.raises(ValueError, match="cannot route fit parameters"):
         LabelSmoothingClassifier().fit(as_dask(X), as_dask(y), groups=y)
-    with pytest.raises(ValueError, match="class_weight"):
-        LabelSmoothingClassifier(class_weight="balanced").fit(as_dask(X), as_dask(y))
+    with pytest.raises(ValueError, match="class_weight must be None"):
+        LabelSmoothingClassifier(class_weight="even").fit(as_dask(X), as_dask(y))
 
 
 def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
@@ -531,9 +566,12 @@ def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
     model.solver = "newton-cg"  # not supported on dask yet: refused
     with pytest.raises(ValueError, match="solver='lbfgs'"):
         model.fit(X_d, y_d)
-    del model.solver
-    model.class_weight = "balanced"  # not supported on dask yet: refused
-    with pytest.raises(ValueError, match="class_weight"):
+    model.solver = "lbfgs"
+    model.class_weight = {7: 2.0}  # a class y does not have
+    with pytest.raises(ValueError, match="not among the classes"):
+        model.fit(X_d, y_d)
+    model.class_weight = {0: 0.0, 1: 0.0, 2: 0.0}
+    with pytest.raises(ValueError, match="gives every sample weight zero"):
         model.fit(X_d, y_d)
     model.class_weight = None
     np.testing.assert_array_equal(model.coef_, coef)
