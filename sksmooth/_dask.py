@@ -8,7 +8,8 @@ How a fit runs
 --------------
 1. ``X`` is chunked by rows (its columns rechunked into one block); ``y`` and
    ``sample_weight`` are brought to the same row chunks. Labels are encoded
-   against the classes, found once with ``da.unique``.
+   against the classes, found once with ``da.unique``; a ``class_weight``
+   multiplies the sample weights block by block.
 2. Every row block becomes one :class:`BlockObjective`, built once per fit on
    the worker that holds the block (``dask.persist``): it validates the block
    (finite ``X``, valid soft targets, non-negative weights) and wraps the same
@@ -502,6 +503,7 @@ def fit_on_dask(estimator, X, y, sample_weight=None):
         Labels or soft targets, brought to ``X``'s row chunks.
     sample_weight : dask.array.Array or array-like of shape (n_samples,), \
             default=None
+        Multiplied by the class weights of the estimator's ``class_weight``.
 
     Returns
     -------
