@@ -200,7 +200,9 @@ def test_mlp_equals_in_memory_fit(client, case):
     assert len(spread.loss_curve_) == len(memory.loss_curve_)
 
 
-@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+@pytest.mark.parametrize(
+    "class_weight", ["balanced", {0: 3.0, 2: 0.5}], ids=["balanced", "dict"]
+)
 @pytest.mark.parametrize("kind", ["labels", "soft"])
 def test_class_weight_equals_in_memory_fit(client, class_weight, kind):
     """Per-sample weights class_weight[y] * sample_weight, made block by block
@@ -223,6 +225,17 @@ def test_class_weight_equals_in_memory_fit(client, class_weight, kind):
     assert abs(spread.n_iter_ - memory.n_iter_) <= 1
     np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(spread.intercept_, memory.intercept_, rtol=0, atol=1e-8)
+
+    if kind == "labels" and class_weight == "balanced":  # the network too
+        params = {"hidden_layer_sizes": (5,), "alpha": 1e-3, "max_iter": 30}
+        params.update(class_weight=class_weight, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            memory = SoftMLPClassifier(**params).fit(X, y, sample_weight=w)
+            spread = SoftMLPClassifier(**params).fit(X_d, y_d, sample_weight=w_d)
+        assert spread.n_iter_ == memory.n_iter_
+        for a, b in zip(spread.coefs_, memory.coefs_, strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
     if kind == "labels":  # weighted by the labelled class, before smoothing
         smoother = LabelSmoothingClassifier(epsilon=0.2, class_weight=class_weight)
