@@ -11,15 +11,22 @@ growing ``n`` (d = 100 features, K = 10 classes, float64):
   iterations each made;
 - graph submissions the distributed fit sent to the scheduler (counted by a
   scheduler plugin);
+- the coordination overhead of one distributed evaluation: its wall time minus
+  the compute time of the busiest worker's block tasks (from dask's task
+  stream), medians;
 - peak memory the client allocated during a distributed fit (tracemalloc, which
-  sees numpy's allocations) and each worker's peak resident memory;
+  sees numpy's allocations) and, per worker, its share of ``X``, its resident
+  memory before any data arrived and its peak resident memory during the
+  evaluations and fits (the kernel's high-water mark, reset before them);
 - on binary data, ``dask_ml.linear_model.LogisticRegression(solver="lbfgs")`` on
   the same cluster, if dask-ml is installed, and the largest coefficient
   difference of each to scikit-learn's ``LogisticRegression`` (unpenalised
   intercept) on the same data.
 
 ``X`` is generated on the workers and persisted there before any timing; the
-in-memory contender gets a computed copy.
+in-memory contender gets a copy gathered block by block (``dask.compute(X)``
+would concatenate all of ``X`` on one worker first, and dask would then keep
+every block on that worker).
 
 Usage::
 
@@ -56,7 +63,7 @@ from sksmooth._loss import LinearSoftCrossEntropy
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- dask:start -->", "<!-- dask:end -->"
 
-FULL_SIZES = [100_000, 300_000, 1_000_000]
+FULL_SIZES = [100_000, 300_000, 1_000_000, 2_000_000, 4_000_000]
 QUICK_SIZES = [2_000, 4_000]
 N_FEATURES, N_CLASSES = 100, 10
 
@@ -118,13 +125,85 @@ def peak_client_bytes(fn) -> int:
         tracemalloc.stop()
 
 
-def worker_peak_rss(client) -> dict:
-    def peak(dask_worker):
-        import resource
+def _worker_memory(dask_worker, reset: bool) -> dict:
+    """This worker's resident and peak resident bytes (Linux ``/proc``).
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    With ``reset``, the peak is reset afterwards (``clear_refs``), so that the
+    next call sees the peak since this one. Elsewhere, the peak is the
+    process's lifetime maximum.
+    """
+    import gc
+    import resource
 
-    return client.run(peak)
+    gc.collect()
+    status = {}
+    try:
+        with open("/proc/self/status") as lines:
+            for line in lines:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    status[key] = int(value.split()[0]) * 1024
+        if reset:
+            with open("/proc/self/clear_refs", "w") as clear:
+                clear.write("5")
+    except OSError:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        status = {"VmRSS": rss, "VmHWM": rss}
+    return {"rss": status["VmRSS"], "peak": status["VmHWM"]}
+
+
+def worker_memory(client, *, reset: bool = False) -> dict:
+    """``{worker address: {"rss": bytes, "peak": bytes}}``."""
+    return client.run(_worker_memory, reset=reset)
+
+
+def worker_shares(client, array) -> dict:
+    """Bytes of ``array``'s blocks held by each worker."""
+    futures = distributed.futures_of(array)
+    sizes = client.nbytes([future.key for future in futures], summary=False)
+    shares = dict.fromkeys(client.scheduler_info()["workers"], 0)
+    for key, holders in client.who_has(futures).items():
+        for address in holders:
+            shares[address] += sizes[key]
+    return shares
+
+
+def data_free_footprint(client) -> dict:
+    """Each worker's resident bytes after a tiny fit: code imported, no data."""
+    X, y = make_data(2_000, N_CLASSES, 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SoftmaxRegression(max_iter=5).fit(X, y)
+    del X, y
+    time.sleep(0.5)  # the workers release the tiny blocks
+    return {
+        address: memory["rss"]
+        for address, memory in sorted(worker_memory(client).items())
+    }
+
+
+def gather_to_client(array) -> np.ndarray:
+    """A persisted dask array as one NumPy array, fetched block by block."""
+    return np.concatenate(dask.compute(*array.to_delayed().ravel()))
+
+
+def coordination_overheads(objective, coef, n_repeats: int) -> list:
+    """Wall time of ``objective(coef)`` minus its busiest worker's compute."""
+    overheads = []
+    for _ in range(n_repeats):
+        with distributed.get_task_stream() as stream:
+            start = time.perf_counter()
+            objective(coef)
+            wall = time.perf_counter() - start
+        busy = {}
+        for task in stream.data:
+            for part in task["startstops"]:
+                if part["action"] == "compute":
+                    busy[task["worker"]] = (
+                        busy.get(task["worker"], 0.0) + part["stop"] - part["start"]
+                    )
+        overheads.append(wall - max(busy.values()))
+    return overheads
 
 
 def one_blas_thread(fn, *args):
@@ -162,6 +241,7 @@ def evaluation_times(X, y, X_mem, y_mem, n_repeats: int):
     coef = np.random.default_rng(0).normal(size=memory.n_params) / 10
     spread(coef)  # warm up: the first call ships the function to the workers
     memory.loss_gradient(coef)
+    overhead = statistics.median(coordination_overheads(spread, coef, n_repeats))
     times, results = interleaved(
         {
             "distributed": lambda: spread(coef),
@@ -174,14 +254,16 @@ def evaluation_times(X, y, X_mem, y_mem, n_repeats: int):
     value = results["distributed"][0] / spread.weight_sum
     assert np.isclose(value, results["memory"][0], rtol=1e-10), value
     spread.release()
-    return times
+    return {**times, "overhead": overhead}
 
 
 def run_size(client, n_samples: int, chunk_rows: int, n_repeats: int, params):
     X, y = make_data(n_samples, N_CLASSES, chunk_rows)
     X, y = dask.persist(X, y)
     distributed.wait([X, y])
-    X_mem, y_mem = dask.compute(X, y)
+    X_mem, y_mem = gather_to_client(X), gather_to_client(y)
+    shares = worker_shares(client, X)
+    worker_memory(client, reset=True)  # the peaks below are the fits' own
     evals = evaluation_times(X, y, X_mem, y_mem, 3 * n_repeats)
 
     with warnings.catch_warnings():
@@ -199,7 +281,7 @@ def run_size(client, n_samples: int, chunk_rows: int, n_repeats: int, params):
             n_repeats,
         )
         client_peak = peak_client_bytes(lambda: SoftmaxRegression(**params).fit(X, y))
-    workers = worker_peak_rss(client)
+    peaks = worker_memory(client)
     difference = float(np.abs(fits["distributed"].coef_ - fits["memory"].coef_).max())
     return {
         "n": n_samples,
@@ -213,7 +295,10 @@ def run_size(client, n_samples: int, chunk_rows: int, n_repeats: int, params):
         "iters": (fits["distributed"].n_iter_, fits["memory"].n_iter_),
         "submissions": fit_submissions,
         "client peak": client_peak,
-        "worker peak": max(workers.values()),
+        "workers": [
+            (shares[address], peaks[address]["peak"]) for address in sorted(shares)
+        ],
+        "overhead": evals["overhead"],
         "coef diff": difference,
     }
 
@@ -227,7 +312,7 @@ def run_dask_ml(client, n_samples: int, chunk_rows: int, n_repeats: int, params)
     X, y = make_data(n_samples, 2, chunk_rows, seed=1)
     X, y = dask.persist(X, y)
     distributed.wait([X, y])
-    X_mem, y_mem = dask.compute(X, y)
+    X_mem, y_mem = gather_to_client(X), gather_to_client(y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference = LogisticRegression(C=params["C"], tol=1e-10, max_iter=1000).fit(
@@ -261,7 +346,7 @@ def run_dask_ml(client, n_samples: int, chunk_rows: int, n_repeats: int, params)
     }
 
 
-def format_table(rows, ml_rows, n_repeats: int, params: dict) -> str:
+def format_table(rows, ml_rows, n_repeats: int, params: dict, footprint: dict):
     lines = [
         f"Distributed against in-memory `SoftmaxRegression` (d = {N_FEATURES}, "
         f"K = {N_CLASSES}, float64; C={params['C']}, tol={params['tol']}, "
@@ -270,14 +355,20 @@ def format_table(rows, ml_rows, n_repeats: int, params: dict) -> str:
         f"{n_repeats} interleaved fits and {3 * n_repeats} evaluations. The "
         "in-memory fit is timed with BLAS on one thread, as each worker runs it "
         "(the workers' nanny sets that); the evaluation column also shows it "
-        "with BLAS's own threads.",
+        "with BLAS's own threads. Coordination overhead: an evaluation's wall "
+        "time minus the compute time of its busiest worker's block tasks. Per "
+        "worker: the share of `X` it holds, then its peak resident memory during "
+        "the evaluations and fits, after a footprint of "
+        + " and ".join(f"{value / 1e6:.0f}" for value in footprint.values())
+        + " MB without data (after a tiny fit, with everything imported).",
         "",
         "| n | X (MB) | blocks | one evaluation (ms): dist / memory, 1 BLAS "
         "thread / memory, BLAS threads | dist / memory 1 thread "
         "| fit (s): dist / memory, 1 BLAS thread | ratio | iterations dist / memory "
-        "| graph submissions per fit | client peak (MB) | worker peak RSS (MB) "
+        "| graph submissions per fit | coordination overhead per evaluation (ms) "
+        "| client peak (MB) | per worker: X share / peak RSS (MB) "
         "| max coef diff |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
@@ -288,8 +379,12 @@ def format_table(rows, ml_rows, n_repeats: int, params: dict) -> str:
             f"| {r['fit dist']:.2f} / {r['fit mem']:.2f} "
             f"| {r['fit dist'] / r['fit mem']:.2f}x "
             f"| {r['iters'][0]} / {r['iters'][1]} | {r['submissions']} "
-            f"| {r['client peak'] / 1e6:.1f} | {r['worker peak'] / 1e6:.0f} "
-            f"| {r['coef diff']:.1e} |"
+            f"| {1e3 * r['overhead']:.1f} "
+            f"| {r['client peak'] / 1e6:.1f} | "
+            + "; ".join(
+                f"{share / 1e6:.0f} / {peak / 1e6:.0f}" for share, peak in r["workers"]
+            )
+            + f" | {r['coef diff']:.1e} |"
         )
     lines += [
         "",
@@ -359,6 +454,7 @@ def main(argv=None) -> int:
         distributed.Client(cluster) as client,
     ):
         client.register_plugin(CountSubmissions())
+        footprint = data_free_footprint(client)
         for n_samples in sizes:
             chunk_rows = max(1_000, n_samples // 8)
             rows.append(run_size(client, n_samples, chunk_rows, n_repeats, params))
@@ -369,7 +465,7 @@ def main(argv=None) -> int:
                 run_dask_ml(client, n_samples, chunk_rows, n_repeats, params)
             )
             print(ml_rows[-1], flush=True)
-    table = format_table(rows, ml_rows, n_repeats, params)
+    table = format_table(rows, ml_rows, n_repeats, params, footprint)
     output = args.output or (None if args.quick else README)
     if output is not None:
         write_table(table, output)

@@ -8,7 +8,8 @@ How a fit runs
 --------------
 1. ``X`` is chunked by rows (its columns rechunked into one block); ``y`` and
    ``sample_weight`` are brought to the same row chunks. Labels are encoded
-   against the classes, found once with ``da.unique``.
+   against the classes, found once with ``da.unique``; a ``class_weight``
+   multiplies the sample weights block by block.
 2. Every row block becomes one :class:`BlockObjective`, built once per fit on
    the worker that holds the block (``dask.persist``): it validates the block
    (finite ``X``, valid soft targets, non-negative weights) and wraps the same
@@ -16,10 +17,14 @@ How a fit runs
    ``MLPSoftCrossEntropy``) with the penalty set to zero, so that it returns the
    block's *summed* weighted loss and gradient.
 3. L-BFGS runs on the client with the same options as the in-memory fit. Each
-   evaluation is one graph submission: the parameter vector (a task holding a
-   small array), one task per block evaluating it where the block lives, and a
-   tree of sums. Only the loss and a gradient of ``n_params`` floats come back;
-   the client adds the penalty and divides by the total weight.
+   evaluation is one graph submission: one task per block evaluating it where
+   the block lives, with the parameter vector embedded in it (or, when those
+   copies would pass ``INLINE_PARAMETER_BYTES``, a task of its own), one sum
+   per worker over the blocks it holds (no transfer; where the blocks are is
+   asked once per fit), and, beyond ``SPLIT_EVERY`` workers, a tree of sums
+   across them. At most ``SPLIT_EVERY`` losses and gradients of ``n_params``
+   floats come back; the client adds them, adds the penalty and divides by
+   the total weight.
 
 With a ``distributed.Client`` (the default client), the block objectives live
 on the workers for the whole fit. Without one (or with a local scheduler set by
@@ -43,14 +48,20 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from sksmooth._base import FLOAT_DTYPES
+from sksmooth._base import FLOAT_DTYPES, class_weights
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._mlp_loss import MLPSoftCrossEntropy
 from sksmooth._optimize import lbfgs
 from sksmooth._targets import check_soft_targets
 
-#: Number of block results summed by one task of the reduction tree.
+#: Number of partial sums added by one task of the tree across workers (and
+#: at most this many come back to the client).
 SPLIT_EVERY = 8
+
+#: Largest total size of the parameter copies embedded in one evaluation's
+#: block tasks (``n_blocks * n_params * 8`` bytes); above it the parameters
+#: travel as one task of their own, which the workers fetch from each other.
+INLINE_PARAMETER_BYTES = 4 * 2**20
 
 #: The learners that fit on dask arrays (named in errors).
 DASK_LEARNERS = "SoftmaxRegression and SoftMLPClassifier"
@@ -184,6 +195,50 @@ def prepare_targets(X, y, sample_weight, estimator_name: str):
                 f"{sample_weight.shape}."
             )
     return y, soft, classes, sample_weight
+
+
+def _class_weight_block(targets, weights):
+    return weights[targets] if targets.ndim == 1 else targets @ weights
+
+
+def apply_class_weight_on_dask(class_weight, classes, targets, sample_weight):
+    """:func:`sksmooth._base.apply_class_weight` on dask targets, block by block.
+
+    The class weights come from :func:`sksmooth._base.class_weights` (for
+    ``"balanced"``, each class's weighted mass is one reduction with Dask);
+    each sample's weight is then ``class_weight[y_i] * sample_weight_i``, or
+    ``(Y_i @ class_weight) * sample_weight_i`` for soft targets, computed
+    where its block lives.
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples,), float64, or ``sample_weight``
+        unchanged when ``class_weight`` is None.
+    """
+    if class_weight is None:
+        return sample_weight
+    n_classes = classes.shape[0]
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        if targets.ndim == 1:
+            mass = da.bincount(targets, weights=sample_weight, minlength=n_classes)
+        else:
+            weighted = (
+                targets if sample_weight is None else targets * sample_weight[:, None]
+            )
+            mass = weighted.sum(axis=0)
+        mass = np.asarray(mass.compute(), dtype=np.float64)
+        # class_weights counts soft targets' mass by summing their rows: one
+        # row that holds each class's total mass gives the same weights.
+        weights = class_weights(class_weight, classes, mass[np.newaxis, :])
+    else:  # a dict (validated against the classes), or an invalid value
+        weights = class_weights(class_weight, classes, np.zeros(0, np.intp))
+    per_sample = targets.map_blocks(
+        _class_weight_block,
+        weights,
+        **({"drop_axis": 1} if targets.ndim == 2 else {}),
+        dtype=np.float64,
+    )
+    return per_sample if sample_weight is None else per_sample * sample_weight
 
 
 # ---------------------------------------------------------------------------
@@ -361,28 +416,55 @@ class DaskObjective:
         self.weight_sum = float(sum(weight for weight, _ in stats))
         self.n_samples = int(sum(n for _, n in stats))
         self.n_evaluations = 0
+        self._groups = self._blocks_by_worker()
+
+    def _blocks_by_worker(self):
+        """Block indices grouped by the worker that holds them (asked once).
+
+        Summing each group where it lives moves no block result between
+        workers. Without a cluster, one group. Should a worker be lost later,
+        its blocks are rebuilt elsewhere and a group's sum then fetches some
+        results: slower, as correct.
+        """
+        if self._scheduler is not None or not self._blocks:
+            return [list(range(len(self._blocks)))]
+        from distributed import futures_of
+
+        holders = _distributed_client().who_has(futures_of(list(self._blocks)))
+        groups = {}
+        for i, block in enumerate(self._blocks):
+            where = sorted(holders.get(block.key, ()))
+            groups.setdefault(where[0] if where else None, []).append(i)
+        return list(groups.values())
 
     def __call__(self, coef):
         self.n_evaluations += 1
         tag = f"{self._name}-{self.n_evaluations}"
-        coef_task = delayed(np.asarray(coef, dtype=np.float64), name=f"{tag}-coef")
-        parts = [
-            delayed(_evaluate_block, pure=True)(
-                block, coef_task, dask_key_name=f"{tag}-eval-{i}"
-            )
-            for i, block in enumerate(self._blocks)
-        ]
-        level = 0
-        while len(parts) > 1:
+        coef = np.array(coef, dtype=np.float64)  # a copy: L-BFGS reuses its own
+        if coef.nbytes * len(self._blocks) > INLINE_PARAMETER_BYTES:
+            coef = delayed(coef, name=f"{tag}-coef")
+        partials = []
+        for g, indices in enumerate(self._groups):
             parts = [
-                delayed(_sum_parts, pure=True)(
-                    *parts[start : start + SPLIT_EVERY],
-                    dask_key_name=f"{tag}-sum-{level}-{start}",
+                delayed(_evaluate_block, pure=True)(
+                    self._blocks[i], coef, dask_key_name=f"{tag}-eval-{i}"
                 )
-                for start in range(0, len(parts), SPLIT_EVERY)
+                for i in indices
+            ]
+            partials.append(
+                delayed(_sum_parts, pure=True)(*parts, dask_key_name=f"{tag}-sum-{g}")
+            )
+        level = 0
+        while len(partials) > SPLIT_EVERY:
+            partials = [
+                delayed(_sum_parts, pure=True)(
+                    *partials[start : start + SPLIT_EVERY],
+                    dask_key_name=f"{tag}-tree-{level}-{start}",
+                )
+                for start in range(0, len(partials), SPLIT_EVERY)
             ]
             level += 1
-        ((value, grad),) = dask.compute(parts[0], scheduler=self._scheduler)
+        value, grad = _sum_parts(*dask.compute(*partials, scheduler=self._scheduler))
         return float(value), np.asarray(grad, dtype=np.float64)
 
     def release(self):
@@ -401,11 +483,6 @@ def _refuse_unsupported(estimator):
         raise ValueError(
             f"{type(estimator).__name__}(solver={solver!r}) cannot fit on dask "
             "arrays yet; use solver='lbfgs', or compute X into memory."
-        )
-    if getattr(estimator, "class_weight", None) is not None:
-        raise ValueError(
-            f"{type(estimator).__name__}(class_weight=...) cannot fit on dask "
-            "arrays yet; pass the class weights as sample_weight instead."
         )
 
 
@@ -426,6 +503,7 @@ def fit_on_dask(estimator, X, y, sample_weight=None):
         Labels or soft targets, brought to ``X``'s row chunks.
     sample_weight : dask.array.Array or array-like of shape (n_samples,), \
             default=None
+        Multiplied by the class weights of the estimator's ``class_weight``.
 
     Returns
     -------
@@ -451,14 +529,24 @@ def fit_on_dask(estimator, X, y, sample_weight=None):
     dtype = _float_dtype(X)
     name = type(estimator).__name__
     y, soft, classes, sample_weight = prepare_targets(X, y, sample_weight, name)
+    sample_weight = apply_class_weight_on_dask(
+        getattr(estimator, "class_weight", None), classes, y, sample_weight
+    )
     return fit(estimator, X_raw, X, y, sample_weight, classes, dtype, checked_params)
 
 
-def _check_weight_sum(objective):
-    if not objective.weight_sum > 0:
+def _check_weight_sum(objective, estimator):
+    if objective.weight_sum > 0:
+        return
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is not None:
         raise ValueError(
-            "sample_weight sums to zero; at least one sample needs a positive weight."
+            f"class_weight={class_weight!r} gives every sample weight zero; at "
+            "least one class present in y needs a positive weight."
         )
+    raise ValueError(
+        "sample_weight sums to zero; at least one sample needs a positive weight."
+    )
 
 
 def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype, _):
@@ -481,7 +569,7 @@ def _fit_softmax(estimator, X_raw, X, y, sample_weight, classes, dtype, _):
         X, y, sample_weight, make_loss=make_loss, dtype=dtype, n_params=layout.n_params
     )
     try:
-        _check_weight_sum(objective)
+        _check_weight_sum(objective, estimator)
         total_weight = objective.weight_sum
         l2 = 1.0 / (estimator.C * total_weight)
 
@@ -529,7 +617,7 @@ def _fit_mlp(estimator, X_raw, X, y, sample_weight, classes, dtype, hidden):
     )
     curve = []
     try:
-        _check_weight_sum(objective)
+        _check_weight_sum(objective, estimator)
         total_weight = objective.weight_sum
         alpha, n_coef = estimator.alpha, layout.n_coef_params
 
@@ -671,11 +759,6 @@ def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None, fit_params=None)
             "by block); other estimators take the expansion path, which needs the "
             "data in memory. Use one of those learners, or pass X.compute()."
         )
-    if getattr(meta, "class_weight", None) is not None:
-        raise ValueError(
-            "LabelSmoothingClassifier(class_weight=...) cannot fit on dask arrays "
-            "yet; pass the class weights as sample_weight instead."
-        )
     from sklearn import get_config
 
     if fit_params or get_config()["enable_metadata_routing"]:
@@ -708,7 +791,12 @@ def fit_label_smoothing_on_dask(meta, X, y, sample_weight=None, fit_params=None)
             chunks=(targets.chunks[0], (n_classes,)),
             dtype=np.float64,
         )
-    fit_params = {} if weights is None else {"sample_weight": weights}
+    # Weighted by the labelled class, before smoothing (as in memory); the
+    # class prior above is not.
+    inner_weights = apply_class_weight_on_dask(
+        meta.class_weight, classes, targets, weights
+    )
+    fit_params = {} if inner_weights is None else {"sample_weight": inner_weights}
     fitted = clone(inner).fit(X, Y, **fit_params)
 
     meta.estimator_ = fitted

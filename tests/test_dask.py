@@ -7,9 +7,12 @@ scheduler's own count of graph submissions, and the workers' own accounting of
 the memory they hold.
 """
 
+import contextlib
+import copy
 import subprocess
 import sys
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -26,8 +29,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
+import sksmooth._dask  # noqa: E402
 from sksmooth import (  # noqa: E402
     LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
     SoftmaxRegression,
     SoftMLPClassifier,
     smooth_labels,
@@ -195,6 +200,54 @@ def test_mlp_equals_in_memory_fit(client, case):
     assert len(spread.loss_curve_) == len(memory.loss_curve_)
 
 
+@pytest.mark.parametrize(
+    "class_weight", ["balanced", {0: 3.0, 2: 0.5}], ids=["balanced", "dict"]
+)
+@pytest.mark.parametrize("kind", ["labels", "soft"])
+def test_class_weight_equals_in_memory_fit(client, class_weight, kind):
+    """Per-sample weights class_weight[y] * sample_weight, made block by block
+    (for "balanced", from the classes' masses reduced with Dask)."""
+    (X, y, w), (X_d, y_d, w_d) = case_data("dense", np.float64, kind, True, 3)
+    # Unbalanced classes, so that "balanced" weighs them differently.
+    labels = y if y.ndim == 1 else y.argmax(axis=1)
+    keep = (labels != 2) | (np.arange(len(X)) % 3 == 0)
+    X, y, w = X[keep], y[keep], w[keep]
+    X_d, y_d, w_d = as_dask(X), as_dask(y), as_dask(w)
+    if y.ndim == 2:
+        y_d = da.from_array(y, chunks=(150, -1))
+    params = {"C": 0.5, "tol": 1e-6, "max_iter": 200, "class_weight": class_weight}
+    memory = SoftmaxRegression(**params).fit(X, y, sample_weight=w)
+    spread = SoftmaxRegression(**params).fit(X_d, y_d, sample_weight=w_d)
+    unweighted = SoftmaxRegression(**{**params, "class_weight": None}).fit(
+        X, y, sample_weight=w
+    )
+    assert np.abs(memory.coef_ - unweighted.coef_).max() > 1e-2  # it matters
+    assert abs(spread.n_iter_ - memory.n_iter_) <= 1
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(spread.intercept_, memory.intercept_, rtol=0, atol=1e-8)
+
+    if kind == "labels" and class_weight == "balanced":  # the network too
+        params = {"hidden_layer_sizes": (5,), "alpha": 1e-3, "max_iter": 30}
+        params.update(class_weight=class_weight, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            memory = SoftMLPClassifier(**params).fit(X, y, sample_weight=w)
+            spread = SoftMLPClassifier(**params).fit(X_d, y_d, sample_weight=w_d)
+        assert spread.n_iter_ == memory.n_iter_
+        for a, b in zip(spread.coefs_, memory.coefs_, strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+    if kind == "labels":  # weighted by the labelled class, before smoothing
+        smoother = LabelSmoothingClassifier(epsilon=0.2, class_weight=class_weight)
+        memory = smoother.fit(X, y, sample_weight=w).estimator_
+        spread = LabelSmoothingClassifier(epsilon=0.2, class_weight=class_weight).fit(
+            X_d, y_d, sample_weight=w_d
+        )
+        np.testing.assert_allclose(
+            spread.estimator_.coef_, memory.coef_, rtol=0, atol=1e-8
+        )
+
+
 def test_predictions_are_lazy_and_equal_in_memory_predictions(client):
     X, y = data(n_classes=3)
     w = np.random.default_rng(1).uniform(0.5, 2.0, y.shape[0])
@@ -224,7 +277,13 @@ def test_predictions_are_lazy_and_equal_in_memory_predictions(client):
         model.predict(as_dask(X[:, :5]))
 
 
-def test_one_graph_submission_per_evaluation(client, monkeypatch):
+@pytest.mark.parametrize("inline_bytes", [None, 0], ids=["inline", "coef-task"])
+def test_one_graph_submission_per_evaluation(client, monkeypatch, inline_bytes):
+    """Whether the parameters ride inside the block tasks (the default for
+    small models) or travel as a task of their own: one graph per evaluation,
+    and the in-memory fit's solution."""
+    if inline_bytes is not None:
+        monkeypatch.setattr(sksmooth._dask, "INLINE_PARAMETER_BYTES", inline_bytes)
     X, y = data()
     X_d, y_d = as_dask(X, chunk_rows=60), as_dask(y, chunk_rows=60)  # 10 blocks
     calls = []
@@ -236,8 +295,10 @@ def test_one_graph_submission_per_evaluation(client, monkeypatch):
 
     monkeypatch.setattr(DaskObjective, "__call__", counted)
     before = submissions(client)
-    SoftmaxRegression(max_iter=200).fit(X_d, y_d)
+    spread = SoftmaxRegression(max_iter=200).fit(X_d, y_d)
     after = submissions(client)
+    memory = SoftmaxRegression(max_iter=200).fit(X, y)
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
     n_evaluations = len(calls)
     assert n_evaluations > 5
     # Between two evaluations exactly one graph reached the scheduler...
@@ -297,6 +358,133 @@ def test_fit_on_data_larger_than_a_worker_memory_limit(client):
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
 
 
+@contextlib.contextmanager
+def own_cluster():
+    """A cluster of its own, with one in-process worker, to lose it mid-fit.
+
+    While it is open its client is the default client; the module's client is
+    the default again when it closes.
+    """
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield cluster, client
+
+
+def replace_the_worker(cluster, client):
+    """Start a second worker, then close the first, which holds every block.
+
+    Called from a hook on ``DaskObjective.__call__``, between two evaluations
+    of a fit: the next evaluation needs blocks that only the closed worker
+    held. (With two workers from the start, the scheduler may have copied a
+    small block to both, and losing one would lose nothing.) Returns the
+    closed worker's address.
+    """
+    (first,) = cluster.workers.values()
+    cluster.scale(2)
+    client.wait_for_workers(2)
+    client.sync(first.close)
+    return first.address
+
+
+def fitted_state(estimator):
+    """Every attribute of ``estimator``, deep-copied (arrays and lists too)."""
+    return copy.deepcopy(vars(estimator))
+
+
+def assert_same_state(after, before):
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        if isinstance(value, list):
+            assert len(after[name]) == len(value), name
+            for a, b in zip(after[name], value, strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=name)
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(after[name], value, err_msg=name)
+        elif hasattr(value, "get_params"):
+            assert_same_state(vars(after[name]), vars(value))
+        else:
+            assert after[name] == value, name
+
+
+def test_a_worker_lost_mid_fit_is_recovered_from_the_graph(monkeypatch):
+    """Blocks with lineage (here ``from_array``) are rebuilt on the survivor.
+
+    The block objectives of the lost worker are recomputed from their graph
+    by the scheduler; the fit goes on with the same iterates, so it ends at
+    the in-memory fit's solution.
+    """
+    X, y = data()
+    memory = SoftmaxRegression(max_iter=200).fit(X, y)
+    evaluate = DaskObjective.__call__
+    seen = {"closed": None, "after": 0}
+    with own_cluster() as (cluster, client):
+
+        def hooked(self, coef):
+            if self.n_evaluations == 2:
+                seen["closed"] = replace_the_worker(cluster, client)
+            elif seen["closed"] is not None:
+                seen["after"] += 1
+            return evaluate(self, coef)
+
+        monkeypatch.setattr(DaskObjective, "__call__", hooked)
+        spread = SoftmaxRegression(max_iter=200).fit(as_dask(X), as_dask(y))
+        assert seen["closed"] is not None
+        # The closed worker is gone; the other rebuilt its blocks...
+        assert seen["closed"] not in client.scheduler_info()["workers"]
+        assert seen["after"] > 3  # ...and the fit went on past it
+    assert spread.n_iter_ == memory.n_iter_
+    np.testing.assert_allclose(spread.coef_, memory.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(spread.intercept_, memory.intercept_, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SoftmaxRegression(max_iter=50),
+        lambda: SoftMLPClassifier((4,), max_iter=20, random_state=0),
+        lambda: LabelSmoothingClassifier(SoftmaxRegression(max_iter=50)),
+    ],
+    ids=["SoftmaxRegression", "SoftMLPClassifier", "LabelSmoothingClassifier"],
+)
+def test_a_worker_lost_with_unrecoverable_data_raises_and_keeps_the_fit(
+    make, monkeypatch
+):
+    """Scattered blocks have no lineage: losing them fails the fit, which
+    raises and leaves every attribute of the previous fit as it was."""
+    X, y = data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # The previous fit, on other data, so that a partial update would show.
+        model = make().fit(X[:300, :] * 2.0, y[:300] + 10)
+    before = fitted_state(model)
+    evaluate = DaskObjective.__call__
+    with own_cluster() as (cluster, client):
+        # Blocks put on the workers by the client: dask cannot recompute them.
+        blocks = client.scatter([X[i : i + 150] for i in range(0, 600, 150)])
+        X_d = da.concatenate(
+            [da.from_delayed(block, (150, 8), dtype=X.dtype) for block in blocks]
+        )
+        closed = []
+
+        def hooked(self, coef):
+            if self.n_evaluations == 2:
+                closed.append(replace_the_worker(cluster, client))
+            return evaluate(self, coef)
+
+        monkeypatch.setattr(DaskObjective, "__call__", hooked)
+        with pytest.raises(distributed.client.FutureCancelledError, match="lost"):
+            model.fit(X_d, as_dask(y))
+        assert len(closed) == 1  # the loss happened mid-fit, as arranged
+    assert_same_state(fitted_state(model), before)
+
+
 def test_local_scheduler_without_client_gives_the_same_fit(client):
     X, y = data()
     memory = SoftmaxRegression().fit(X, y)
@@ -354,8 +542,8 @@ def test_expansion_path_refuses_dask_input(client):
     assert not hasattr(smoother, "estimator_")
     with pytest.raises(ValueError, match="cannot route fit parameters"):
         LabelSmoothingClassifier().fit(as_dask(X), as_dask(y), groups=y)
-    with pytest.raises(ValueError, match="class_weight"):
-        LabelSmoothingClassifier(class_weight="balanced").fit(as_dask(X), as_dask(y))
+    with pytest.raises(ValueError, match="class_weight must be None"):
+        LabelSmoothingClassifier(class_weight="even").fit(as_dask(X), as_dask(y))
 
 
 def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
@@ -391,9 +579,12 @@ def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
     model.solver = "newton-cg"  # not supported on dask yet: refused
     with pytest.raises(ValueError, match="solver='lbfgs'"):
         model.fit(X_d, y_d)
-    del model.solver
-    model.class_weight = "balanced"  # not supported on dask yet: refused
-    with pytest.raises(ValueError, match="class_weight"):
+    model.solver = "lbfgs"
+    model.class_weight = {7: 2.0}  # a class y does not have
+    with pytest.raises(ValueError, match="not among the classes"):
+        model.fit(X_d, y_d)
+    model.class_weight = {0: 0.0, 1: 0.0, 2: 0.0}
+    with pytest.raises(ValueError, match="gives every sample weight zero"):
         model.fit(X_d, y_d)
     model.class_weight = None
     np.testing.assert_array_equal(model.coef_, coef)
@@ -425,6 +616,85 @@ def test_grid_search_under_the_joblib_dask_backend(client):
         spread.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
     )
     assert spread.best_params_ == local.best_params_
+
+
+class CountedPickles(np.ndarray):
+    """An array that counts how often it is pickled (into a task, to ship).
+
+    The in-process workers share this process, so data sent to them with
+    ``client.scatter`` is never pickled, while data embedded in a task is
+    pickled with the task's graph: zero pickles means X never rode inside a
+    task, and the client's scatter calls say how often it was sent.
+    """
+
+    pickles = 0
+
+    def __reduce_ex__(self, protocol):
+        type(self).pickles += 1
+        return super().__reduce_ex__(protocol)
+
+
+def _rows_of(args, i):
+    return args[0].shape[0] + i
+
+
+def test_search_on_the_dask_backend_scatters_the_training_data_once(
+    client, monkeypatch
+):
+    """joblib's dask backend scatters each large top-level argument once per
+    ``Parallel`` call and passes its future to every task; our searches (and
+    scikit-learn's) pass X and y at the top level, so they are sent once."""
+    X, y = data(n_samples=300)
+    X = X.view(CountedPickles)
+    sent = []
+    scatter = client.scatter
+
+    def counted_scatter(values, *args, **kwargs):
+        sent.append(values)
+        return scatter(values, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", counted_scatter)
+
+    def sends(fit):
+        CountedPickles.pickles = 0
+        sent.clear()
+        before = submissions(client)
+        with joblib.parallel_config(backend="dask"):
+            fitted = fit()
+        assert submissions(client) > before  # the tasks ran on the cluster
+        times_X = sum(values is X for values in sent)
+        # X and the labels (y, or their codes), nothing else of n rows: the
+        # folds' row indices are shorter.
+        row_sized = sum(getattr(values, "shape", (0,))[0] == 300 for values in sent)
+        return fitted, times_X, row_sized, CountedPickles.pickles
+
+    # The oracle sees data that rides inside the tasks: X nested in a tuple
+    # is not scattered by joblib, so it is pickled into each of the 6 tasks.
+    _, times_X, _, pickles = sends(
+        lambda: joblib.Parallel(n_jobs=2)(
+            joblib.delayed(_rows_of)((X,), i) for i in range(6)
+        )
+    )
+    assert (times_X, pickles >= 6) == (0, True)
+
+    search = LabelSmoothingClassifierCV(epsilons=3, cv=3, n_jobs=2)
+    spread, times_X, row_sized, pickles = sends(lambda: search.fit(X, y))
+    assert (times_X, row_sized, pickles) == (1, 2, 0)
+    local = LabelSmoothingClassifierCV(epsilons=3, cv=3).fit(X, y)
+    assert spread.best_params_ == local.best_params_
+    np.testing.assert_allclose(
+        spread.cv_results_["mean_test_score"],
+        local.cv_results_["mean_test_score"],
+        rtol=1e-10,
+    )
+
+    for estimator, grid in [
+        (SoftmaxRegression(), {"C": [0.1, 1.0]}),
+        (LabelSmoothingClassifier(), {"epsilon": [0.0, 0.1]}),
+    ]:
+        grid_search = GridSearchCV(estimator, grid, cv=3, n_jobs=2)
+        _, times_X, row_sized, pickles = sends(partial(grid_search.fit, X, y))
+        assert (times_X, row_sized, pickles) == (1, 2, 0), type(estimator).__name__
 
 
 def test_dask_is_imported_only_when_a_dask_array_arrives():
