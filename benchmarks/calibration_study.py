@@ -278,11 +278,12 @@ def run_cell(dataset, noise, seed, quick):
         for learner_name, learner, grid in learners(seed, quick):
             models, _ = contenders(learner, grid, folds)
             if learner_name == "mlp" and skorch_available():
-                models[SKORCH] = skorch_network(X.shape[1], n_classes, quick)
+                models[SKORCH] = None  # built under the seed: its weights are drawn
             for contender, model in models.items():
                 tic = time.perf_counter()
                 if contender == SKORCH:
                     with torch_seed_and_threads(seed):
+                        model = skorch_network(X.shape[1], n_classes, quick)
                         model.fit(X_train, y_noisy)
                         proba = model.predict_proba(X_test)
                 else:
