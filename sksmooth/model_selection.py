@@ -568,7 +568,11 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         free to move with it; without a ``param_grid`` this is exactly glmnet's
         rule. Cross-validating on noisy labels rewards softer models than clean
         labels do; this rule makes the selector humble, at the price of a
-        slightly lower cross-validated score (see the README, "Choosing ε").
+        slightly lower cross-validated score. In ``benchmarks/calibration_study.py``
+        (with ``calibration="temperature"``) it did lower epsilon (to 0 in most
+        cells) but raised the clean held-out log-loss in 17 of 27 cells for
+        ``SoftmaxRegression`` and for the network, hence ``"best"`` by default
+        (see the README, "Choosing ε").
         With a single fold both rules agree (no standard error).
     n_jobs : int, default=None
         Parallel (setting, fold) tasks, by joblib.
