@@ -52,6 +52,13 @@ ESTIMATORS = [
         epsilons=[0.0, 0.1, 0.3],
         cv=3,
     ),
+    LabelSmoothingClassifierCV(
+        SoftmaxRegression(C=0.1, tol=1e-10, max_iter=1000),
+        epsilons=[0.0, 0.1, 0.3],
+        cv=3,
+        calibration="temperature",
+        selection="one_standard_error",
+    ),
 ]
 
 

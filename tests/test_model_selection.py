@@ -5,6 +5,7 @@ similarity formula written out here."""
 import numpy as np
 import pytest
 from scipy.special import log_softmax
+from scipy.stats import sem
 from sklearn import config_context
 from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -23,6 +24,7 @@ from sksmooth import (
 from sksmooth.model_selection import (
     confusion_similarity,
     neg_log_loss_from_log_proba,
+    select_candidate,
 )
 
 TIGHT = {"tol": 1e-10, "max_iter": 2000}
@@ -354,6 +356,8 @@ def test_several_scorers_the_first_decides(noisy):
         ({"epsilons": [0.8], "method": "off_target"}, ValueError, "0.75"),
         ({"cv": 9}, ValueError, "cv=9.*rarest class 3 has only 8"),
         ({"calibration": "platt"}, ValueError, "calibration must be one of"),
+        ({"selection": "1se"}, ValueError, "selection must be one of.*'best'"),
+        ({"selection": None}, ValueError, "selection must be one of"),
         ({"scoring": "nope"}, ValueError, "scoring='nope' is not a known scorer"),
         ({"scoring": 3}, TypeError, "scoring must be"),
         ({"ensemble": "yes"}, TypeError, "ensemble"),
@@ -494,3 +498,100 @@ def test_stored_log_loss_equals_scikit_learns(n_classes, weighted):
     )
     ours = neg_log_loss_from_log_proba(log_proba, codes, weights)
     assert ours == pytest.approx(expected, rel=1e-12)
+
+
+def one_standard_error_by_hand(results, n_folds, kind="test"):
+    """glmnet's rule from the split columns of cv_results_: SE of the best
+    mean by scipy.stats.sem; the smallest qualifying epsilon, then the best
+    mean among candidates at it."""
+    splits = np.array([results[f"split{i}_{kind}_score"] for i in range(n_folds)]).T
+    means = splits.mean(axis=1)
+    best = int(np.argmax(means))
+    threshold = means[best] - sem(splits[best])
+    qualified = [
+        (results["param_epsilon"][i], -means[i], i)
+        for i in range(len(means))
+        if means[i] >= threshold
+    ]
+    return min(qualified)[2], best
+
+
+@pytest.mark.parametrize("calibration", [None, "temperature"])
+@pytest.mark.parametrize("param_grid", [None, {"C": [0.01, 1.0]}])
+def test_one_standard_error_rule_picks_a_smaller_epsilon(
+    noisy, calibration, param_grid
+):
+    X, y = noisy
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    common = {
+        "epsilons": GRID,
+        "cv": cv,
+        "calibration": calibration,
+        "param_grid": param_grid,
+    }
+    best = LabelSmoothingClassifierCV(SoftmaxRegression(**TIGHT), **common).fit(X, y)
+    humble = LabelSmoothingClassifierCV(
+        SoftmaxRegression(**TIGHT), selection="one_standard_error", **common
+    ).fit(X, y)
+    kind = "calibrated_test" if calibration else "test"
+    expected, top = one_standard_error_by_hand(humble.cv_results_, 3, kind)
+    results = humble.cv_results_
+    assert humble.best_index_ == expected
+    assert best.best_index_ == top
+    # on these noisy labels the best score is at epsilon > 0; the rule goes lower
+    assert humble.epsilon_ < best.epsilon_
+    assert humble.epsilon_ == results["param_epsilon"][expected]
+    assert humble.best_params_ == results["params"][expected]
+    assert humble.best_score_ == pytest.approx(results[f"mean_{kind}_score"][expected])
+    # the selection changes the choice, never the scores
+    for key in ("mean_test_score", "split0_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(results[key], best.cv_results_[key])
+    # the stored std (ddof=0) and the standard error agree as documented
+    assert sem(
+        [results[f"split{i}_{kind}_score"][top] for i in range(3)]
+    ) == pytest.approx(results[f"std_{kind}_score"][top] / np.sqrt(2))
+    # the temperature and the refit belong to the chosen row
+    if calibration:
+        assert humble.temperature_ == results["temperature"][expected]
+    else:
+        assert humble.temperature_ == 1.0
+    params = results["params"][expected]
+    reference = LabelSmoothingClassifier(
+        SoftmaxRegression(**TIGHT, C=params.get("C", 1.0)),
+        epsilon=params["epsilon"],
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        humble.predict_log_proba(X),
+        log_softmax(reference.predict_log_proba(X) / humble.temperature_, axis=1),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+
+
+def test_select_candidate_on_hand_made_scores():
+    # means: -0.50, -0.45, -0.40 (best), -0.43, -0.60; the best's fold scores
+    # -0.30 and -0.50 give SE = std(ddof=1) / sqrt(2) = 0.1, threshold -0.50
+    scores = np.array(
+        [
+            [-0.50, -0.50],  # eps 0.0, setting a: qualifies (-0.50 >= -0.50)
+            [-0.45, -0.45],  # eps 0.1, setting a
+            [-0.30, -0.50],  # eps 0.3, setting a: the best
+            [-0.43, -0.43],  # eps 0.1, setting b
+            [-0.60, -0.60],  # eps 0.0, setting b: below the threshold
+        ]
+    )
+    epsilons = np.array([0.0, 0.1, 0.3, 0.1, 0.0])
+    assert select_candidate(scores, epsilons) == 2
+    assert select_candidate(scores, epsilons, "one_standard_error") == 0
+    # without row 0, epsilon 0.1 is the smallest qualifying; of its two
+    # settings the higher mean (-0.43) wins
+    keep = [1, 2, 3, 4]
+    assert (
+        keep[select_candidate(scores[keep], epsilons[keep], "one_standard_error")] == 3
+    )
+    # a NaN score never qualifies, even at the smallest epsilon
+    with_nan = scores.copy()
+    with_nan[0, 0] = np.nan
+    assert select_candidate(with_nan, epsilons, "one_standard_error") == 3
+    # one fold: no standard error, both rules take the best
+    assert select_candidate(scores[:, :1], epsilons, "one_standard_error") == 2
