@@ -602,8 +602,8 @@ def main(argv=None) -> int:
         + f"Means over {n_cells} cells per learner ({len(data)} datasets × "
         f"{len(noises)} noise settings × {n_seeds} seeds); {elapsed / 60:.1f} min "
         f"on {os.cpu_count()} cores (1-minute load average {load_before:.1f} at "
-        f"the start, {load_after:.1f} at the end; fit times are disturbed by "
-        "other work, the statistics are not). A tie: log-loss within "
+        f"the start, {load_after:.1f} at the end: fit times depend on the load, "
+        "the statistics do not). A tie: log-loss within "
         f"{LOG_LOSS_TIE:.0%}, ECE within {ECE_TIE}."
     )
     output = args.output or (None if args.quick else README)
