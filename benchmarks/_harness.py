@@ -133,12 +133,16 @@ def markers(study: str) -> tuple[str, str]:
 
 
 def write_block(study: str, table: str, path: Path) -> None:
-    """Put ``table`` between the markers of ``study`` in ``path``.
+    """Put ``table`` between the markers of ``study`` in ``path``."""
+    write_between(*markers(study), table, path)
+
+
+def write_between(start: str, end: str, table: str, path: Path) -> None:
+    """Put ``table`` between the lines ``start`` and ``end`` in ``path``.
 
     The rest of the file is kept; a file without the markers gets the block
     appended (a new file holds only the block).
     """
-    start, end = markers(study)
     block = f"{start}\n{table}\n{end}"
     text = path.read_text() if path.exists() else ""
     if start in text and end in text:

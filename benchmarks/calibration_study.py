@@ -73,6 +73,11 @@ from sksmooth import (
 )
 from sksmooth.metrics import expected_calibration_error
 
+if __package__ in (None, ""):  # run as a script: python benchmarks/calibration_study.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._harness import write_between  # noqa: E402
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- study:start -->", "<!-- study:end -->"
 
@@ -519,19 +524,6 @@ def rows_from_log(path: Path):
     return rows
 
 
-def write_table(table: str, path: Path) -> None:
-    """Put the table between the study markers of ``path`` (or a new file)."""
-    block = f"{START}\n{table}\n{END}"
-    text = path.read_text() if path.exists() else ""
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S
-        )
-    else:
-        text = block + "\n"
-    path.write_text(text)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -561,7 +553,7 @@ def main(argv=None) -> int:
             f"{len({r['seed'] for r in rows})} seed(s)). A tie: log-loss within "
             f"{LOG_LOSS_TIE:.0%}, ECE within {ECE_TIE}."
         )
-        write_table(table, args.output or README)
+        write_between(START, END, table, args.output or README)
         print(table)
         return 0
     n_seeds = args.seeds or (1 if args.quick else 3)
@@ -608,7 +600,7 @@ def main(argv=None) -> int:
     )
     output = args.output or (None if args.quick else README)
     if output is not None:
-        write_table(table, output)
+        write_between(START, END, table, output)
     print()
     print(table)
     return 0

@@ -22,7 +22,6 @@ within 1e-6).
 """
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -41,6 +40,11 @@ from sksmooth import (
 )
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth.model_selection import default_epsilon_grid
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/cv_speed.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._harness import write_between  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- cvspeed:start -->", "<!-- cvspeed:end -->"
@@ -212,19 +216,6 @@ def format_table(rows, n_repeats, tight_tol):
     return "\n".join(lines)
 
 
-def write_table(table: str, path: Path) -> None:
-    """Put the table between the cvspeed markers of ``path`` (or a new file)."""
-    block = f"{START}\n{table}\n{END}"
-    text = path.read_text() if path.exists() else ""
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S
-        )
-    else:
-        text = block + "\n"
-    path.write_text(text)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -242,7 +233,7 @@ def main(argv=None) -> int:
         print(format_table(rows[-1:], n_repeats, tight_tol).splitlines()[2], flush=True)
         table = format_table(rows, n_repeats, tight_tol)
         if output is not None:  # after each case, so a long run shows progress
-            write_table(table, output)
+            write_between(START, END, table, output)
     print()
     print(table)
     return 0

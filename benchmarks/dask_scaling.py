@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import statistics
 import sys
 import time
@@ -59,6 +58,11 @@ from threadpoolctl import threadpool_limits
 from sksmooth import SoftmaxRegression
 from sksmooth._dask import DaskObjective, as_row_blocks, prepare_targets
 from sksmooth._loss import LinearSoftCrossEntropy
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/dask_scaling.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._harness import write_between  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- dask:start -->", "<!-- dask:end -->"
@@ -416,21 +420,6 @@ def format_table(rows, ml_rows, n_repeats: int, params: dict, footprint: dict):
     return "\n".join(lines)
 
 
-def write_table(table: str, path: Path) -> None:
-    """Put the table between the dask markers of ``path`` (or make a new file)."""
-    block = f"{START}\n{table}\n{END}"
-    if path.exists() and START in path.read_text():
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END),
-            lambda _: block,
-            path.read_text(),
-            flags=re.S,
-        )
-    else:
-        text = block + "\n"
-    path.write_text(text)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -468,7 +457,7 @@ def main(argv=None) -> int:
     table = format_table(rows, ml_rows, n_repeats, params, footprint)
     output = args.output or (None if args.quick else README)
     if output is not None:
-        write_table(table, output)
+        write_between(START, END, table, output)
     print()
     print(table)
     return 0
