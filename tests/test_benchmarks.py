@@ -50,8 +50,10 @@ def test_benchmark_quick_run_writes_every_table_between_its_markers(tmp_path):
 
 
 def test_cv_speed_quick_run_writes_table(tmp_path):
-    """benchmarks/cv_speed.py --quick: both searches agree (nothing about speed)."""
+    """benchmarks/cv_speed.py --quick: both searches agree (nothing about speed);
+    an output file without the markers keeps its text, the table is appended."""
     output = tmp_path / "cvspeed.md"
+    output.write_text("my notes\n")
     subprocess.run(
         [
             sys.executable,
@@ -66,7 +68,7 @@ def test_cv_speed_quick_run_writes_table(tmp_path):
         timeout=600,
     )
     text = output.read_text()
-    assert text.startswith("<!-- cvspeed:start -->")
+    assert text.startswith("my notes\n<!-- cvspeed:start -->")
     assert text.rstrip().endswith("<!-- cvspeed:end -->")
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 2  # a header and the two quick cases
