@@ -222,7 +222,8 @@ def format_path_table(rows: list[dict], n_repeats: int) -> str:
     lines.append("")
     lines.append(
         f"Median of {n_repeats} interleaved runs; newton-cg paths start each "
-        "ε from the homotopy predictor, L-BFGS paths from the previous solution."
+        "ε from the homotopy predictor, L-BFGS paths from the secant through "
+        "the two previous solutions (the first two: cold, then the previous one)."
     )
     return "\n".join(lines)
 
