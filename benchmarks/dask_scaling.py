@@ -56,7 +56,8 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from sksmooth import SoftmaxRegression
-from sksmooth._dask import DaskObjective, as_row_blocks, prepare_targets
+from sksmooth._dask._blocks import as_row_blocks, prepare_targets
+from sksmooth._dask._objective import DaskObjective
 from sksmooth._loss import LinearSoftCrossEntropy
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/dask_scaling.py

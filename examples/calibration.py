@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sksmooth import LabelSmoothingClassifier, SoftMLPClassifier
-from sksmooth._demo import flip_labels
+from sksmooth.datasets import flip_labels
 from sksmooth.metrics import classwise_calibration_error, expected_calibration_error
 from sksmooth.plotting import ReliabilityDisplay
 

@@ -15,8 +15,20 @@ from _example_utils import QUICK, parse_output, save
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from sksmooth._demo import flip_labels, make_model
+from sksmooth import LabelSmoothingClassifier, SoftMLPClassifier
+from sksmooth.datasets import flip_labels
+
+
+def make_model(epsilon, random_state):
+    """Scaling, then a smoothed one-hidden-layer network (the demo's model)."""
+    network = SoftMLPClassifier((64,), max_iter=300, random_state=random_state)
+    return make_pipeline(
+        StandardScaler(), LabelSmoothingClassifier(network, epsilon=epsilon)
+    )
+
 
 output = parse_output(__doc__)
 X, y = load_digits(return_X_y=True)

@@ -1,10 +1,10 @@
 """sksmooth: label smoothing for scikit-learn."""
 
-from sksmooth._targets import smooth_labels
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.model_selection import LabelSmoothingClassifierCV
 from sksmooth.neural_network import SoftMLPClassifier
+from sksmooth.targets import smooth_labels
 
 __version__ = "0.1.0.dev0"
 

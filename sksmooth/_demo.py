@@ -3,7 +3,6 @@
 import sys
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
@@ -11,30 +10,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sksmooth.datasets import flip_labels
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.metrics import expected_calibration_error
 from sksmooth.neural_network import SoftMLPClassifier
 
 EPSILONS = (0.0, 0.05, 0.1, 0.2)
 NOISE = 0.2
-
-
-def flip_labels(y, rate: float, n_classes: int, random_state: int = 0):
-    """Replace a fraction ``rate`` of the labels by a different random class.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y = np.zeros(1000, dtype=int)
-    >>> noisy = flip_labels(y, 0.3, 10)
-    >>> float(np.mean(noisy != y))
-    0.3
-    """
-    rng = np.random.default_rng(random_state)
-    y = np.asarray(y).copy()
-    flip = rng.permutation(len(y))[: int(round(rate * len(y)))]
-    y[flip] = (y[flip] + rng.integers(1, n_classes, size=len(flip))) % n_classes
-    return y
 
 
 def make_model(epsilon: float, random_state: int = 0):

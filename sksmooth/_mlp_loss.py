@@ -248,9 +248,29 @@ class MLPSoftCrossEntropy:
             if layer > 0:
                 np.matmul(delta, coefs[layer].T, out=deltas[layer - 1])
 
+        return self.objective_from_sums(flat, data_loss, grad, head.weight_sum)
+
+    def objective_from_sums(self, flat, data_sum, grad_sum, weight_sum):
+        """The objective from the data term's sums (here, or over row blocks).
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_params,)
+        data_sum : float
+            ``sum_i w_i H(Y_i, p_i)`` over all the samples.
+        grad_sum : ndarray of shape (n_params,)
+            Its gradient; completed in place.
+        weight_sum : float
+            ``sum_i w_i`` over all the samples.
+
+        Returns
+        -------
+        loss : float
+        gradient : ndarray of shape (n_params,)
+        """
         # Penalty on the weights only; everything divided by sum(w) once.
         weights = flat[: self.n_coef_params]
-        grad[: self.n_coef_params] += self.alpha * weights
-        grad /= head.weight_sum
+        grad_sum[: self.n_coef_params] += self.alpha * weights
+        grad_sum /= weight_sum
         penalty = 0.5 * self.alpha * float(np.vdot(weights, weights))
-        return (data_loss + penalty) / head.weight_sum, grad
+        return (data_sum + penalty) / weight_sum, grad_sum

@@ -1,189 +1,19 @@
-"""The solvers, L-BFGS-B (a thin wrapper over scipy) and a truncated Newton-CG,
-and the BLAS thread guard around their own steps."""
+"""The solvers: L-BFGS-B (a thin wrapper over scipy) and a truncated Newton-CG.
 
-import os
-import threading
+Both take ``fun_and_grad(x) -> (value, gradient)`` on a flat float64 vector
+and know nothing of estimators or data; both warn with a
+``ConvergenceWarning`` naming the estimator when they stop short. Their own
+steps run inside :func:`sksmooth._blas_threads.solver_blas_threads`.
+"""
+
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
-import scipy
 from scipy.optimize import OptimizeResult, minimize
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController
 
-# The state of solver_blas_threads, shared by every thread of the process.
-_guard_lock = threading.Lock()
-_active_solvers = 0  # solver sections open in any thread
-_saved_threads: list = []  # (library, its thread count before the first section)
-_solver_only_blas: list | None = None  # found once, on first use
-
-
-@contextmanager
-def solver_blas_threads() -> Iterator[None]:
-    """Run a solver's own steps with the BLAS that only scipy calls single-threaded.
-
-    Wrap the part of a solver that calls scipy's compiled linear algebra on
-    short vectors (L-BFGS-B's updates, ``scipy.linalg`` on a small system)::
-
-        with solver_blas_threads():
-            result = minimize(objective, x0, method="L-BFGS-B", jac=True)
-
-    **Why.** numpy and scipy wheels each ship their own OpenBLAS. The
-    solver's steps call scipy's copy; an objective's large matrix products
-    (``X @ W``, ``G.T @ X``) call numpy's. Each small call into scipy's
-    OpenBLAS wakes its worker threads, which then spin for a while on the
-    cores numpy's threads need: on 2 cores, fits ran 1.5-2x slower
-    (``benchmarks/concurrency.py``). Limiting scipy's copy to one thread for
-    the whole solve costs the solver nothing (its vectors are far too short
-    for threads) and leaves numpy's products, hence the objective, untouched:
-    no restoring around each evaluation is needed.
-
-    **Which library.** Only an OpenBLAS with its own (pthreads) thread pool
-    loaded from scipy's install folders (``scipy.libs``, ``scipy/.dylibs``,
-    the ``scipy`` package) and not from numpy's: the copy scipy's wheels ship.
-    With one BLAS shared by numpy and scipy (conda, system packages, MKL),
-    limiting it would slow the objective's products too, so nothing is
-    changed at all and the guard is a no-op.
-
-    **No leak under concurrency.** A module-level lock guards a count of the
-    solver sections open in the whole process. Only the first section in
-    (count 0 -> 1) reads the library's thread count and sets it to one; only
-    the last one out (count 1 -> 0) puts it back. Both happen under the lock,
-    so the value read is never a limit of ours (no section was open then)
-    and nobody writes in between; the exit runs in a ``finally``, so an
-    exception in the solver restores too. Hence after any interleaving of
-    fits in any threads, once none is running, the setting is what it was
-    before the first began.
-
-    **Changes by others during a fit.** If, while a section is open, someone
-    else sets scipy's BLAS to a count other than one, the last section out
-    sees it and leaves that setting alone. A ``threadpool_limits`` context
-    entered *during* a fit records our temporary limit of one as its original
-    and restores it on exit; that is threadpoolctl's own, process-wide
-    semantics, the same as for any two overlapping limits. numpy's BLAS, the
-    one user code normally meets, is never touched. A process forked during
-    a solve starts with no section open and scipy's count restored.
-
-    **For other solvers.** Wrap the steps that call scipy's compiled code
-    (``scipy.optimize``'s solvers, ``scipy.linalg``); steps written with numpy
-    use numpy's BLAS, the objective's own pool, and gain nothing from it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy.optimize import minimize
-    >>> from sksmooth._optimize import solver_blas_threads
-    >>> with solver_blas_threads():
-    ...     result = minimize(lambda x: (x @ x, 2 * x), np.ones(3), jac=True,
-    ...                       method="L-BFGS-B")
-    >>> bool(np.allclose(result.x, 0))
-    True
-    """
-    _enter_solver_section()
-    try:
-        yield
-    finally:
-        _exit_solver_section()
-
-
-def _enter_solver_section() -> None:
-    global _active_solvers, _saved_threads, _solver_only_blas
-    with _guard_lock:
-        if _active_solvers == 0:
-            if _solver_only_blas is None:
-                _solver_only_blas = _find_solver_only_blas()
-            _saved_threads = [(lib, lib.get()) for lib in _solver_only_blas]
-            for lib, threads in _saved_threads:
-                if threads != 1:
-                    lib.set(1)
-        _active_solvers += 1
-
-
-def _reset_in_forked_child() -> None:
-    """A child forked during a solve runs none of its parent's solver sections."""
-    global _guard_lock, _active_solvers, _saved_threads
-    _guard_lock = threading.Lock()  # the parent's may have been held at the fork
-    if _active_solvers:
-        for lib, threads in _saved_threads:
-            if threads != 1 and lib.get() == 1:
-                lib.set(threads)
-    _active_solvers, _saved_threads = 0, []
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_in_forked_child)
-
-
-def _exit_solver_section() -> None:
-    global _active_solvers, _saved_threads
-    with _guard_lock:
-        _active_solvers -= 1
-        if _active_solvers == 0:
-            for lib, threads in _saved_threads:
-                # Put back only our own limit: a count someone else set during
-                # the fit is theirs to keep.
-                if threads != 1 and lib.get() == 1:
-                    lib.set(threads)
-            _saved_threads = []
-
-
-class _OpenBLASThreads:
-    """``openblas_get/set_num_threads`` of one loaded OpenBLAS, called directly.
-
-    Not through threadpoolctl's ``set_num_threads``: since threadpoolctl 3.7
-    only the first Python thread that sets OpenBLAS's count may change it
-    again (until it leaves a ``threadpool_limits`` block); calls from other
-    threads are silently dropped. A fit in a worker thread could then limit
-    but not restore. Our own lock already serialises our writes.
-    """
-
-    def __init__(self, dynlib):
-        self.get = self.set = None
-        for prefix in ("", "scipy_"):
-            for suffix in ("", "64_", "_64"):
-                name = f"{prefix}openblas_%s_num_threads{suffix}"
-                get = getattr(dynlib, name % "get", None)
-                set_ = getattr(dynlib, name % "set", None)
-                if get is not None and set_ is not None:
-                    self.get, self.set = get, set_
-                    return
-
-
-def _find_solver_only_blas() -> list[_OpenBLASThreads]:
-    """The OpenBLAS libraries in scipy's install folders and not in numpy's.
-
-    Only OpenBLAS with its own (pthreads) thread pool: the library scipy's
-    wheels ship, and the one whose idle threads spin. Anything else (MKL,
-    an OpenMP build, a BLAS shared with numpy) gives an empty list.
-    """
-    scipy_dirs = _install_dirs(scipy.__file__)
-    numpy_dirs = _install_dirs(np.__file__)
-    found = []
-    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
-        if (
-            lib.filepath
-            and getattr(lib, "threading_layer", None) == "pthreads"
-            and _is_under(lib.filepath, scipy_dirs)
-            and not _is_under(lib.filepath, numpy_dirs)
-        ):
-            threads = _OpenBLASThreads(lib.dynlib)
-            if threads.get is not None:
-                found.append(threads)
-    return found
-
-
-def _install_dirs(package_init: str) -> tuple[str, ...]:
-    """A package's folder and its wheel's library folder (``name.libs``)."""
-    package = Path(package_init).resolve().parent
-    return (str(package), str(package.parent / f"{package.name}.libs"))
-
-
-def _is_under(path: str, folders: tuple[str, ...]) -> bool:
-    path = os.path.realpath(path)
-    return any(path.startswith(folder + os.sep) for folder in folders)
+from sksmooth._blas_threads import solver_blas_threads
 
 
 def lbfgs(
@@ -357,6 +187,47 @@ def conjugate_gradient(
     return x, n_products
 
 
+NEWTON_MESSAGES = {
+    0: "max |gradient| <= tol and the estimated gap small",
+    1: "max_iter reached",
+    2: "the line search found no decrease (rounding or non-finite values)",
+}
+
+
+def _backtrack(fun_and_grad, x, value, grad_norm, step, slope, noise):
+    """Halve ``t`` from 1 until ``x + t * step`` passes the Armijo test, or,
+    where the change of the objective is rounding noise, lowers the gradient.
+
+    Returns ``(t, trial, value, gradient, evaluations)``; ``trial`` is
+    ``None`` when 30 halvings found no such point.
+    """
+    t = 1.0
+    for n_trials in range(1, 31):
+        trial = x + t * step
+        trial_value, trial_grad = fun_and_grad(trial)
+        if trial_value <= value + 1e-4 * t * slope or (
+            abs(trial_value - value) <= noise * abs(value)
+            and np.linalg.norm(trial_grad) < grad_norm
+        ):
+            return t, trial, trial_value, trial_grad, n_trials
+        t *= 0.5
+    return t, None, None, None, n_trials
+
+
+def _gap_after(full_step: bool, slope: float, grad, previous_norm: float):
+    """The objective gap left after a Newton step, estimated.
+
+    ``-g.p / 2`` (the Newton decrement) estimates the gap before a full step
+    whose CG converged; near the optimum the gap scales as ``|g|^2``, so the
+    gap left after the step is about that times ``(|g_new| / |g|)^2``, with a
+    margin of 10. After a shortened step nothing is known: ``inf``.
+    """
+    if not full_step:
+        return np.inf
+    ratio = float(np.linalg.norm(grad)) / previous_norm
+    return -slope / 2 * min(1.0, 10 * ratio**2)
+
+
 def newton_cg(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     hessp: Callable[[np.ndarray], np.ndarray],
@@ -411,18 +282,17 @@ def newton_cg(
     max_inner : int, default=1000
         Largest number of Hessian products per Newton step. Well-conditioned
         steps stop far earlier, at their forcing term. scikit-learn caps at
-        200; on the ill-conditioned benchmark problem (feature scales e^±2,
-        C=100) reaching ``tol=1e-8`` then took 22 truncated steps and 3452
-        products, against 7 steps and 930 products with 1000.
+        200, which on ill-conditioned problems truncates steps and multiplies
+        their number (``benchmarks/solvers.py``).
     gap_rtol : float, default=1e-8
         Besides the gradient test, the objective gap left after the last full
         Newton step, estimated, must be at most ``gap_rtol * |f|``. The
         estimate is the step's Newton decrement ``-g.p / 2`` (about the gap
         before it) times ``min(1, 10 (|g_new| / |g|)^2)`` (near the optimum
-        the gap scales as the squared gradient). ``max |g| <= 1e-4`` alone left
-        gaps up to 3e-5 on the benchmark problems; with this test the default
-        reaches 1e-8 or less there (measured), and a warm start near the
-        optimum stops after one step.
+        the gap scales as the squared gradient). The gradient test alone can
+        stop while the objective is still far from its minimum on badly
+        scaled problems; with this test a warm start near the optimum still
+        stops after one step.
     value_eps : float, default=float64's machine epsilon
         Relative rounding error of the objective's value (pass float32's for
         an objective computed in float32): sets the noise level of the line
@@ -488,34 +358,18 @@ def newton_cg(
         if -slope / 2 <= value_eps * abs(value):
             status = 0  # the decrease left is below what float64 can resolve
             break
-        accepted = False
-        t = 1.0
-        for _ in range(30):
-            trial = x + t * step
-            trial_value, trial_grad = fun_and_grad(trial)
-            n_fun += 1
-            if trial_value <= value + 1e-4 * t * slope or (
-                abs(trial_value - value) <= noise * abs(value)
-                and np.linalg.norm(trial_grad) < grad_norm
-            ):
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
+        t, trial, trial_value, trial_grad, n_trials = _backtrack(
+            fun_and_grad, x, value, grad_norm, step, slope, noise
+        )
+        n_fun += n_trials
+        if trial is None:
             # The last evaluation was not at x: restore the state hessp uses.
             fun_and_grad(x)
             n_fun += 1
             status = 2
             break
-        # -g.p / 2 (the Newton decrement) estimates the gap before a full step
-        # whose CG converged; near the optimum the gap scales as |g|^2, so the
-        # gap left after the step is about that times (|g_new| / |g|)^2, with
-        # a margin of 10.
-        if t == 1.0 and products < max_inner:
-            ratio = float(np.linalg.norm(trial_grad)) / grad_norm
-            gap_estimate = -slope / 2 * min(1.0, 10 * ratio**2)
-        else:
-            gap_estimate = np.inf
+        full_step = t == 1.0 and products < max_inner
+        gap_estimate = _gap_after(full_step, slope, trial_grad, grad_norm)
         x, value, grad = trial, trial_value, trial_grad
         iteration += 1
         if verbose:
@@ -525,17 +379,12 @@ def newton_cg(
             )
         if callback is not None:
             callback(x, value)
-    messages = {
-        0: "max |gradient| <= tol and the estimated gap small",
-        1: "max_iter reached",
-        2: "the line search found no decrease (rounding or non-finite values)",
-    }
     if status != 0:
         warnings.warn(
             f"{estimator_name} did not converge: the Newton solver stopped after "
-            f"{iteration} iterations ({messages[status]}). Increase max_iter, "
-            "scale the data (e.g. with sklearn.preprocessing.StandardScaler), or "
-            "loosen tol.",
+            f"{iteration} iterations ({NEWTON_MESSAGES[status]}). Increase "
+            "max_iter, scale the data (e.g. with sklearn.preprocessing."
+            "StandardScaler), or loosen tol.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -548,5 +397,5 @@ def newton_cg(
         nhev=n_hess,
         status=status,
         success=status == 0,
-        message=messages[status],
+        message=NEWTON_MESSAGES[status],
     )

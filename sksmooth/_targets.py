@@ -1,13 +1,23 @@
-"""Labels to soft targets: label smoothing and soft-target validation.
+"""Labels to soft targets: spread matrices, epsilon bounds, and the smoothing
+plan every caller uses.
 
-Only numpy lives here. A *soft-target matrix* ``Y`` has shape ``(n_samples, K)``,
-``K >= 2``; row ``i`` is a probability distribution over the classes ``0..K-1``
+:func:`plan_smoothing` turns (method, classes, prior) into a
+:class:`SmoothingPlan`, which checks epsilon against the method's bound and
+smooths codes or soft targets; :func:`smooth_labels` (public), the learners'
+``fit_path``, :class:`~sksmooth.LabelSmoothingClassifier`, the CV estimator
+and the Dask path all go through it. Only numpy lives here.
+
+A *soft-target matrix* ``Y`` has shape ``(n_samples, K)``, ``K >= 2``; row
+``i`` is a probability distribution over the classes ``0..K-1``
 (non-negative, summing to one).
 """
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+
+from sksmooth._validation import check_sample_weight
 
 SMOOTHING_METHODS = ("uniform", "off_target", "prior")
 
@@ -40,7 +50,7 @@ def spread_matrix(method, n_classes: int, *, prior=None, classes=None) -> np.nda
 
     Examples
     --------
-    >>> from sksmooth._targets import spread_matrix
+    >>> from sksmooth.targets import spread_matrix
     >>> spread_matrix("off_target", 3)
     array([[0. , 0.5, 0.5],
            [0.5, 0. , 0.5],
@@ -110,7 +120,7 @@ def epsilon_bounds(S: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth._targets import epsilon_bounds, spread_matrix
+    >>> from sksmooth.targets import epsilon_bounds, spread_matrix
     >>> epsilon_bounds(spread_matrix("off_target", 4))
     array([0.75, 0.75, 0.75, 0.75])
     """
@@ -142,7 +152,7 @@ def max_epsilon(n_classes: int, method, *, prior=None) -> float:
 
     Examples
     --------
-    >>> from sksmooth._targets import max_epsilon
+    >>> from sksmooth.targets import max_epsilon
     >>> max_epsilon(3, "uniform"), max_epsilon(4, "off_target")
     (1.0, 0.75)
     """
@@ -184,8 +194,21 @@ def check_epsilon(epsilon, S: np.ndarray, method, class_names=None) -> float:
     raise ValueError(message)
 
 
-def class_prior(codes, n_classes: int, sample_weight=None) -> np.ndarray:
-    """(Sample-weighted) class frequencies of integer codes, shape ``(K,)``.
+def class_prior(targets, n_classes: int, sample_weight=None) -> np.ndarray:
+    """(Sample-weighted) class frequencies of integer codes or soft targets.
+
+    Parameters
+    ----------
+    targets : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Integer codes ``0..n_classes-1``, or a soft-target matrix (a class's
+        frequency is then its expected mass).
+    n_classes : int
+        Number of classes ``K``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    prior : ndarray of shape (n_classes,)
 
     Examples
     --------
@@ -193,8 +216,94 @@ def class_prior(codes, n_classes: int, sample_weight=None) -> np.ndarray:
     >>> class_prior([0, 0, 1, 2], 3)
     array([0.5 , 0.25, 0.25])
     """
-    counts = np.bincount(codes, weights=sample_weight, minlength=n_classes)
+    targets = np.asarray(targets)
+    if targets.ndim == 2:
+        return np.average(targets, axis=0, weights=sample_weight)
+    counts = np.bincount(targets, weights=sample_weight, minlength=n_classes)
     return counts / counts.sum()
+
+
+@dataclass(frozen=True)
+class SmoothingPlan:
+    """A smoothing method resolved for the data's classes (see
+    :func:`plan_smoothing`).
+
+    Attributes
+    ----------
+    method : str, ndarray or callable
+        The method as given, for messages.
+    S : ndarray of shape (K, K)
+        Its spread matrix.
+    classes : ndarray of shape (K,)
+        The class labels, named in messages.
+    """
+
+    method: object
+    S: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def bound(self) -> float:
+        """The smallest epsilon that no longer leaves every class its row's
+        maximum: valid values are ``0 <= epsilon < bound``."""
+        return float(epsilon_bounds(self.S).min())
+
+    def check_epsilon(self, epsilon) -> float:
+        """``epsilon`` validated against the bound (see :func:`check_epsilon`)."""
+        return check_epsilon(epsilon, self.S, self.method, class_names=self.classes)
+
+    def check_epsilons(self, epsilons) -> list[float]:
+        """Every value of a non-empty 1-D sequence validated, before anything
+        is fitted; an error names the position and the value."""
+        values = np.asarray(epsilons, dtype=object)
+        if values.ndim != 1 or values.shape[0] == 0:
+            raise ValueError(
+                "epsilons must be a non-empty 1-D sequence of numbers, got "
+                f"{epsilons!r}."
+            )
+        checked = []
+        for index, epsilon in enumerate(values.tolist()):
+            try:
+                checked.append(self.check_epsilon(epsilon))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"epsilons[{index}] = {epsilon!r}: {error}") from None
+        return checked
+
+    def smooth(self, targets, epsilon: float) -> np.ndarray:
+        """The smoothed ``(n, K)`` targets of codes or soft targets (no checks)."""
+        if targets.ndim == 1:
+            return smooth_codes(targets, epsilon, self.S)
+        return smooth_soft_targets(targets, epsilon, self.S)
+
+
+def plan_smoothing(method, classes, *, prior=None) -> SmoothingPlan:
+    """Resolve a smoothing method for the data's classes.
+
+    Parameters
+    ----------
+    method : {"uniform", "off_target", "prior"}, array-like of shape (K, K) \
+            or callable
+        See :func:`spread_matrix`.
+    classes : ndarray of shape (K,)
+        The class labels (passed to a callable ``method``, named in errors).
+    prior : ndarray of shape (K,), default=None
+        Class frequencies, needed by ``"prior"``.
+
+    Returns
+    -------
+    plan : SmoothingPlan
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._targets import plan_smoothing
+    >>> plan = plan_smoothing("off_target", np.array(["a", "b", "c"]))
+    >>> round(plan.bound, 4), plan.smooth(np.array([0]), 0.2).round(2).tolist()
+    (0.6667, [[0.8, 0.1, 0.1]])
+    """
+    classes = np.asarray(classes)
+    S = spread_matrix(method, classes.shape[0], prior=prior, classes=classes)
+    return SmoothingPlan(method, S, classes)
 
 
 def smooth_codes(codes, epsilon: float, S: np.ndarray) -> np.ndarray:
@@ -230,7 +339,7 @@ def smooth_labels(
         Smoothing strength. ``0`` gives the exact one-hot matrix. It must leave
         the true class the strict maximum of its row: ``epsilon < 1`` for
         ``"uniform"``, ``epsilon < (K-1)/K`` for ``"off_target"``, and the bound
-        of :func:`~sksmooth._targets.max_epsilon` for the others.
+        of :func:`~sksmooth.targets.max_epsilon` for the others.
     method : {"uniform", "off_target", "prior"}, array-like of shape (K, K) \
             or callable, default="uniform"
         ``"uniform"``: ``(1 - epsilon) * onehot + epsilon / K``, the form of
@@ -283,15 +392,10 @@ def smooth_labels(
     n_classes = int(codes.max()) + 1 if n_classes is None else int(n_classes)
     prior = None
     if isinstance(method, str) and method == "prior":
-        # The estimators' own weight check; imported here because _base
-        # imports this module.
-        from sksmooth._base import check_sample_weight
-
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
         prior = class_prior(codes, n_classes, weights)
-    S = spread_matrix(method, n_classes, prior=prior)
-    epsilon = check_epsilon(epsilon, S, method)
-    return smooth_codes(codes, epsilon, S)
+    plan = plan_smoothing(method, np.arange(n_classes), prior=prior)
+    return plan.smooth(codes, plan.check_epsilon(epsilon))
 
 
 def _check_codes(y, n_classes) -> np.ndarray:
@@ -332,88 +436,3 @@ def _check_codes(y, n_classes) -> np.ndarray:
             "needs at least 2 classes (pass n_classes)."
         )
     return codes.astype(np.intp, copy=False)
-
-
-def check_soft_targets(Y: np.ndarray) -> None:
-    """Check that a 2-D float array is a valid soft-target matrix.
-
-    ``Y`` must already be a finite float array of shape ``(n_samples, K)`` (as
-    :func:`sklearn.utils.check_array` returns it). Raises ``ValueError`` if
-    ``K < 2``, if an entry is negative, or if a row does not sum to one within
-    ``sqrt(machine epsilon)`` of ``Y``'s dtype.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksmooth._targets import check_soft_targets
-    >>> check_soft_targets(np.array([[0.9, 0.1], [0.2, 0.8]]))
-    >>> check_soft_targets(np.array([[0.9, 0.2]]))
-    Traceback (most recent call last):
-    ...
-    ValueError: Soft targets y must have rows that sum to one; ...
-    """
-    if Y.ndim != 2 or Y.shape[1] < 2:
-        raise ValueError(
-            "Soft targets y must have shape (n_samples, n_classes) with at least "
-            f"2 columns, got shape {Y.shape}. Pass 1-D labels for hard targets."
-        )
-    if np.any(Y < 0):
-        row = int(np.argwhere(Y < 0)[0, 0])
-        raise ValueError(
-            f"Soft targets y must be non-negative; row {row} holds {Y[row].min()!r}."
-        )
-    row_sums = Y.sum(axis=1)
-    tolerance = np.sqrt(np.finfo(Y.dtype).eps)
-    bad = np.abs(row_sums - 1.0) > tolerance
-    if np.any(bad):
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            "Soft targets y must have rows that sum to one; row "
-            f"{row} sums to {row_sums[row]!r}. Normalise them, e.g. "
-            "Y / Y.sum(axis=1, keepdims=True)."
-        )
-
-
-def weighted_target_block(targets, n_classes: int, sample_weight, dtype) -> np.ndarray:
-    """The ``(n_classes, n_samples)`` block ``w_i * Y_ik``, rows of ``Y`` renormalised.
-
-    This is the layout the loss kernels want (see ``sksmooth._loss``): class
-    ``k`` is row ``k``, so reductions over classes run along the long axis.
-
-    Parameters
-    ----------
-    targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        Integer codes ``0..n_classes-1`` (one-hot targets, never materialised as
-        an ``(n, K)`` matrix) or a validated soft-target matrix.
-    n_classes : int
-        Number of classes ``K``.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Raw sample weights; ``None`` means all ones.
-    dtype : numpy dtype
-        dtype of the block.
-
-    Returns
-    -------
-    block : ndarray of shape (n_classes, n_samples), C-contiguous
-        Column ``i`` sums to ``w_i`` up to rounding: dividing soft rows by their
-        sums makes the loss exactly invariant to a per-sample shift of the logits.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksmooth._targets import weighted_target_block
-    >>> weighted_target_block(np.array([1, 0]), 2, np.array([2.0, 1.0]), np.float64)
-    array([[0., 1.],
-           [2., 0.]])
-    """
-    n_samples = targets.shape[0]
-    weights = (
-        np.ones(n_samples, dtype=dtype) if sample_weight is None else sample_weight
-    )
-    block = np.zeros((n_classes, n_samples), dtype=dtype)
-    if targets.ndim == 1:
-        block[targets, np.arange(n_samples)] = weights
-    else:
-        row_scale = np.divide(weights, targets.sum(axis=1), dtype=dtype)
-        np.multiply(targets.T, row_scale, out=block)
-    return block

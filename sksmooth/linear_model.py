@@ -5,16 +5,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._base import (
-    SoftTargetClassifier,
-    blockwise_on_dask,
-    check_param,
-    check_sample_weight,
-    is_dask_collection,
-)
+from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
+from sksmooth._base import SoftTargetClassifier
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import conjugate_gradient, lbfgs, newton_cg
-from sksmooth._targets import check_epsilon, class_prior, smooth_codes, spread_matrix
+from sksmooth._targets import class_prior, plan_smoothing, smooth_codes
+from sksmooth._validation import check_param, check_sample_weight
 
 SOLVERS = ("lbfgs", "newton-cg")
 # Longest extrapolation of fit_path's L-BFGS starts, in units of the last step.
@@ -55,8 +51,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         The solver stops when every component of the gradient is at most
         ``tol`` (L-BFGS-B's ``gtol``). ``"newton-cg"`` also waits until the
         objective gap left after its last step, estimated from the step's
-        Newton decrement, is below ``1e-8`` of the objective (measured gaps
-        at the default ``tol``: 1e-13 to 3e-9 relative).
+        Newton decrement, is below ``1e-8`` of the objective.
     max_iter : int, default=100
         Largest number of L-BFGS or Newton iterations.
     warm_start : bool, default=False
@@ -106,6 +101,9 @@ class SoftmaxRegression(SoftTargetClassifier):
     >>> bool(soft.predict_proba(X).max() < clf.predict_proba(X).max())
     True
     """
+
+    # fit fits dask arrays natively, block by block (see _fit_dask)
+    __sksmooth_dask__ = True
 
     def __init__(
         self,
@@ -159,28 +157,62 @@ class SoftmaxRegression(SoftTargetClassifier):
         self : SoftmaxRegression
             The fitted estimator.
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import fit_on_dask
-
-            return fit_on_dask(self, X, y, sample_weight)
         self._check_params()
+        if is_dask_collection(X):
+            return self._fit_dask(X, y, sample_weight)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
-        n_samples = X_checked.shape[0]
-        weight_sum = n_samples if sample_weight is None else float(sample_weight.sum())
-        loss = LinearSoftCrossEntropy(
+        weight_sum = (
+            X_checked.shape[0] if sample_weight is None else float(sample_weight.sum())
+        )
+        loss = self._make_loss(
             X_checked,
             targets,
             sample_weight,
             n_classes=len(classes),
-            fit_intercept=self.fit_intercept,
-            l2_reg_strength=1.0 / (self.C * weight_sum),
-            hessian=self.solver == "newton-cg",
+            total_weight=weight_sum,
         )
         del targets  # the loss keeps its own weighted (K, n) block
         result = self._minimize(loss, self._initial_coef(loss, classes))
         return self._set_solution(result, loss, classes, X, X_checked.dtype)
+
+    def _make_loss(self, X, targets, sample_weight, *, n_classes, total_weight):
+        """The objective on ``X``: penalised for ``total_weight``, the samples'
+        total weight, or without penalty for ``total_weight=None`` (a row block
+        of a distributed fit, whose data terms are summed elsewhere)."""
+        l2 = 0.0 if total_weight is None else 1.0 / (self.C * total_weight)
+        return LinearSoftCrossEntropy(
+            X,
+            targets,
+            sample_weight,
+            n_classes=n_classes,
+            fit_intercept=self.fit_intercept,
+            l2_reg_strength=l2,
+            hessian=self.solver == "newton-cg" and total_weight is not None,
+        )
+
+    def _fit_dask(self, X, y, sample_weight):
+        """:meth:`fit` on dask arrays: L-BFGS on the objective summed over the
+        row blocks where they live (see :mod:`sksmooth._dask`)."""
+        if self.solver != "lbfgs":
+            raise ValueError(
+                f"{type(self).__name__}(solver={self.solver!r}) cannot fit on dask "
+                "arrays yet; use solver='lbfgs', or compute X into memory."
+            )
+        with dask_api().summed_objective(
+            X,
+            y,
+            sample_weight,
+            class_weight=self.class_weight,
+            estimator_name=type(self).__name__,
+            make_loss=self._make_loss,
+        ) as objective:
+            start = self._initial_coef(objective.loss, objective.classes)
+            result = lbfgs(objective.loss_gradient, start, **self._solver_options())
+        return self._set_solution(
+            result, objective.loss, objective.classes, X, objective.dtype
+        )
 
     def _set_solution(self, result, loss, classes, X, dtype):
         """Set the fitted attributes from the solver's ``result``, if finite.
@@ -267,8 +299,9 @@ class SoftmaxRegression(SoftTargetClassifier):
                 n_classes,
                 check_sample_weight(raw_weight, codes.shape[0], X_checked.dtype),
             )
-        S = spread_matrix(method, n_classes, prior=prior, classes=classes)
-        epsilons = self._check_epsilons(epsilons, S, method, classes)
+        plan = plan_smoothing(method, classes, prior=prior)
+        S = plan.S
+        epsilons = plan.check_epsilons(epsilons)
 
         dtype = X_checked.dtype
         weight_sum = (
@@ -277,14 +310,12 @@ class SoftmaxRegression(SoftTargetClassifier):
         newton = self.solver == "newton-cg"
 
         def make_loss(epsilon):
-            return LinearSoftCrossEntropy(
+            return self._make_loss(
                 X_checked,
                 smooth_codes(codes, epsilon, S).astype(dtype, copy=False),
                 sample_weight,
                 n_classes=n_classes,
-                fit_intercept=self.fit_intercept,
-                l2_reg_strength=1.0 / (self.C * weight_sum),
-                hessian=newton,
+                total_weight=weight_sum,
             )
 
         # d(w_i Y_i)/d epsilon = w_i (S[y_i] - onehot(y_i)), in the (K, n) layout
@@ -324,23 +355,6 @@ class SoftmaxRegression(SoftTargetClassifier):
         return path
 
     @staticmethod
-    def _check_epsilons(epsilons, S, method, classes):
-        """Validate every epsilon before anything is fitted; return floats."""
-        values = np.asarray(epsilons, dtype=object)
-        if values.ndim != 1 or values.shape[0] == 0:
-            raise ValueError(
-                "epsilons must be a non-empty 1-D sequence of numbers, got "
-                f"{epsilons!r}."
-            )
-        checked = []
-        for index, epsilon in enumerate(values.tolist()):
-            try:
-                checked.append(check_epsilon(epsilon, S, method, classes))
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"epsilons[{index}] = {epsilon!r}: {error}") from None
-        return checked
-
-    @staticmethod
     def _predict(loss, target_change, coef, epsilon, next_epsilon, previous):
         """Predicted solution at ``next_epsilon`` from the one at ``epsilon``.
 
@@ -374,10 +388,9 @@ class SoftmaxRegression(SoftTargetClassifier):
         solutions, ``coef + (next - e) / (e - e0) * (coef - w0)``.
 
         L-BFGS starts each fit with no curvature memory, so a closer start saves
-        fewer iterations than it would for Newton; the secant start still cuts
-        the path's evaluations by about 15 % against the plain warm start (87
-        against 103 on a 16,000 x 50, K = 10 fold with the default grid, where
-        cold fits take 121). Only a step in the same direction as the last one
+        fewer iterations than it would for Newton; the secant start still saves
+        evaluations over the plain warm start (``benchmarks/solvers.py``).
+        Only a step in the same direction as the last one
         extrapolates, and by at most ``MAX_SECANT_RATIO`` times the last step (a
         straight line is trusted only near its two points); the first step, a
         step that turns back or repeats an epsilon starts from ``coef``.
@@ -405,14 +418,17 @@ class SoftmaxRegression(SoftTargetClassifier):
         intercept = b.astype(dtype) if b is not None else np.zeros(n_logits, dtype)
         return W.astype(dtype), intercept
 
-    def _minimize(self, loss, coef0):
-        """Run the chosen solver on ``loss`` from ``coef0``."""
-        options = {
+    def _solver_options(self) -> dict:
+        return {
             "max_iter": self.max_iter,
             "tol": self.tol,
             "verbose": self.verbose,
             "estimator_name": type(self).__name__,
         }
+
+    def _minimize(self, loss, coef0):
+        """Run the chosen solver on ``loss`` from ``coef0``."""
+        options = self._solver_options()
         if self.solver == "newton-cg":
             _, intercept = loss.unpack(coef0)
             if intercept is not None and loss.n_logits > 1:

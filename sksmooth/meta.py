@@ -3,7 +3,6 @@
 from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils import check_consistent_length, get_tags
@@ -15,85 +14,27 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from sksmooth._base import (
-    accepts_soft_targets,
-    apply_class_weight,
+from sksmooth._backend import (
+    accepts_dask,
     blockwise_on_dask,
-    check_param,
-    check_sample_weight,
-    check_targets,
+    dask_api,
     is_dask_collection,
     score_with_dask,
 )
-from sksmooth._targets import (
-    check_epsilon,
-    class_prior,
-    smooth_codes,
-    smooth_soft_targets,
-    spread_matrix,
+from sksmooth._rows import expanded_nbytes, rows_source, take_param_rows, take_rows
+from sksmooth._targets import class_prior, plan_smoothing
+from sksmooth._validation import (
+    accepts_soft_targets,
+    apply_class_weight,
+    check_param,
+    check_sample_weight,
+    check_targets,
 )
 from sksmooth.linear_model import SoftmaxRegression
 
 # Default of max_expansion_mib: see the class docstring.
 DEFAULT_MAX_EXPANSION_MIB = 256
 _MIB = 2**20
-
-
-def _rows_source(X):
-    """X in a form whose rows can be taken by position: DataFrame, CSR or array."""
-    if hasattr(X, "iloc"):
-        return X
-    if sp.issparse(X):
-        return X.tocsr()
-    return np.asarray(X)
-
-
-def _expanded_nbytes(X, kept_per_row) -> int:
-    """Bytes of ``X[rows]`` plus int64 labels and float64 weights, before taking.
-
-    ``kept_per_row[i]`` is how many times row ``i`` of ``X`` (from
-    :func:`_rows_source`) is repeated.
-    """
-    n_kept = int(kept_per_row.sum())
-    if hasattr(X, "iloc"):
-        row_bytes = X.memory_usage(index=True, deep=False).sum() / max(len(X), 1)
-        x_bytes = row_bytes * n_kept
-    elif sp.issparse(X):
-        entry_bytes = X.data.itemsize + X.indices.itemsize
-        x_bytes = np.diff(X.indptr) @ kept_per_row * entry_bytes
-        x_bytes += (n_kept + 1) * X.indptr.itemsize
-    else:
-        x_bytes = n_kept * X.itemsize * int(np.prod(X.shape[1:]))
-    return int(x_bytes) + n_kept * (np.dtype(np.intp).itemsize + 8)
-
-
-def _take_rows(X, rows):
-    """Rows of a DataFrame, sparse matrix, array or list, by position.
-
-    Goes through :func:`_rows_source`, which returns an ``X`` it already
-    produced unchanged (no copy), so callers may convert once and take many
-    times.
-    """
-    X = _rows_source(X)
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-
-
-def _take_param_rows(params, rows, n_samples):
-    """Fit parameters for the expanded rows: per-sample ones are taken at ``rows``.
-
-    A parameter is per-sample if it is array-like with ``n_samples`` entries
-    (as scikit-learn's meta-estimators index them); others pass unchanged.
-    """
-
-    def per_sample(value):
-        if hasattr(value, "shape"):
-            return len(value.shape) >= 1 and value.shape[0] == n_samples
-        return isinstance(value, list | tuple) and len(value) == n_samples
-
-    return {
-        key: _take_rows(_rows_source(value), rows) if per_sample(value) else value
-        for key, value in params.items()
-    }
 
 
 def _fitted_estimator_has(attr):
@@ -176,10 +117,10 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         (sksmooth's learners) never copies ``X`` and ignores it. The inner
         estimator needs memory of its own on top, often more than the copy:
         ``LogisticRegression`` with ``K`` classes holds about two float64
-        arrays of ``n_rows x K``, which for ``n=5000, K=100, d=20`` measured
-        10x the copy (870 MiB in all for a 76 MiB copy). So 256 MiB of copy
-        can already mean a few GiB in the inner fit; past it, a native
-        learner (no copy, ``O(n * K)`` extra memory) is the better tool.
+        arrays of ``n_rows x K``, which for many classes and few features is
+        several times the copy. So 256 MiB of copy can already mean gigabytes
+        in the inner fit; past it, a native learner (no copy, ``O(n * K)``
+        extra memory) is the better tool.
 
     Attributes
     ----------
@@ -275,11 +216,30 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         max_mib = self.max_expansion_mib
         if max_mib is not None:
             check_param(max_mib, "max_expansion_mib", Real, low=0, low_open=True)
-        if is_dask_collection(X):
-            from sksmooth._dask import fit_label_smoothing_on_dask
-
-            return fit_label_smoothing_on_dask(self, X, y, sample_weight, fit_params)
         inner = self._inner_estimator()
+        if is_dask_collection(X):
+            fitted, classes, prior = self._fit_dask(
+                inner, X, y, sample_weight, fit_params
+            )
+        else:
+            fitted, classes, prior = self._fit_in_memory(
+                inner, X, y, sample_weight, fit_params
+            )
+        self.estimator_ = fitted
+        self.classes_ = classes
+        self.class_prior_ = prior
+        self.n_features_in_ = fitted.n_features_in_
+        if hasattr(fitted, "feature_names_in_"):
+            self.feature_names_in_ = fitted.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    def _fit_in_memory(self, inner, X, y, sample_weight, fit_params):
+        """Smooth in memory and fit ``inner``, natively or by expansion.
+
+        Returns ``(fitted, classes, prior)``; sets nothing.
+        """
         native = accepts_soft_targets(inner)
         if not native and not has_fit_parameter(inner, "sample_weight"):
             raise TypeError(
@@ -290,8 +250,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 "are) or whose fit accepts sample_weight, to fit it on an expanded "
                 "dataset."
             )
-        name = type(self).__name__
-        targets, classes = check_targets(y, np.float64, name)
+        targets, classes = check_targets(y, np.float64, type(self).__name__)
         check_consistent_length(X, targets)
         n_samples, n_classes = targets.shape[0], classes.shape[0]
         weights = check_sample_weight(sample_weight, n_samples, np.float64)
@@ -305,52 +264,67 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             ),
             np.float64,
         )
-        if targets.ndim == 1:
-            prior = class_prior(targets, n_classes, weights)
-        else:
-            prior = np.average(targets, axis=0, weights=weights)
-        S = spread_matrix(self.method, n_classes, prior=prior, classes=classes)
-        epsilon = check_epsilon(self.epsilon, S, self.method, class_names=classes)
-        if targets.ndim == 1:
-            Y = smooth_codes(targets, epsilon, S)
-        else:
-            Y = smooth_soft_targets(targets, epsilon, S)
-
-        weights = inner_weights  # the class prior above is the only other use
+        prior = class_prior(targets, n_classes, weights)
+        plan = plan_smoothing(self.method, classes, prior=prior)
+        Y = plan.smooth(targets, plan.check_epsilon(self.epsilon))
         if native:
-            if weights is not None:
-                inner_params["sample_weight"] = weights
-            fitted = clone(inner).fit(X, Y, **inner_params)
-        else:
-            X = _rows_source(X)
-            self._check_expansion_size(X, Y, inner)
-            rows, labels = np.nonzero(Y)
-            row_weights = Y[rows, labels]
-            if weights is not None:
-                row_weights *= weights[rows]
-            X_rows = _take_rows(X, rows)
-            row_params = _take_param_rows(inner_params, rows, n_samples)
-            del X, Y, rows  # the inner fit needs only the expanded copies
-            fitted = clone(inner).fit(
-                X_rows, labels, sample_weight=row_weights, **row_params
-            )
+            if inner_weights is not None:
+                inner_params["sample_weight"] = inner_weights
+            return clone(inner).fit(X, Y, **inner_params), classes, prior
+        fitted = self._fit_expanded(inner, X, Y, inner_weights, inner_params)
+        return fitted, classes, prior
 
-        self.estimator_ = fitted
-        self.classes_ = classes
-        self.class_prior_ = prior
-        self.n_features_in_ = fitted.n_features_in_
-        if hasattr(fitted, "feature_names_in_"):
-            self.feature_names_in_ = fitted.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        return self
+    def _fit_expanded(self, inner, X, Y, weights, inner_params):
+        """Fit a clone of ``inner`` on every row repeated once per class with
+        target mass, labelled by the class and weighted ``w_i * Y_ik``."""
+        n_samples = Y.shape[0]
+        X = rows_source(X)
+        self._check_expansion_size(X, Y, inner)
+        rows, labels = np.nonzero(Y)
+        row_weights = Y[rows, labels]
+        if weights is not None:
+            row_weights *= weights[rows]
+        X_rows = take_rows(X, rows)
+        row_params = take_param_rows(inner_params, rows, n_samples)
+        del X, Y, rows  # the inner fit needs only the expanded copies
+        return clone(inner).fit(X_rows, labels, sample_weight=row_weights, **row_params)
+
+    def _fit_dask(self, inner, X, y, sample_weight, fit_params):
+        """Smooth dask targets block by block; ``inner`` fits natively on them.
+
+        The classes are found once with Dask, the class prior is one
+        reduction; the inner learner must fit on dask arrays itself.
+        """
+        if not accepts_dask(inner):
+            raise TypeError(
+                f"LabelSmoothingClassifier(estimator={type(inner).__name__}()) cannot "
+                "fit on dask arrays: only learners that fit on them natively, block "
+                "by block (SoftmaxRegression and SoftMLPClassifier), can; other "
+                "estimators take the expansion path, which needs the data in "
+                "memory. Use one of those learners, or pass X.compute()."
+            )
+        if fit_params or get_config()["enable_metadata_routing"]:
+            raise ValueError(
+                "LabelSmoothingClassifier cannot route fit parameters on dask arrays "
+                "yet; pass only sample_weight, with metadata routing disabled."
+            )
+        api = dask_api()
+        blocks = api.label_blocks(X, y, sample_weight, type(self).__name__)
+        prior = api.class_prior(blocks)
+        plan = plan_smoothing(self.method, blocks.classes, prior=prior)
+        Y = api.smooth_blocks(blocks, plan.check_epsilon(self.epsilon), plan.S)
+        # Weighted by the labelled class, before smoothing (as in memory); the
+        # class prior above is not.
+        inner_weights = api.class_weighted(blocks, self.class_weight)
+        params = {} if inner_weights is None else {"sample_weight": inner_weights}
+        return clone(inner).fit(blocks.X, Y, **params), blocks.classes, prior
 
     def _check_expansion_size(self, X, Y, inner):
         """Refuse, before any copy, an expansion above ``max_expansion_mib``."""
         if self.max_expansion_mib is None:
             return
         kept_per_row = np.count_nonzero(Y, axis=1)
-        size = _expanded_nbytes(X, kept_per_row)
+        size = expanded_nbytes(X, kept_per_row)
         if size <= self.max_expansion_mib * _MIB:
             return
         n_rows, n_classes = int(kept_per_row.sum()), Y.shape[1]

@@ -5,9 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from sksmooth._base import SoftTargetClassifier, check_param, is_dask_collection
+from sksmooth._backend import dask_api, is_dask_collection
+from sksmooth._base import SoftTargetClassifier
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
 from sksmooth._optimize import lbfgs
+from sksmooth._validation import check_param
 
 # MLPClassifier(solver="lbfgs") keeps scipy's defaults for these two options.
 SCIPY_MAXLS = 20
@@ -15,7 +17,7 @@ SCIPY_FTOL = 2.220446049250313e-09
 
 # Largest alpha / sum(sample_weight): L-BFGS-B forms squared gradient changes,
 # which grow like this penalty scale squared and overflow float64 (max 1.8e308)
-# near sqrt(1.8e308) = 1.3e154; measured: 2e146 solved, 2e156 failed.
+# near sqrt(1.8e308) = 1.3e154; the limit keeps a margin below that.
 MAX_PENALTY_SCALE = 1e150
 
 
@@ -109,6 +111,9 @@ class SoftMLPClassifier(SoftTargetClassifier):
     True
     """
 
+    # fit fits dask arrays natively, block by block (see _fit_dask)
+    __sksmooth_dask__ = True
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -195,39 +200,87 @@ class SoftMLPClassifier(SoftTargetClassifier):
         self : SoftMLPClassifier
             The fitted estimator.
         """
-        if is_dask_collection(X):
-            from sksmooth._dask import fit_on_dask
-
-            return fit_on_dask(self, X, y, sample_weight)
         hidden = self._check_params()
+        if is_dask_collection(X):
+            return self._fit_dask(X, y, sample_weight, hidden)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
         self._check_penalty_scale(X_checked.shape[0], sample_weight)
-        loss = MLPSoftCrossEntropy(
+        loss = self._make_loss(
             X_checked,
             targets,
             sample_weight,
             n_classes=len(classes),
             hidden_layer_sizes=hidden,
-            activation=self.activation,
-            alpha=self.alpha,
         )
         del targets  # the loss keeps its own weighted block
         curve = []
         result = lbfgs(
             loss.loss_gradient,
             self._initial_weights(loss, classes),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            max_fun=self.max_fun,
-            maxls=SCIPY_MAXLS,
-            ftol=SCIPY_FTOL,
-            verbose=int(self.verbose),
-            estimator_name=type(self).__name__,
-            callback=lambda x, value: curve.append(value),
+            **self._solver_options(curve),
         )
         return self._set_solution(result, loss, classes, X, X_checked.dtype, curve)
+
+    def _make_loss(
+        self, X, targets, sample_weight, *, n_classes, hidden_layer_sizes, penalty=True
+    ):
+        """The objective on ``X``; without the penalty for a row block of a
+        distributed fit, whose data terms are summed elsewhere."""
+        return MLPSoftCrossEntropy(
+            X,
+            targets,
+            sample_weight,
+            n_classes=n_classes,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=self.activation,
+            alpha=self.alpha if penalty else 0.0,
+        )
+
+    def _solver_options(self, curve: list) -> dict:
+        """``MLPClassifier``'s L-BFGS options; the loss curve goes to ``curve``."""
+        return {
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "max_fun": self.max_fun,
+            "maxls": SCIPY_MAXLS,
+            "ftol": SCIPY_FTOL,
+            "verbose": int(self.verbose),
+            "estimator_name": type(self).__name__,
+            "callback": lambda x, value: curve.append(value),
+        }
+
+    def _fit_dask(self, X, y, sample_weight, hidden):
+        """:meth:`fit` on dask arrays: L-BFGS on the objective summed over the
+        row blocks where they live (see :mod:`sksmooth._dask`)."""
+
+        def make_loss(X_block, targets, weights, *, n_classes, total_weight):
+            return self._make_loss(
+                X_block,
+                targets,
+                weights,
+                n_classes=n_classes,
+                hidden_layer_sizes=hidden,
+                penalty=total_weight is not None,
+            )
+
+        curve = []
+        with dask_api().summed_objective(
+            X,
+            y,
+            sample_weight,
+            class_weight=self.class_weight,
+            estimator_name=type(self).__name__,
+            make_loss=make_loss,
+        ) as objective:
+            start = self._initial_weights(objective.loss, objective.classes)
+            result = lbfgs(
+                objective.loss_gradient, start, **self._solver_options(curve)
+            )
+        return self._set_solution(
+            result, objective.loss, objective.classes, X, objective.dtype, curve
+        )
 
     def _set_solution(self, result, loss, classes, X, dtype, curve):
         """Set the fitted attributes from the solver's ``result``, if finite.

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
-from sksmooth import cli
+import sksmooth.cli._main as cli  # the commands, where main looks them up
 
 
 def run(*args, cwd=None):
@@ -96,7 +96,7 @@ def test_demo_checks_its_output_before_running(tmp_path, call, monkeypatch):
     def demo_must_not_run(*args, **kwargs):
         raise AssertionError("the demo ran before the output was checked")
 
-    monkeypatch.setattr("sksmooth._demo.run_demo", demo_must_not_run)
+    monkeypatch.setattr("sksmooth.cli._main.run_demo", demo_must_not_run)
     existing = tmp_path / "reliability.png"
     existing.write_bytes(b"keep me")
     code, _, err = call("--output", tmp_path)

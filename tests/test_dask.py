@@ -29,7 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
-import sksmooth._dask  # noqa: E402
+import sksmooth._dask._objective  # noqa: E402
 from sksmooth import (  # noqa: E402
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
@@ -37,7 +37,7 @@ from sksmooth import (  # noqa: E402
     SoftMLPClassifier,
     smooth_labels,
 )
-from sksmooth._dask import DaskObjective  # noqa: E402
+from sksmooth._dask._objective import DaskObjective  # noqa: E402
 
 # Each worker may hold 8 MiB; the memory test's X is larger than that.
 WORKER_MEMORY = 8 * 2**20
@@ -283,7 +283,9 @@ def test_one_graph_submission_per_evaluation(client, monkeypatch, inline_bytes):
     small models) or travel as a task of their own: one graph per evaluation,
     and the in-memory fit's solution."""
     if inline_bytes is not None:
-        monkeypatch.setattr(sksmooth._dask, "INLINE_PARAMETER_BYTES", inline_bytes)
+        monkeypatch.setattr(
+            sksmooth._dask._objective, "INLINE_PARAMETER_BYTES", inline_bytes
+        )
     X, y = data()
     X_d, y_d = as_dask(X, chunk_rows=60), as_dask(y, chunk_rows=60)  # 10 blocks
     calls = []

@@ -332,7 +332,7 @@ def test_bad_parameters(params, error, fragment):
     ],
 )
 def test_unique_codes_matches_numpy_unique(y):
-    from sksmooth._base import unique_codes
+    from sksmooth._validation import unique_codes
 
     classes, codes = unique_codes(y)
     expected_classes, expected_codes = np.unique(y, return_inverse=True)

@@ -15,7 +15,8 @@ from threadpoolctl import (
     threadpool_limits,
 )
 
-from sksmooth._optimize import lbfgs, solver_blas_threads
+from sksmooth._blas_threads import solver_blas_threads
+from sksmooth._optimize import lbfgs
 
 
 def blas_threads():

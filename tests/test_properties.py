@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, SoftMLPClassifier
-from sksmooth._targets import epsilon_bounds, smooth_labels, spread_matrix
+from sksmooth.targets import epsilon_bounds, smooth_labels, spread_matrix
 
 PROPERTY = settings(max_examples=12, deadline=None, derandomize=True, database=None)
 TIGHT = {"tol": 1e-10, "max_iter": 2000}

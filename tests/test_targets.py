@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sksmooth import smooth_labels
-from sksmooth._targets import check_soft_targets, max_epsilon
+from sksmooth.targets import check_soft_targets, max_epsilon
 
 
 def test_uniform_hand_computed_three_classes():

@@ -56,14 +56,14 @@ def check_output_path(
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from sksmooth._files import check_output_path
+    >>> from sksmooth.cli._files import check_output_path
     >>> folder = Path(tempfile.mkdtemp())
     >>> check_output_path(folder / "new.csv", force=False, option="--output").name
     'new.csv'
     >>> check_output_path(folder, force=True, option="--output")
     Traceback (most recent call last):
     ...
-    sksmooth._files.OutputPathError: --output ... is a folder; give a file name
+    sksmooth.cli._files.OutputPathError: --output ... is a folder; give a file name
     """
     for source in inputs:
         if _same_file(path, source):
@@ -102,7 +102,7 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None], *, force: b
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from sksmooth._files import write_atomically
+    >>> from sksmooth.cli._files import write_atomically
     >>> path = Path(tempfile.mkdtemp()) / "hello.txt"
     >>> write_atomically(path, lambda file: file.write(b"hello"), force=False)
     >>> path.read_bytes()

@@ -1,0 +1,336 @@
+"""Checks shared by every estimator: parameters, weights, labels, soft targets.
+
+A leaf module: it imports nothing of sksmooth, so every floor above may use it.
+
+- :func:`check_param` validates a scalar hyper-parameter;
+- :func:`check_sample_weight`, :func:`class_weights` and
+  :func:`apply_class_weight` validate and combine sample and class weights;
+- :func:`check_targets` accepts ``y`` as labels (encoded as codes ``0..K-1``
+  by :func:`encode_labels`) or as a soft-target matrix
+  (:func:`check_soft_targets`);
+- :func:`accepts_soft_targets` reads the marker a soft-target learner carries.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+# The dtypes an estimator computes in: float32 stays float32, anything else float64.
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def accepts_soft_targets(estimator) -> bool:
+    """Whether ``estimator.fit`` accepts a soft-target matrix as ``y``.
+
+    A learner declares it with the class attribute
+    ``__sksmooth_soft_targets__ = True``. Every learner derived from
+    :class:`SoftTargetClassifier` does; a third-party learner can set it too.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sksmooth import SoftmaxRegression
+    >>> from sksmooth.targets import accepts_soft_targets
+    >>> accepts_soft_targets(SoftmaxRegression()), accepts_soft_targets(
+    ...     LogisticRegression())
+    (True, False)
+    """
+    return getattr(estimator, "__sksmooth_soft_targets__", False) is True
+
+
+def check_param(value, name: str, kind, *, low=None, low_open=False):
+    """Validate a scalar hyper-parameter; ``TypeError`` or ``ValueError`` name it."""
+    if kind is bool:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be a bool, got {value!r}.")
+        return bool(value)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = "an int" if kind is Integral else "a real number"
+        raise TypeError(f"{name} must be {expected}, got {value!r}.")
+    if kind is Real and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    if low is not None and (value <= low if low_open else value < low):
+        relation = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {relation} {low}, got {value!r}.")
+    return value
+
+
+def check_targets(y, dtype, estimator_name: str):
+    """Validate ``y``, given as labels or as soft targets.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        1-D labels of any type, a column vector of labels (with a
+        ``DataConversionWarning``), or a soft-target matrix.
+    dtype : numpy dtype
+        Float dtype of a returned soft-target matrix.
+    estimator_name : str
+        Named in error messages.
+
+    Returns
+    -------
+    targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Integer codes ``0..n_classes-1`` for labels (one-hot targets, kept
+        compact), or the validated soft-target matrix in ``dtype``.
+    classes : ndarray of shape (n_classes,)
+        The sorted labels, or ``arange(n_classes)`` for soft targets.
+    """
+    if y is None:
+        raise ValueError(
+            f"This {estimator_name} estimator requires y to be passed, but the "
+            "target y is None."
+        )
+    y = as_target_array(y)
+    if y.ndim == 2 and y.shape[1] >= 2:
+        Y = check_array(y, dtype=dtype, input_name="y")
+        check_soft_targets(Y)
+        return Y, np.arange(Y.shape[1])
+    classes, codes = encode_labels(y, estimator_name)
+    return codes, classes
+
+
+def as_target_array(y):
+    """``y`` as an ndarray of any dtype and dimension (no value checks yet)."""
+    return check_array(
+        y,
+        ensure_2d=False,
+        allow_nd=True,
+        dtype=None,
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        input_name="y",
+    )
+
+
+def encode_labels(y, estimator_name: str):
+    """Validate 1-D class labels and encode them as codes ``0..K-1``.
+
+    A column vector is accepted with a ``DataConversionWarning``. Raises
+    ``ValueError`` for continuous or multi-output targets and for fewer than two
+    classes.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    codes : ndarray of shape (n_samples,)
+        ``classes[codes]`` recovers ``y``.
+    """
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    classes, codes = unique_codes(y)
+    if classes.shape[0] == 0:
+        raise ValueError(f"y is empty: {estimator_name} needs labelled samples.")
+    if classes.shape[0] == 1:
+        raise ValueError(
+            f"{estimator_name} needs samples of at least 2 classes in the data, but "
+            f"the data contains only one class: {classes[0]!r}."
+        )
+    return classes, codes
+
+
+def unique_codes(y):
+    """``np.unique(y, return_inverse=True)``, by counting when ``y`` is small ints.
+
+    Sorting ``n`` labels costs more than a fit iteration on large data; labels
+    that are non-negative integers below ``2 * n + 1024`` are encoded in linear
+    time with ``np.bincount`` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._validation import unique_codes
+    >>> unique_codes(np.array([7, 3, 7, 5]))
+    (array([3, 5, 7]), array([2, 0, 2, 1]))
+    """
+    if y.dtype.kind in "iu" and y.size and y.min() >= 0 and y.max() < 2 * y.size + 1024:
+        present = np.bincount(y) > 0
+        classes = np.flatnonzero(present).astype(y.dtype)
+        lookup = np.cumsum(present) - 1
+        return classes, lookup[y]
+    return np.unique(y, return_inverse=True)
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype):
+    """Validate ``sample_weight``; ``None`` stays ``None``.
+
+    Returns a 1-D float array of length ``n_samples`` that is finite,
+    non-negative and has a positive sum; raises ``ValueError`` otherwise.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, Real) and not isinstance(sample_weight, bool):
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
+    sample_weight = check_array(
+        sample_weight,
+        ensure_2d=False,
+        dtype=dtype,
+        input_name="sample_weight",
+    )
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            "sample_weight must be 1-D of shape (n_samples,), got shape "
+            f"{sample_weight.shape}."
+        )
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} entries, but X has "
+            f"{n_samples} samples; pass one weight per sample."
+        )
+    if np.any(sample_weight < 0):
+        raise ValueError(
+            "sample_weight must be non-negative, got the value "
+            f"{sample_weight.min()!r}."
+        )
+    if not sample_weight.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero; at least one sample needs a positive weight."
+        )
+    return sample_weight
+
+
+def class_weights(class_weight, classes, targets, sample_weight=None) -> np.ndarray:
+    """The weight of each class, from ``class_weight``; validated.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+        ``None``: every class weight one. A dict maps class labels (from
+        ``classes``) to non-negative weights; classes it does not name weigh
+        one. ``"balanced"``: ``n_samples / (n_classes * n_k)``, with ``n_k``
+        the (sample-weighted) number of samples of class ``k`` and
+        ``n_samples`` the sum of the sample weights, as in scikit-learn; for
+        soft targets ``n_k = sum_i w_i * Y_ik``, the class's expected mass.
+    classes : ndarray of shape (n_classes,)
+        The class labels, in the order of the target columns or codes.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Integer codes ``0..n_classes-1`` or a soft-target matrix.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Validated sample weights; they count the samples for ``"balanced"``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_classes,)
+        Finite and non-negative; ``1`` for a class with no mass under
+        ``"balanced"`` (it weighs nothing either way).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._validation import class_weights
+    >>> class_weights("balanced", np.array(["a", "b"]), np.array([0, 0, 0, 1]))
+    array([0.66666667, 2.        ])
+    >>> class_weights({"b": 3}, np.array(["a", "b"]), np.array([0, 1]))
+    array([1., 3.])
+    """
+    n_classes = classes.shape[0]
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict mapping classes "
+                f"to weights, got the string {class_weight!r}."
+            )
+        if targets.ndim == 1:
+            mass = np.bincount(targets, weights=sample_weight, minlength=n_classes)
+        elif sample_weight is None:
+            mass = targets.sum(axis=0, dtype=np.float64)
+        else:
+            mass = sample_weight.astype(np.float64) @ targets
+        weights = np.ones(n_classes)
+        present = mass > 0
+        weights[present] = mass.sum() / (n_classes * mass[present])
+        return weights
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            "class_weight must be None, 'balanced' or a dict mapping classes to "
+            f"weights, got {type(class_weight).__name__} {class_weight!r}."
+        )
+    position = {label: k for k, label in enumerate(classes.tolist())}
+    weights = np.ones(n_classes)
+    for label, weight in class_weight.items():
+        if label not in position:
+            raise ValueError(
+                f"class_weight names the class {label!r}, which is not among the "
+                f"classes {classes.tolist()!r} of y."
+            )
+        if (
+            isinstance(weight, bool | np.bool_)
+            or not isinstance(weight, Real)
+            or not np.isfinite(weight)
+            or weight < 0
+        ):
+            raise ValueError(
+                f"class_weight of class {label!r} must be a finite non-negative "
+                f"number, got {weight!r}."
+            )
+        weights[position[label]] = weight
+    return weights
+
+
+def apply_class_weight(
+    class_weight, classes, targets, sample_weight, dtype
+) -> np.ndarray | None:
+    """Sample weights multiplied by the class weights; ``None`` if neither is set.
+
+    A sample labelled ``k`` has its weight multiplied by the weight of class
+    ``k``; a soft-target row ``Y_i`` by ``sum_k weight_k * Y_ik`` (see
+    :func:`class_weights`).
+    """
+    if class_weight is None:
+        return sample_weight
+    weights = class_weights(class_weight, classes, targets, sample_weight)
+    per_sample = weights[targets] if targets.ndim == 1 else targets @ weights
+    if sample_weight is not None:
+        per_sample = per_sample * sample_weight
+    if not per_sample.sum() > 0:
+        raise ValueError(
+            f"class_weight={class_weight!r} gives every sample weight zero; at "
+            "least one class present in y needs a positive weight."
+        )
+    return per_sample.astype(dtype, copy=False)
+
+
+def check_soft_targets(Y: np.ndarray) -> None:
+    """Check that a 2-D float array is a valid soft-target matrix.
+
+    ``Y`` must already be a finite float array of shape ``(n_samples, K)`` (as
+    :func:`sklearn.utils.check_array` returns it). Raises ``ValueError`` if
+    ``K < 2``, if an entry is negative, or if a row does not sum to one within
+    ``sqrt(machine epsilon)`` of ``Y``'s dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.targets import check_soft_targets
+    >>> check_soft_targets(np.array([[0.9, 0.1], [0.2, 0.8]]))
+    >>> check_soft_targets(np.array([[0.9, 0.2]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Soft targets y must have rows that sum to one; ...
+    """
+    if Y.ndim != 2 or Y.shape[1] < 2:
+        raise ValueError(
+            "Soft targets y must have shape (n_samples, n_classes) with at least "
+            f"2 columns, got shape {Y.shape}. Pass 1-D labels for hard targets."
+        )
+    if np.any(Y < 0):
+        row = int(np.argwhere(Y < 0)[0, 0])
+        raise ValueError(
+            f"Soft targets y must be non-negative; row {row} holds {Y[row].min()!r}."
+        )
+    row_sums = Y.sum(axis=1)
+    tolerance = np.sqrt(np.finfo(Y.dtype).eps)
+    bad = np.abs(row_sums - 1.0) > tolerance
+    if np.any(bad):
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "Soft targets y must have rows that sum to one; row "
+            f"{row} sums to {row_sums[row]!r}. Normalise them, e.g. "
+            "Y / Y.sum(axis=1, keepdims=True)."
+        )

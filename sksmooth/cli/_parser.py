@@ -1,0 +1,120 @@
+"""The command line's arguments: the parser and the types that check them."""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sksmooth",
+        description="Label smoothing for scikit-learn. Without a command, runs "
+        "the bundled demo (digits with 20% noisy training labels).",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="demo: save a reliability figure (reliability.png) in this folder",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="demo: replace an existing figure"
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    fit = commands.add_parser(
+        "fit", help="choose epsilon by cross-validation on a table"
+    )
+    fit.add_argument("data", type=Path, help="a .csv or .parquet file")
+    fit.add_argument("--target", required=True, help="the label column")
+    fit.add_argument("--model", choices=["softmax", "mlp"], default="softmax")
+    fit.add_argument(
+        "--epsilons",
+        type=parse_epsilons,
+        default=None,
+        help="comma-separated, e.g. 0,0.1,0.3 (default: 10 values from 0 to "
+        "90%% of the largest epsilon the data allows)",
+    )
+    fit.add_argument("--cv", type=positive_int, default=5, help="folds (>= 2)")
+    fit.add_argument(
+        "--calibration",
+        choices=["none", "temperature"],
+        default="none",
+        help="also fit a temperature on the out-of-fold predictions",
+    )
+    fit.add_argument(
+        "--n-jobs",
+        type=n_jobs_value,
+        default=None,
+        help="folds fitted in parallel (-1: all cores)",
+    )
+    fit.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask distributed scheduler (tcp://host:8786): the folds "
+        "are fitted on its workers (needs the dask extra)",
+    )
+    fit.add_argument("--save", type=Path, help="write the refitted model (skops)")
+    fit.add_argument(
+        "--force", action="store_true", help="replace an existing --save file"
+    )
+
+    predict = commands.add_parser("predict", help="predict with a saved model")
+    predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
+    predict.add_argument("data", type=Path, help="a .csv or .parquet file")
+    predict.add_argument("--proba", action="store_true", help="add probabilities")
+    predict.add_argument("--output", type=Path, help="CSV to write (default stdout)")
+    predict.add_argument(
+        "--force", action="store_true", help="replace an existing --output file"
+    )
+    return parser
+
+
+def parse_epsilons(text: str):
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+    if not values or any(not 0 <= value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"epsilons must lie in [0, 1), got {text!r}")
+    return values
+
+
+def format_epsilon(value: float) -> str:
+    """Epsilon with up to six decimals, never rounded up to a bound.
+
+    Six decimals show what a user types exactly (``0.999999`` stays
+    ``0.999999``, not ``1``) and keep the default grid's values short.
+
+    Examples
+    --------
+    >>> format_epsilon(0.999999), format_epsilon(0.1), format_epsilon(0.0)
+    ('0.999999', '0.1', '0')
+    >>> format_epsilon(0.011111111111111112)
+    '0.011111'
+    """
+    return np.format_float_positional(float(value), precision=6, trim="-")
+
+
+def n_jobs_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of jobs or -1 (all cores), got {value}"
+        )
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"needs at least 2 folds, got {value}")
+    return value

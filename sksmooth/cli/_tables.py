@@ -1,0 +1,118 @@
+"""Tables in: read a CSV or Parquet file, and check what ``fit`` needs.
+
+pandas is the ``cli`` extra; it is imported when a table is read.
+"""
+
+import sys
+from pathlib import Path
+
+from sksmooth.cli._errors import CLIError, describe_error
+
+# The separators a table may use; the first line decides (see read_table).
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def read_table(path: Path):
+    """A pandas DataFrame from a CSV or Parquet file.
+
+    A CSV file may separate its fields with ``,``, ``;``, a tab or ``|``: the
+    header line decides (a comma if it has one, else the most frequent of the
+    others). It must be UTF-8 (a byte-order mark is allowed).
+    """
+    pd = import_pandas()
+    if not path.exists():
+        raise CLIError(f"no such file: {path}")
+    if path.is_dir():
+        raise CLIError(f"{path} is a folder, not a table")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep=sniff_separator(path), encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise CLIError(f"{path} is empty") from None
+    except UnicodeDecodeError as error:
+        raise CLIError(
+            f"cannot read {path}: it is not UTF-8 text ({error.reason} at byte "
+            f"{error.start}); save it as UTF-8"
+        ) from None
+    except Exception as error:  # pandas raises many kinds for unreadable files
+        raise CLIError(f"cannot read {path}: {describe_error(error)}") from None
+    return frame
+
+
+def sniff_separator(path: Path) -> str:
+    """The CSV separator, read off the header line (see :func:`read_table`)."""
+    with open(path, "rb") as file:
+        header = file.readline(1 << 16).decode("utf-8", errors="replace")
+    if "," in header:
+        return ","
+    counts = {sep: header.count(sep) for sep in SEPARATORS[1:]}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def numeric_columns_as_numbers(frame):
+    """Columns that pandas read as text only because their numbers are too large
+    for int64 (say ``10**30``) become floats; other text stays categorical."""
+    pd = import_pandas()
+    for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
+        present = frame[column].dropna()
+        converted = pd.to_numeric(present, errors="coerce")
+        if len(present) and converted.notna().all():
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def read_training_table(path: Path, target: str, n_folds: int):
+    """Features and labels from a table, checked for what ``fit`` needs.
+
+    Feature columns without a single value are dropped, with one note on
+    standard error (the imputers would otherwise warn once per fit).
+    """
+    frame = read_table(path)
+    if target not in frame.columns:
+        raise CLIError(
+            f"no column {target!r} in {path}; columns are "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    if len(frame) == 0:
+        raise CLIError(f"{path} has a header but no rows")
+    y = frame[target]
+    if y.isna().any():
+        raise CLIError(
+            f"the target column {target!r} has {int(y.isna().sum())} missing "
+            f"value(s) in {len(y)} rows; fill or drop those rows"
+        )
+    X = numeric_columns_as_numbers(frame.drop(columns=[target]))
+    empty = X.columns[X.isna().all()]
+    if len(empty):
+        print(
+            f"note: ignoring column(s) without any value: {', '.join(map(str, empty))}",
+            file=sys.stderr,
+        )
+        X = X.drop(columns=empty)
+    if X.shape[1] == 0:
+        raise CLIError(f"{path} has no feature column besides the target {target!r}")
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise CLIError(
+            f"the target column {target!r} holds one class only "
+            f"({counts.index[0]!r}); classification needs at least two"
+        )
+    if counts.min() < n_folds:
+        raise CLIError(
+            f"the rarest class ({counts.idxmin()!r}) has {counts.min()} rows, "
+            f"fewer than --cv {n_folds}"
+        )
+    return X, y
+
+
+def import_pandas():
+    try:
+        import pandas
+    except ImportError:
+        raise CLIError(
+            'this command needs pandas: pip install "sksmooth[cli]"'
+        ) from None
+    return pandas

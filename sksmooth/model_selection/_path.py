@@ -1,0 +1,348 @@
+"""One fold's epsilon path: walk it, warm-start it, predict its validation rows.
+
+:func:`walk_epsilon_path` is the one place where a fold's path is walked (a
+learner's own ``fit_path`` plugs in here); :func:`fit_fold` runs it on one
+(setting, fold) and keeps the validation log-probabilities of every epsilon;
+:class:`PathRunner` runs every (setting, fold) with joblib, and
+:func:`confusion_paths` the two rounds of ``method="confusion"``. Learners are
+known only through their public API (``fit``, ``warm_start``, ``set_params``,
+``fit_path``, ``predict_proba`` / ``predict_log_proba``).
+"""
+
+import copy
+import time
+
+import numpy as np
+from joblib import delayed
+from sklearn.base import clone
+
+from sksmooth._rows import take_rows
+from sksmooth._targets import SmoothingPlan, smooth_codes, spread_matrix
+from sksmooth.meta import LabelSmoothingClassifier
+from sksmooth.model_selection._selection import confusion_similarity, epsilon_grid
+
+LOG_TINY = np.log(np.finfo(np.float64).tiny)
+
+
+def log_proba_of(model, X):
+    """Log-probabilities of a fitted model, floored at ``log(tiny)``."""
+    if hasattr(model, "predict_log_proba"):
+        values = model.predict_log_proba(X)
+    else:
+        with np.errstate(divide="ignore"):
+            values = np.log(model.predict_proba(X))
+    return np.maximum(np.asarray(values, dtype=np.float64), LOG_TINY)
+
+
+def describe(learner) -> str:
+    return type(learner).__name__
+
+
+def walk_epsilon_path(
+    learner,
+    X_train,
+    codes_train,
+    sample_weight,
+    epsilons,
+    S,
+    *,
+    warm_start: bool,
+    start=None,
+):
+    """Fit ``learner`` at each of ``epsilons`` (ascending) on one training fold.
+
+    The fits run in ascending order, except through a learner's ``fit_path``
+    (see ``warm_start``), which walks the path downward unless given a
+    ``start``; the models come back in the order of ``epsilons`` either way.
+
+    This is the one place where a fold's path is walked; a solver that follows
+    the path itself (a homotopy) plugs in here.
+
+    Parameters
+    ----------
+    learner : estimator
+        Unfitted classifier. A soft-target learner (``__sksmooth_soft_targets__``)
+        is fitted on the smoothed targets directly; any other one through
+        :class:`~sksmooth.LabelSmoothingClassifier` (the expansion path).
+    X_train : {array-like, sparse matrix} of shape (n_train, n_features)
+    codes_train : ndarray of shape (n_train,)
+        Class codes ``0..K-1``; every class is present.
+    sample_weight : ndarray of shape (n_train,) or None
+    epsilons : sequence of float
+        Ascending smoothing strengths.
+    S : ndarray of shape (K, K)
+        The spread matrix of the smoothing method.
+    warm_start : bool
+        Start each fit from the previous epsilon's solution (the learner must
+        have a ``warm_start`` parameter and take soft targets). A learner with
+        a ``fit_path(X, y, epsilons, *, method, sample_weight)`` method
+        (:meth:`~sksmooth.SoftmaxRegression.fit_path`, whose Newton solver
+        follows the path with a predictor step) walks the whole path itself.
+    start : fitted estimator, default=None
+        With ``warm_start``, the solution to start the first fit from.
+
+    Returns
+    -------
+    models : list of fitted estimators
+        One per epsilon; ``predict_proba`` columns are the codes ``0..K-1``.
+    fit_times : list of float
+        Seconds per fit.
+    """
+    if warm_start and len(epsilons) and hasattr(learner, "fit_path"):
+        return walk_with_fit_path(
+            learner, X_train, codes_train, sample_weight, epsilons, S, start
+        )
+    models, fit_times = [], []
+    previous = start
+    for epsilon in epsilons:
+        tic = time.perf_counter()
+        try:
+            if warm_start:
+                model = clone(learner) if previous is None else copy.deepcopy(previous)
+                model.set_params(warm_start=True)
+                fit_params = (
+                    {} if sample_weight is None else {"sample_weight": sample_weight}
+                )
+                model.fit(X_train, smooth_codes(codes_train, epsilon, S), **fit_params)
+                previous = model
+            else:
+                model = LabelSmoothingClassifier(
+                    clone(learner), epsilon=float(epsilon), method=S
+                ).fit(X_train, codes_train, sample_weight=sample_weight)
+        except Exception as error:
+            raise reraise_kind(error)(
+                f"epsilon={float(epsilon):.6g}: {type(error).__name__}: {error}"
+            ) from error
+        fit_times.append(time.perf_counter() - tic)
+        models.append(model)
+    return models, fit_times
+
+
+def walk_with_fit_path(learner, X_train, codes_train, sample_weight, epsilons, S,
+                        start):  # fmt: skip
+    """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
+
+    ``fit_path`` returns the public ``(coef_, intercept_)`` pair of every point;
+    each becomes a copy of the fitted learner with those attributes. The path
+    is timed as a whole, so each epsilon is given an equal share.
+
+    Without a ``start``, the path is walked from the largest epsilon down: the
+    smoothest targets make the best-conditioned problem, whose cold fit is the
+    cheapest, and the default grid's steps then shrink, so each predicted start
+    lands closer (``benchmarks/cv_speed.py`` counts the evaluations).
+    """
+    model = clone(learner) if start is None else copy.deepcopy(start)
+    model.set_params(warm_start=True)
+    downward = start is None
+    order = list(epsilons)[::-1] if downward else list(epsilons)
+    tic = time.perf_counter()
+    try:
+        path = model.fit_path(
+            X_train, codes_train, order, method=S, sample_weight=sample_weight
+        )
+        if downward:
+            path = path[::-1]
+    except Exception as error:
+        values = ", ".join(f"{float(e):.6g}" for e in epsilons)
+        raise reraise_kind(error)(
+            f"epsilon path [{values}]: {type(error).__name__}: {error}"
+        ) from error
+    share = (time.perf_counter() - tic) / len(epsilons)
+    models = []
+    for coef, intercept in path:
+        point = copy.deepcopy(model)
+        point.coef_, point.intercept_ = coef, intercept
+        models.append(point)
+    return models, [share] * len(epsilons)
+
+
+def reraise_kind(error):
+    """The type a failure is re-raised as, with context added to its message."""
+    if type(error) in (ValueError, TypeError, FloatingPointError):
+        return type(error)
+    return RuntimeError
+
+
+class FoldPath:
+    """What one (setting, fold) task returns."""
+
+    def __init__(self, models, log_proba, fit_times):
+        self.models = models  # list over epsilons, or None when not kept
+        self.log_proba = log_proba  # (n_epsilons, n_val, K)
+        self.fit_times = fit_times  # (n_epsilons,)
+
+
+def fit_fold(
+    learner,
+    X,
+    codes,
+    sample_weight,
+    train,
+    val,
+    epsilons,
+    S,
+    *,
+    warm_start,
+    start,
+    keep_models,
+    where,
+):
+    """Walk one fold's path and predict its validation rows once per epsilon.
+
+    A failure is re-raised with the fold and epsilon named (as ``ValueError``,
+    ``TypeError`` or ``FloatingPointError`` if it was one, else ``RuntimeError``;
+    the original error is its cause), so that it reads clearly when it comes
+    back from a joblib worker.
+    """
+    X_train, X_val = take_rows(X, train), take_rows(X, val)
+    weights = None if sample_weight is None else sample_weight[train]
+    try:
+        models, fit_times = walk_epsilon_path(
+            learner,
+            X_train,
+            codes[train],
+            weights,
+            epsilons,
+            S,
+            warm_start=warm_start,
+            start=start,
+        )
+    except Exception as error:  # already names the epsilon
+        raise reraise_kind(error)(
+            f"Fitting {describe(learner)} failed in {where} at {error}"
+        ) from error.__cause__
+    log_proba = np.stack(
+        [log_proba_of(model, X_val) for model in models]
+        or [np.empty((len(val), S.shape[0]))]
+    )[: len(models)]
+    if warm_start:
+        for model in models:  # hand back models as the user configured them
+            model.set_params(warm_start=learner.get_params()["warm_start"])
+    return FoldPath(models if keep_models else None, log_proba, np.array(fit_times))
+
+
+class PathRunner:
+    """Runs every (setting, fold) path of a search with joblib.
+
+    Parameters
+    ----------
+    learners : list of estimators
+        One unfitted learner per ``param_grid`` setting.
+    settings : list of dict
+        The settings, named in error messages.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    codes : ndarray of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,) or None
+    folds : list of (train, validation) index arrays
+    warm_start : bool
+        Warm-start each path (see :func:`walk_epsilon_path`).
+    keep_models : bool
+        Keep the fold models (for warm starts of a second round, the refit's
+        start, or the fold ensemble).
+    parallel : joblib.Parallel
+    """
+
+    def __init__(
+        self,
+        learners,
+        settings,
+        X,
+        codes,
+        sample_weight,
+        folds,
+        *,
+        warm_start: bool,
+        keep_models: bool,
+        parallel,
+    ):
+        self.learners, self.settings = learners, settings
+        self.X, self.codes, self.sample_weight = X, codes, sample_weight
+        self.folds = folds
+        self.warm_start, self.keep_models = warm_start, keep_models
+        self.parallel = parallel
+
+    def run(self, epsilon_lists, spreads, starts=None):
+        """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
+        ``spreads[s]`` for setting ``s``, optionally warm-started from
+        ``starts[s][f]``. Returns one list of :class:`FoldPath` per setting."""
+        tasks = [
+            delayed(fit_fold)(
+                learner,
+                self.X,
+                self.codes,
+                self.sample_weight,
+                train,
+                val,
+                epsilon_lists[s],
+                spreads[s],
+                warm_start=self.warm_start,
+                start=None if starts is None else starts[s][f],
+                keep_models=self.keep_models,
+                where=f"fold {f}"
+                + (f" with {self.settings[s]}" if self.settings[s] else ""),
+            )
+            for s, learner in enumerate(self.learners)
+            for f, (train, val) in enumerate(self.folds)
+        ]
+        out = self.parallel(tasks)
+        n_folds = len(self.folds)
+        return [out[s * n_folds : (s + 1) * n_folds] for s in range(len(self.learners))]
+
+
+def confusion_paths(runner: PathRunner, epsilons, classes):
+    """The two rounds of ``method="confusion"``.
+
+    Fits at epsilon = 0 (their targets do not depend on ``S``) give the
+    out-of-fold probabilities that each setting's similarity is learned from
+    (:func:`confusion_similarity`); the rest of each setting's grid is then
+    walked with it, warm-started from the first round's models.
+
+    Returns
+    -------
+    grids : list of ndarray
+        Each setting's epsilons.
+    spreads : list of ndarray of shape (K, K)
+        Each setting's learned similarity.
+    paths : list of list of FoldPath
+        Per setting, per fold, the merged paths of both rounds.
+    """
+    n_settings, n_classes = len(runner.learners), classes.shape[0]
+    codes, weights, folds = runner.codes, runner.sample_weight, runner.folds
+    placeholder = spread_matrix("uniform", n_classes)
+    first = runner.run([[0.0]] * n_settings, [placeholder] * n_settings)
+    val_rows = np.concatenate([val for _, val in folds])
+    spreads, grids = [], []
+    for per_fold in first:
+        log_proba = np.concatenate([p.log_proba[0] for p in per_fold])
+        S = confusion_similarity(
+            np.exp(log_proba),
+            codes[val_rows],
+            n_classes,
+            None if weights is None else weights[val_rows],
+        )
+        spreads.append(S)
+        grids.append(epsilon_grid(epsilons, SmoothingPlan("confusion", S, classes)))
+    rest = [g[g > 0] if g[0] == 0 else g for g in grids]
+    starts = [
+        [p.models[0] if runner.warm_start else None for p in per_fold]
+        for per_fold in first
+    ]
+    second = runner.run(rest, spreads, starts)
+    paths = [
+        [
+            merge_paths(p0, p1) if grids[s][0] == 0 else p1
+            for p0, p1 in zip(per_fold, second[s], strict=True)
+        ]
+        for s, per_fold in enumerate(first)
+    ]
+    return grids, spreads, paths
+
+
+def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
+    """A fold's epsilon-0 point followed by the rest of its path."""
+    models = None if rest.models is None else [first.models[0], *rest.models]
+    return FoldPath(
+        models,
+        np.concatenate([first.log_proba, rest.log_proba]),
+        np.concatenate([first.fit_times, rest.fit_times]),
+    )

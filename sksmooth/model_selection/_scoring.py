@@ -1,0 +1,266 @@
+"""Scores of stored out-of-fold predictions, and ``cv_results_``.
+
+Every candidate (setting, epsilon) is scored from the validation
+log-probabilities its fold paths kept (:func:`candidate_scores`), with any
+scikit-learn scorer through a stand-in classifier that returns them
+(:class:`StoredPredictions`), and ``neg_log_loss`` straight from the
+log-probabilities. :func:`format_results` lays the rows out as
+``GridSearchCV`` does and ranks them as it ranks.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import check_scoring, get_scorer
+
+from sksmooth._rows import take_rows
+from sksmooth.model_selection._calibration import fit_temperature, scaled_log_proba
+from sksmooth.model_selection._selection import select_candidate
+
+
+def neg_log_loss_from_log_proba(log_proba, codes, sample_weight=None) -> float:
+    """scikit-learn's ``neg_log_loss`` score, straight from log-probabilities.
+
+    As :func:`sklearn.metrics.log_loss` computes it: the probability of the
+    true class clipped to ``[eps, 1 - eps]`` (``eps`` of float64), its log
+    averaged with the sample weights: the negated log-loss. The scorer spends
+    most of its time validating and one-hot encoding labels, which stored
+    out-of-fold predictions do not need.
+
+    Parameters
+    ----------
+    log_proba : ndarray of shape (n_samples, n_classes)
+    codes : ndarray of shape (n_samples,)
+        Column of the true class of each sample.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.model_selection import neg_log_loss_from_log_proba
+    >>> round(neg_log_loss_from_log_proba(np.log([[0.5, 0.5], [0.2, 0.8]]), [0, 1]), 4)
+    -0.4581
+    """
+    eps = np.finfo(np.float64).eps
+    true_class = np.take_along_axis(
+        np.asarray(log_proba, dtype=np.float64),
+        np.asarray(codes)[:, np.newaxis],
+        axis=1,
+    )[:, 0]
+    proba = np.clip(np.exp(true_class), eps, 1 - eps)
+    return float(np.average(np.log(proba), weights=sample_weight))
+
+
+class NegLogLoss:
+    """``get_scorer("neg_log_loss")``, marked so that stored out-of-fold
+    predictions are scored by :func:`neg_log_loss_from_log_proba` instead."""
+
+    def __init__(self):
+        self.scorer = get_scorer("neg_log_loss")
+
+    def __call__(self, estimator, X, y, **params):
+        return self.scorer(estimator, X, y, **params)
+
+
+class StoredPredictions(ClassifierMixin, BaseEstimator):
+    """A stand-in classifier that returns stored probabilities, so that any
+    scikit-learn scorer can score out-of-fold predictions without refitting or
+    re-predicting. ``X`` is ignored."""
+
+    def __init__(self, proba=None, classes=None):
+        self.proba = proba
+        self.classes = classes
+
+    def fit(self, X, y):  # pragma: no cover - never fitted, only scored
+        return self
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def predict_proba(self, X):
+        return self.proba
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.proba)
+
+    def predict(self, X):
+        return self.classes[np.argmax(self.proba, axis=1)]
+
+
+def check_scorers(scoring, estimator) -> dict:
+    """``scoring`` as a dict name -> scorer; the first one decides.
+
+    A name or callable becomes ``{"score": scorer}``; a list of names or a
+    dict of names or callables keeps its names. ``None`` is ``estimator``'s
+    own ``score`` (called on the stand-in, it is the stand-in's accuracy).
+    """
+    if isinstance(scoring, dict):
+        items = list(scoring.items())
+    elif isinstance(scoring, list | tuple):
+        items = [(name, name) for name in scoring]
+    else:
+        items = [("score", scoring)]
+    if not items:
+        raise ValueError("scoring is empty; pass a scorer name or callable.")
+    scorers = {}
+    for name, value in items:
+        if isinstance(value, str) and value == "neg_log_loss":
+            scorers[name] = NegLogLoss()
+        elif isinstance(value, str):
+            try:
+                scorers[name] = get_scorer(value)
+            except ValueError:
+                raise ValueError(
+                    f"scoring={value!r} is not a known scorer; use a name from "
+                    "sklearn.metrics.get_scorer_names() or a callable "
+                    "scorer(estimator, X, y)."
+                ) from None
+        elif value is None:
+            scorers[name] = check_scoring(estimator, scoring=None)
+        elif callable(value):
+            scorers[name] = value
+        else:
+            raise TypeError(
+                "scoring must be a scorer name, a callable, a list of names or a "
+                f"dict of them, got {value!r}."
+            )
+    return scorers
+
+
+def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
+    """Each scorer's score on each validation fold, from its log-probabilities.
+
+    Per-sample entries of ``score_params`` are taken at each fold's rows.
+    """
+    n = codes.shape[0]
+    scores = {name: [] for name in scorers}
+    for (_, val), log_proba in zip(folds, fold_log_proba, strict=True):
+        stand_in = StoredPredictions(np.exp(log_proba), classes)
+        fold_params = {
+            k: take_rows(v, val) if np.ndim(v) and len(v) == n else v
+            for k, v in score_params.items()
+        }
+        y_val = classes[codes[val]]
+        dummy = np.zeros((len(val), 1))
+        for name, scorer in scorers.items():
+            if isinstance(scorer, NegLogLoss) and set(fold_params) <= {"sample_weight"}:
+                score = neg_log_loss_from_log_proba(
+                    log_proba, codes[val], fold_params.get("sample_weight")
+                )
+            else:
+                score = scorer(stand_in, dummy, y_val, **fold_params)
+            scores[name].append(float(score))
+    return scores
+
+
+def candidate_scores(per_fold, e, folds, codes, classes, weights, scorers,
+                     score_params, calibration):  # fmt: skip
+    """One candidate's row: its fit times, fold scores and, with
+    ``calibration="temperature"``, the temperature fitted on all its
+    out-of-fold log-probabilities and the calibrated fold scores."""
+    fold_log_proba = [p.log_proba[e] for p in per_fold]
+    row = {
+        "fit_time": np.array([p.fit_times[e] for p in per_fold]),
+        "test": fold_scores(
+            fold_log_proba, folds, codes, classes, scorers, score_params
+        ),
+        "temperature": 1.0,
+    }
+    if calibration == "temperature":
+        val_rows = np.concatenate([val for _, val in folds])
+        temperature = fit_temperature(
+            np.concatenate(fold_log_proba),
+            codes[val_rows],
+            None if weights is None else weights[val_rows],
+        )
+        row["temperature"] = temperature
+        row["calibrated_test"] = fold_scores(
+            [scaled_log_proba(lp, temperature) for lp in fold_log_proba],
+            folds,
+            codes,
+            classes,
+            scorers,
+            score_params,
+        )
+    return row
+
+
+def format_results(rows, settings, scorers, n_folds: int, calibrated: bool) -> dict:
+    """``cv_results_`` from the candidate rows (one per setting and epsilon),
+    with ``GridSearchCV``'s columns and ranks."""
+    single = list(scorers) == ["score"]
+
+    def label(name):
+        return "score" if single else name
+
+    results = {"param_epsilon": np.array([r["epsilon"] for r in rows])}
+    for param in sorted({k for setting in settings for k in setting}):
+        column = np.ma.masked_all(len(rows), dtype=object)
+        for i, r in enumerate(rows):
+            if param in settings[r["setting"]]:
+                column[i] = settings[r["setting"]][param]
+        results[f"param_{param}"] = column
+    results["params"] = [
+        {"epsilon": r["epsilon"], **settings[r["setting"]]} for r in rows
+    ]
+    times = np.array([r["fit_time"] for r in rows])
+    results["mean_fit_time"] = times.mean(axis=1)
+    results["std_fit_time"] = times.std(axis=1)
+    kinds = ["test"] + (["calibrated_test"] if calibrated else [])
+    for kind in kinds:
+        for scorer_name in scorers:
+            scores = np.array([r[kind][scorer_name] for r in rows])  # (rows, folds)
+            for i in range(n_folds):
+                results[f"split{i}_{kind}_{label(scorer_name)}"] = scores[:, i]
+            results[f"mean_{kind}_{label(scorer_name)}"] = scores.mean(axis=1)
+            results[f"std_{kind}_{label(scorer_name)}"] = scores.std(axis=1)
+    if calibrated:
+        results["temperature"] = np.array([r["temperature"] for r in rows])
+    deciding = "calibrated_test" if calibrated else "test"
+    for scorer_name in scorers:
+        mean = results[f"mean_{deciding}_{label(scorer_name)}"]
+        results[f"rank_test_{label(scorer_name)}"] = rank_scores(mean)
+    return results
+
+
+def rank_scores(mean) -> np.ndarray:
+    """Ranks of mean scores, higher first; equal scores share the smallest
+    rank and NaN ranks last, as in ``GridSearchCV``."""
+    mean = np.where(np.isnan(mean), -np.inf, mean)
+    return (np.searchsorted(np.sort(-mean), -mean, side="left") + 1).astype(np.int32)
+
+
+def score_paths(paths, grids, settings, folds, codes, classes, weights, scorers,
+                score_params, *, calibration, selection):  # fmt: skip
+    """Score every candidate from the stored predictions; make the choice.
+
+    Returns
+    -------
+    results : dict
+        ``cv_results_``.
+    choice : tuple
+        ``(best_index, setting, epsilon position in its grid, temperature)``.
+    """
+    rows = []
+    for s, per_fold in enumerate(paths):
+        for e, epsilon in enumerate(grids[s]):
+            row = candidate_scores(
+                per_fold, e, folds, codes, classes, weights, scorers, score_params,
+                calibration,
+            )  # fmt: skip
+            rows.append({"setting": s, "epsilon": float(epsilon), **row})
+    results = format_results(rows, settings, scorers, len(folds), bool(calibration))
+    deciding = "calibrated_test" if calibration else "test"
+    first = "score" if list(scorers) == ["score"] else next(iter(scorers))
+    best = select_candidate(
+        np.column_stack(
+            [results[f"split{i}_{deciding}_{first}"] for i in range(len(folds))]
+        ),
+        results["param_epsilon"],
+        selection,
+    )
+    row = rows[best]
+    s_best = row["setting"]
+    e_best = int(np.flatnonzero(grids[s_best] == row["epsilon"])[0])
+    return results, (best, s_best, e_best, float(row["temperature"]))

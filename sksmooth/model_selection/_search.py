@@ -1,0 +1,599 @@
+"""The CV estimator, :class:`LabelSmoothingClassifierCV`: it orchestrates.
+
+Its ``fit`` validates, walks every (setting, fold) epsilon path
+(:mod:`._path`), scores the stored out-of-fold predictions and makes the
+choice (:mod:`._scoring`, :mod:`._selection`, :mod:`._calibration`), then
+refits or keeps the fold ensemble, and only then sets its attributes.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel
+from sklearn import get_config
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import ParameterGrid, StratifiedKFold, check_cv
+from sklearn.utils import check_consistent_length, get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from sksmooth._targets import class_prior, plan_smoothing
+from sksmooth._validation import (
+    accepts_soft_targets,
+    check_param,
+    check_sample_weight,
+    encode_labels,
+)
+from sksmooth.linear_model import SoftmaxRegression
+from sksmooth.model_selection._calibration import scaled_log_proba
+from sksmooth.model_selection._path import (
+    PathRunner,
+    confusion_paths,
+    describe,
+    log_proba_of,
+    reraise_kind,
+    walk_epsilon_path,
+)
+from sksmooth.model_selection._scoring import check_scorers, score_paths
+from sksmooth.model_selection._selection import epsilon_grid
+
+CALIBRATIONS = (None, "temperature")
+SELECTIONS = ("best", "one_standard_error")
+
+
+class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Label smoothing with epsilon (and the inner regulariser) chosen by
+    cross-validation.
+
+    For every fold, the inner learner is fitted at each epsilon of the grid in
+    ascending order, each fit **warm-started** from the previous one when the
+    learner has a ``warm_start`` parameter and takes soft targets (sksmooth's
+    learners); other classifiers (the expansion path: gradient boosting,
+    forests, ...) are fitted cold. A learner with a ``fit_path`` method
+    (``SoftmaxRegression``) walks each fold's path itself, from the largest
+    epsilon down, where it costs the fewest evaluations (the convex fits reach
+    the same optima in any order). The validation predictions of every epsilon
+    are kept; the scores, the optional temperature and the learned similarity
+    are computed from them. Folds (and ``param_grid`` settings) run in parallel
+    with joblib.
+
+    Warm starting a convex learner (``SoftmaxRegression``) only saves time: every
+    fit converges to the same optimum. For the non-convex ``SoftMLPClassifier`` it
+    also changes the result: the network at epsilon is the one at the previous
+    epsilon, trained further, and the whole path depends on one random
+    initialisation per fold instead of one per epsilon (with
+    ``random_state=None``, cold fits would compare networks that differ by their
+    draws as much as by epsilon). It is on for the network too; the docs' study
+    page measures both. The path warm-starts whatever ``warm_start`` you gave the
+    learner; your setting is restored on the fitted models.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The classifier; ``None`` means ``SoftmaxRegression()``.
+    epsilons : int or array-like of float, default=10
+        An int ``n >= 2``: ``n`` values from 0 to 90 % of the largest epsilon the
+        method allows for the data's classes and prior, denser near 0 (see
+        :func:`default_epsilon_grid`). A list: the values to try, each checked
+        against the method's bound as in :class:`LabelSmoothingClassifier`;
+        they are sorted and de-duplicated.
+    method : {"uniform", "off_target", "prior", "confusion"}, array-like of \
+            shape (n_classes, n_classes) or callable, default="uniform"
+        As in :class:`LabelSmoothingClassifier` (``"prior"`` uses the class
+        prior of all the training data, in every fold), plus ``"confusion"``: a
+        similarity matrix learned from the data (stored as ``similarity_``): row
+        ``k`` is the mean out-of-fold predicted distribution of the class-``k``
+        samples at epsilon = 0, diagonal removed and renormalised, so the
+        smoothing mass goes to the classes the model confuses with ``k``.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn: ``None`` is 5-fold stratified, an int the number
+        of stratified folds. Every training fold must hold every class.
+    scoring : str, callable, list, tuple or dict, default="neg_log_loss"
+        A scorer name or callable (see :func:`sklearn.metrics.get_scorer`), or
+        several (a list of names or a dict name -> scorer); then the first one
+        decides and ``cv_results_`` gets columns for each
+        (``mean_test_<name>``, ...). Scores are computed on the stored
+        out-of-fold predictions.
+    calibration : {None, "temperature"}, default=None
+        ``"temperature"``: for each epsilon (and setting), one temperature ``T``
+        is fitted on all out-of-fold log-probabilities (the log-loss is convex
+        in ``1 / T``); epsilon and ``T`` are then chosen together by the
+        calibrated out-of-fold score, and ``predict_proba`` returns
+        ``softmax(log p / T)``. The temperature is fitted on the same
+        out-of-fold predictions it is scored on: one parameter, little optimism.
+    ensemble : bool, default=False
+        ``False``: refit on all the data at the chosen epsilon (warm-started from
+        the first fold's solution). ``True``: keep the fold models at the
+        chosen epsilon and average their probabilities (as
+        ``CalibratedClassifierCV(ensemble=True)``), no refit. ``False`` is the
+        default: the refit uses all the data; the docs' study page compares
+        both.
+    param_grid : dict or list of dicts, default=None
+        Settings of the inner estimator to search jointly with epsilon (e.g.
+        ``{"C": [0.1, 1, 10]}``), as in :class:`~sklearn.model_selection.GridSearchCV`.
+        Each setting walks its own epsilon path on the same folds.
+    selection : {"best", "one_standard_error"}, default="best"
+        How the choice is made from the cross-validated scores of the first
+        scorer (the calibrated ones with ``calibration="temperature"``, so epsilon
+        and its temperature are still chosen together). ``"best"``: the highest
+        mean fold score. ``"one_standard_error"``: glmnet's rule for its penalty,
+        pointed at smaller epsilons. Let ``SE`` be the standard error of the best
+        candidate's mean score, ``std(fold scores, ddof=1) / sqrt(n_folds)``
+        (``std_test_score / sqrt(n_folds - 1)``, as ``cv_results_`` stores the
+        ``ddof=0`` deviation); of the candidates whose mean score is at least
+        ``best - SE``, the one with the smallest epsilon is chosen. With a
+        ``param_grid`` the smallest epsilon is taken over **all** settings, and
+        among the settings at that epsilon the one with the highest mean score:
+        smoothing and the regulariser stand in for each other (a large epsilon
+        with a weak regulariser can score like a small one with a strong
+        regulariser), so when the rule moves epsilon down the regulariser is
+        free to move with it; without a ``param_grid`` this is exactly glmnet's
+        rule. Cross-validating on noisy labels rewards softer models than clean
+        labels do; this rule makes the selector humble, at the price of a
+        slightly lower cross-validated score. ``"best"`` is the default: on
+        the docs' study page the rule lowered epsilon but raised the clean
+        held-out log-loss more often than not.
+        With a single fold both rules agree (no standard error).
+    n_jobs : int, default=None
+        Parallel (setting, fold) tasks, by joblib.
+    random_state : int, RandomState instance or None, default=None
+        With ``cv=None`` or an int: ``None`` keeps scikit-learn's unshuffled
+        stratified folds (as ``GridSearchCV``); a value shuffles them with it.
+        Ignored for other ``cv``.
+    verbose : int, default=0
+        joblib's progress messages.
+
+    Attributes
+    ----------
+    epsilon_ : float
+        The chosen epsilon.
+    temperature_ : float
+        The chosen temperature (1.0 without calibration).
+    best_score_ : float
+        Mean cross-validated score of the choice (calibrated with calibration);
+        with ``selection="one_standard_error"`` it can be below the top score.
+    best_params_ : dict
+        ``{"epsilon": epsilon_, **best inner setting}``.
+    best_index_ : int
+        Row of the choice in ``cv_results_``.
+    cv_results_ : dict of ndarray
+        One row per (setting, epsilon), readable by ``pandas.DataFrame``:
+        ``param_epsilon``, ``param_<name>`` per ``param_grid`` parameter,
+        ``params``, ``split{i}_test_score``, ``mean_test_score``,
+        ``std_test_score``, ``rank_test_score`` (with several scorers ``_score``
+        becomes ``_<name>``), ``mean_fit_time``, ``std_fit_time`` (one fit, per
+        fold); with calibration also ``temperature`` and the same score columns
+        for ``calibrated_test``. ``rank_test_score`` ranks the mean of what
+        decides the choice (the calibrated score with calibration); with
+        ``selection="one_standard_error"`` the choice, ``best_index_``, need not
+        have rank 1.
+    estimator_ : estimator
+        The refitted model (``ensemble=False``); its classes are the codes
+        ``0..K-1`` of ``classes_`` (a :class:`LabelSmoothingClassifier` around
+        an expansion-path learner).
+    estimators_ : list of estimators
+        The fold models at the choice (``ensemble=True``).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    class_prior_ : ndarray of shape (n_classes,)
+        The (weighted) class frequencies.
+    similarity_ : ndarray of shape (n_classes, n_classes)
+        The learned similarity (``method="confusion"`` only).
+    n_splits_ : int
+        Number of folds.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    LabelSmoothingClassifier : Smoothing at a fixed epsilon.
+    sklearn.linear_model.LogisticRegressionCV : The same idea for ``C``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksmooth import LabelSmoothingClassifierCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> search = LabelSmoothingClassifierCV(epsilons=[0, 0.1, 0.3], cv=3).fit(X, y)
+    >>> float(search.epsilon_) in (0, 0.1, 0.3)
+    True
+    >>> search.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    # Saved models (skops, pickle) name the class by its public home, so that
+    # files stay loadable whatever module of this package defines it.
+    __module__ = "sksmooth.model_selection"
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        epsilons=10,
+        method="uniform",
+        cv=None,
+        scoring="neg_log_loss",
+        calibration=None,
+        ensemble: bool = False,
+        param_grid=None,
+        selection: str = "best",
+        n_jobs=None,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.estimator = estimator
+        self.epsilons = epsilons
+        self.method = method
+        self.cv = cv
+        self.scoring = scoring
+        self.calibration = calibration
+        self.ensemble = ensemble
+        self.param_grid = param_grid
+        self.selection = selection
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _inner_estimator(self):
+        return SoftmaxRegression() if self.estimator is None else self.estimator
+
+    def _check_epsilons_param(self):
+        """The grid size (int) or the explicit values, checked for type and
+        sign; the bound of the method is checked once the classes are known."""
+        epsilons = self.epsilons
+        if isinstance(epsilons, Integral) and not isinstance(epsilons, bool):
+            if epsilons < 2:
+                raise ValueError(
+                    f"epsilons={epsilons!r}: an int asks for a grid of that many "
+                    "values and must be >= 2; or pass a list of epsilons."
+                )
+            return int(epsilons)
+        if isinstance(epsilons, str | bool) or not np.iterable(epsilons):
+            raise TypeError(
+                "epsilons must be an int >= 2 (the size of the default grid) or a "
+                f"list of numbers, got {epsilons!r}."
+            )
+        values = list(epsilons)
+        if not values:
+            raise ValueError("epsilons is empty; pass at least one value or an int.")
+        return plan_smoothing("uniform", np.arange(2)).check_epsilons(values)
+
+    def _check_params(self):
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(
+                f"calibration must be one of {list(CALIBRATIONS)}, got "
+                f"{self.calibration!r}."
+            )
+        if not isinstance(self.selection, str) or self.selection not in SELECTIONS:
+            raise ValueError(
+                f"selection must be one of {list(SELECTIONS)}, got {self.selection!r}."
+            )
+        check_param(self.ensemble, "ensemble", bool)
+        check_param(self.verbose, "verbose", Integral, low=0)
+        settings = list(
+            ParameterGrid({} if self.param_grid is None else self.param_grid)
+        )
+        inner = self._inner_estimator()
+        valid = inner.get_params()
+        for setting in settings:
+            unknown = sorted(set(setting) - set(valid))
+            if unknown:
+                raise ValueError(
+                    f"param_grid names {unknown}, which {type(inner).__name__} does "
+                    f"not have; its parameters are {sorted(valid)}."
+                )
+            if "epsilon" in setting:
+                raise ValueError("param_grid must not hold epsilon; use epsilons.")
+        native = accepts_soft_targets(inner)
+        if not native and not has_fit_parameter(inner, "sample_weight"):
+            raise TypeError(
+                f"estimator={type(inner).__name__}() can take neither soft targets nor "
+                "sample weights; LabelSmoothingClassifierCV needs one or the other "
+                "(see LabelSmoothingClassifier)."
+            )
+        warm = native and "warm_start" in valid
+        return (
+            inner,
+            settings,
+            warm,
+            self._check_epsilons_param(),
+            check_scorers(self.scoring, inner),
+        )
+
+    def _folds(self, X, y, codes, groups, classes):
+        cv = self.cv
+        if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
+            n_splits = 5 if cv is None else int(cv)
+            smallest = int(np.bincount(codes).min())
+            if n_splits > smallest:
+                rarest = classes[int(np.argmin(np.bincount(codes)))].tolist()
+                raise ValueError(
+                    f"cv={cv!r} asks for {n_splits} stratified folds, but the rarest "
+                    f"class {rarest!r} has only {smallest} samples; use cv <= "
+                    f"{smallest} (at least 2)."
+                )
+        folds = list(self._splitter(y).split(X, y, groups))
+        n_classes = classes.shape[0]
+        label = (
+            f"cv ({len(folds)} given splits)"
+            if np.iterable(self.cv) and not hasattr(self.cv, "split")
+            else f"cv={self.cv!r}"
+        )
+        for i, (train, val) in enumerate(folds):
+            present = np.bincount(codes[train], minlength=n_classes) > 0
+            if len(val) == 0:
+                raise ValueError(
+                    f"{label}: fold {i} has no validation samples; use a "
+                    "splitter that gives every fold validation data."
+                )
+            if not present.all():
+                raise ValueError(
+                    f"{label}: the training part of fold {i} lacks the "
+                    f"class(es) {classes[~present].tolist()}; use fewer folds or a "
+                    "stratified splitter."
+                )
+        return folds
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X, y, sample_weight=None, groups=None, **params):
+        """Cross-validate the epsilon path (and settings), then refit or ensemble.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, validated by the inner estimator.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights the class prior, every inner fit, the scores, the
+            temperature and the learned similarity.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter (``GroupKFold``, ...). With
+            metadata routing enabled, pass it as requested by the splitter.
+        **params : dict
+            Only with metadata routing enabled: further metadata, routed to the
+            splitter, the scorer and the inner estimator's ``fit``.
+
+        Returns
+        -------
+        self : LabelSmoothingClassifierCV
+            The fitted estimator.
+        """
+        inner, settings, warm, epsilons, scorers = self._check_params()
+        classes, codes = encode_labels(y, type(self).__name__)
+        check_consistent_length(X, codes)
+        weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
+        groups, score_params = self._routed_params(groups, weights, params)
+        prior = class_prior(codes, classes.shape[0], weights)
+        folds = self._folds(X, classes[codes], codes, groups, classes)
+        learners = [clone(inner).set_params(**setting) for setting in settings]
+        runner = PathRunner(
+            learners,
+            settings,
+            X,
+            codes,
+            weights,
+            folds,
+            warm_start=warm,
+            keep_models=warm or self.ensemble,
+            parallel=Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
+        )
+        if isinstance(self.method, str) and self.method == "confusion":
+            grids, spreads, paths = confusion_paths(runner, epsilons, classes)
+        else:
+            plan = plan_smoothing(self.method, classes, prior=prior)
+            grids = [epsilon_grid(epsilons, plan)] * len(learners)
+            spreads = [plan.S] * len(learners)
+            paths = runner.run(grids, spreads)
+        results, (best_index, s_best, e_best, temperature) = score_paths(
+            paths, grids, settings, folds, codes, classes, weights, scorers,
+            score_params, calibration=self.calibration, selection=self.selection,
+        )  # fmt: skip
+        epsilon = float(grids[s_best][e_best])
+        fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
+        if self.ensemble:
+            fitted = fold_models
+        else:
+            fitted = self._refit(
+                learners[s_best], X, codes, weights, epsilon, spreads[s_best],
+                warm, fold_models[0] if warm else None,
+            )  # fmt: skip
+
+        # Everything validated and fitted: now set the attributes.
+        self._set_fitted(fitted, classes, prior, epsilon, temperature)
+        if isinstance(self.method, str) and self.method == "confusion":
+            self.similarity_ = spreads[s_best]
+        self.cv_results_ = results
+        self.best_index_ = best_index
+        key = "mean_calibrated_test_" if self.calibration else "mean_test_"
+        key += "score" if list(scorers) == ["score"] else next(iter(scorers))
+        self.best_score_ = float(results[key][best_index])
+        self.best_params_ = {"epsilon": epsilon, **settings[s_best]}
+        self.n_splits_ = len(folds)
+        return self
+
+    def _set_fitted(self, fitted, classes, prior, epsilon, temperature):
+        """The model(s) and what describes them, replacing a previous fit's."""
+        for attribute in (
+            "estimator_",
+            "estimators_",
+            "similarity_",
+            "feature_names_in_",
+        ):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+        if self.ensemble:
+            self.estimators_ = fitted
+            reference = fitted[0]
+        else:
+            self.estimator_ = reference = fitted
+        self.classes_ = classes
+        self.class_prior_ = prior
+        self.epsilon_ = epsilon
+        self.temperature_ = temperature
+        self.n_features_in_ = reference.n_features_in_
+        if hasattr(reference, "feature_names_in_"):
+            self.feature_names_in_ = reference.feature_names_in_
+
+    def _routed_params(self, groups, weights, params):
+        """``groups`` for the splitter and the scorers' parameters.
+
+        ``sample_weight`` is consumed here (prior, fits, scores, temperature,
+        similarity), never routed; with metadata routing enabled, the rest goes
+        where it is requested, and the inner estimator may request nothing:
+        each fold's fit receives only the smoothed targets and the weights.
+        """
+        score_params = {}
+        if get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, "fit", groups=groups, **params)
+            groups = routed.splitter.split.get("groups")
+            score_params = dict(routed.scorer.score)
+            if routed.estimator.fit:
+                raise ValueError(
+                    f"fit parameters {sorted(routed.estimator.fit)} cannot be passed "
+                    "to the inner estimator: each fold's fit receives only the "
+                    "smoothed targets and sample_weight."
+                )
+        elif params:
+            raise ValueError(
+                f"{type(self).__name__}.fit got the unexpected parameters "
+                f"{sorted(params)}; extra fit parameters are routed only with "
+                "metadata routing enabled: "
+                "sklearn.set_config(enable_metadata_routing=True)."
+            )
+        if weights is not None:
+            score_params["sample_weight"] = weights
+        return groups, score_params
+
+    def _refit(self, learner, X, codes, weights, epsilon, S, warm, start):
+        """The final model on all the data at the chosen epsilon."""
+        try:
+            models, _ = walk_epsilon_path(
+                learner, X, codes, weights, [epsilon], S, warm_start=warm, start=start
+            )
+        except Exception as error:  # already names the epsilon
+            raise reraise_kind(error)(
+                f"Refitting {describe(learner)} on all the data failed at {error}"
+            ) from error.__cause__
+        model = models[0]
+        if warm:
+            model.set_params(warm_start=learner.get_params()["warm_start"])
+        return model
+
+    # ----------------------------------------------------------------- predict
+    def predict_proba(self, X):
+        """Probability of each class (temperature applied, folds averaged).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        if hasattr(self, "estimators_"):
+            probas = [
+                np.exp(scaled_log_proba(log_proba_of(m, X), self.temperature_))
+                for m in self.estimators_
+            ]
+            return np.mean(probas, axis=0)
+        return np.exp(
+            scaled_log_proba(log_proba_of(self.estimator_, X), self.temperature_)
+        )
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        if hasattr(self, "estimators_"):
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
+        return scaled_log_proba(log_proba_of(self.estimator_, X), self.temperature_)
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # ----------------------------------------------------------------- routing
+    def _splitter(self, y=None):
+        """The splitter ``fit`` uses: stratified folds for ``None`` or an int
+        (shuffled with ``random_state`` when it is set), else ``cv`` itself."""
+        cv = self.cv
+        if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
+            n_splits = 5 if cv is None else int(cv)
+            shuffle = self.random_state is not None
+            return StratifiedKFold(
+                n_splits,
+                shuffle=shuffle,
+                random_state=self.random_state if shuffle else None,
+            )
+        return check_cv(cv, y, classifier=True)
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``sample_weight`` is consumed here (class prior,
+        every fit, scores, temperature, similarity) and never routed; ``groups``
+        and other metadata go to the splitter and the scorers as they request.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=self._splitter(),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=check_scoring(self._inner_estimator(), scoring=self.scoring),
+                method_mapping=MethodMapping().add(caller="fit", callee="score"),
+            )
+            .add(
+                estimator=self._inner_estimator(),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner_tags = get_tags(self._inner_estimator())
+        tags.input_tags.sparse = inner_tags.input_tags.sparse
+        tags.input_tags.allow_nan = inner_tags.input_tags.allow_nan
+        return tags

@@ -1,0 +1,125 @@
+"""How the choice is made: the default epsilon grid, the selection rules, and
+the similarity learned from out-of-fold confusions (``method="confusion"``)."""
+
+import numpy as np
+
+from sksmooth._targets import SmoothingPlan
+
+# Share of the method's largest epsilon that the default grid reaches.
+GRID_REACH = 0.9
+
+
+def default_epsilon_grid(n_values: int, bound: float) -> np.ndarray:
+    """``n_values`` epsilons from 0 to 90 % of ``bound``, quadratically spaced.
+
+    Small epsilons change a model most per unit of epsilon, so the grid is
+    denser there: ``0.9 * bound * (i / (n - 1)) ** 2``.
+
+    Examples
+    --------
+    >>> from sksmooth.model_selection import default_epsilon_grid
+    >>> default_epsilon_grid(4, 1.0).round(3)
+    array([0. , 0.1, 0.4, 0.9])
+    """
+    return GRID_REACH * bound * np.linspace(0.0, 1.0, n_values) ** 2
+
+
+def confusion_similarity(proba, codes, n_classes: int, sample_weight=None):
+    """Similarity matrix learned from predicted probabilities.
+
+    Row ``k`` is the (weighted) mean predicted distribution of the class-``k``
+    samples, with the diagonal removed and renormalised. A class whose samples
+    put (numerically) no mass on other classes, or that has no samples, gets
+    the uniform distribution over the other classes.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Out-of-fold predicted probabilities, columns in code order.
+    codes : ndarray of shape (n_samples,)
+        True class codes ``0..n_classes-1``.
+    n_classes : int
+        Number of classes ``K``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    S : ndarray of shape (n_classes, n_classes)
+        Zero diagonal, rows summing to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.model_selection import confusion_similarity
+    >>> proba = np.array([[0.8, 0.2, 0.0], [0.1, 0.6, 0.3], [0.0, 0.0, 1.0]])
+    >>> confusion_similarity(proba, np.array([0, 1, 2]), 3).round(2)
+    array([[0.  , 1.  , 0.  ],
+           [0.25, 0.  , 0.75],
+           [0.5 , 0.5 , 0.  ]])
+    """
+    weights = np.ones(codes.shape[0]) if sample_weight is None else sample_weight
+    totals = np.zeros((n_classes, n_classes))
+    np.add.at(totals, codes, proba * weights[:, None])
+    np.fill_diagonal(totals, 0.0)
+    row_sums = totals.sum(axis=1)
+    class_weight = np.bincount(codes, weights=weights, minlength=n_classes)
+    confused = row_sums > np.finfo(np.float64).eps * np.maximum(class_weight, 1.0)
+    uniform = (1.0 - np.eye(n_classes)) / (n_classes - 1)
+    S = uniform.copy()
+    S[confused] = totals[confused] / row_sums[confused, None]
+    return S
+
+
+def select_candidate(fold_scores, epsilons, selection: str = "best") -> int:
+    """Index of the chosen candidate, from its fold scores (higher is better).
+
+    ``"best"``: the highest mean fold score. ``"one_standard_error"`` (the
+    rule glmnet uses for its penalty, here pointed at smaller epsilons): the
+    candidates whose mean is at least ``best mean - SE`` qualify, where ``SE``
+    is the standard error of the best candidate's mean,
+    ``std(fold scores, ddof=1) / sqrt(n_folds)``; the smallest epsilon among
+    them is chosen, and among candidates at that epsilon (several regulariser
+    settings) the highest mean. With one fold there is no standard error and
+    both rules agree. A NaN mean never qualifies.
+
+    Parameters
+    ----------
+    fold_scores : ndarray of shape (n_candidates, n_folds)
+        Each candidate's score on each validation fold.
+    epsilons : ndarray of shape (n_candidates,)
+        Each candidate's epsilon.
+    selection : {"best", "one_standard_error"}, default="best"
+
+    Returns
+    -------
+    index : int
+        Row of ``fold_scores`` chosen.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.model_selection import select_candidate
+    >>> scores = np.array([[-0.52, -0.50], [-0.50, -0.46], [-0.49, -0.43]])
+    >>> epsilons = np.array([0.0, 0.1, 0.3])
+    >>> select_candidate(scores, epsilons), select_candidate(
+    ...     scores, epsilons, "one_standard_error")
+    (2, 1)
+    """
+    fold_scores = np.asarray(fold_scores, dtype=np.float64)
+    mean = fold_scores.mean(axis=1)
+    mean = np.where(np.isnan(mean), -np.inf, mean)
+    best = int(np.argmax(mean))
+    if selection == "best" or fold_scores.shape[1] < 2:
+        return best
+    standard_error = np.std(fold_scores[best], ddof=1) / np.sqrt(fold_scores.shape[1])
+    qualified = np.flatnonzero(mean >= mean[best] - standard_error)
+    smallest = qualified[epsilons[qualified] == epsilons[qualified].min()]
+    return int(smallest[np.argmax(mean[smallest])])
+
+
+def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
+    """The epsilons to try: a default grid of ``epsilons`` values (an int), or
+    the given values checked against ``plan``'s bound, sorted, de-duplicated."""
+    if isinstance(epsilons, int):
+        return default_epsilon_grid(epsilons, plan.bound)
+    return np.unique(plan.check_epsilons(epsilons))
