@@ -376,7 +376,7 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             The routing information.
         """
         return (
-            MetadataRouter(owner=type(self).__name__)
+            MetadataRouter(owner=self)
             .add_self_request(self)
             .add(
                 estimator=self._inner_estimator(),

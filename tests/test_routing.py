@@ -13,6 +13,8 @@ from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_wine
 from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -173,3 +175,35 @@ def test_the_cv_refuses_extra_fit_parameters_as_the_meta_estimator_does():
         with pytest.raises(ValueError, match=r"\['metadata'\] cannot be passed"):
             search.fit(X, y, metadata=np.arange(len(y)))
     assert not hasattr(search, "estimator_")
+
+
+def test_the_cv_routes_metadata_to_every_scorer_it_uses():
+    """With several scorers, the router declares each of them: metadata that
+    one of them requests reaches it, fold by fold."""
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    seen = []
+
+    def marked_accuracy(y_true, y_pred, marker):
+        seen.append(np.asarray(marker))
+        return float(np.mean(y_true == y_pred))
+
+    marker = np.arange(len(y))
+    with config_context(enable_metadata_routing=True):
+        scorer = make_scorer(marked_accuracy).set_score_request(marker=True)
+        LabelSmoothingClassifierCV(
+            epsilons=[0.0, 0.1],
+            cv=3,
+            scoring={"log_loss": "neg_log_loss", "m": scorer},
+        ).fit(X, y, marker=marker)
+    folds = list(StratifiedKFold(3).split(X, y))
+    # one call per epsilon and fold (folds inner), each with the fold's rows
+    assert len(seen) == 2 * 3
+    for i, (_, val) in enumerate(folds):
+        assert_array_equal(seen[i], marker[val])
+        assert_array_equal(seen[3 + i], marker[val])
+
+
+def test_both_estimators_name_themselves_as_the_routers_owner():
+    for estimator in (LabelSmoothingClassifier(), LabelSmoothingClassifierCV()):
+        assert estimator.get_metadata_routing().owner is estimator

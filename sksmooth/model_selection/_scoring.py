@@ -11,6 +11,7 @@ log-probabilities. :func:`format_results` lays the rows out as
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import check_scoring, get_scorer
+from sklearn.utils.metadata_routing import get_routing_for_object
 
 from sksmooth._rows import take_rows
 from sksmooth.model_selection._calibration import fit_temperature, scaled_log_proba
@@ -59,6 +60,9 @@ class NegLogLoss:
 
     def __call__(self, estimator, X, y, **params):
         return self.scorer(estimator, X, y, **params)
+
+    def get_metadata_routing(self):
+        return self.scorer.get_metadata_routing()
 
 
 class StoredPredictions(ClassifierMixin, BaseEstimator):
@@ -128,6 +132,19 @@ def check_scorers(scoring, estimator) -> dict:
     return scorers
 
 
+def scorer_params(scorer, params: dict) -> dict:
+    """What one scorer receives: ``sample_weight`` always (the search consumes
+    it: every fit and score is weighted), other metadata only where the scorer
+    requests it (metadata routing)."""
+    extra = {key: value for key, value in params.items() if key != "sample_weight"}
+    if extra:
+        wanted = get_routing_for_object(scorer).consumes("score", list(extra))
+        extra = {key: extra[key] for key in wanted}
+    if "sample_weight" in params:
+        extra["sample_weight"] = params["sample_weight"]
+    return extra
+
+
 def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
     """Each scorer's score on each validation fold, from its log-probabilities.
 
@@ -144,12 +161,13 @@ def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
         y_val = classes[codes[val]]
         dummy = np.zeros((len(val), 1))
         for name, scorer in scorers.items():
-            if isinstance(scorer, NegLogLoss) and set(fold_params) <= {"sample_weight"}:
+            params = scorer_params(scorer, fold_params)
+            if isinstance(scorer, NegLogLoss) and set(params) <= {"sample_weight"}:
                 score = neg_log_loss_from_log_proba(
-                    log_proba, codes[val], fold_params.get("sample_weight")
+                    log_proba, codes[val], params.get("sample_weight")
                 )
             else:
-                score = scorer(stand_in, dummy, y_val, **fold_params)
+                score = scorer(stand_in, dummy, y_val, **params)
             scores[name].append(float(score))
     return scores
 
