@@ -5,8 +5,8 @@
   other leaves (BLAS threads still spinning, warm caches); report medians.
 - :func:`peak_memory` is the peak of numpy's allocations during a call
   (tracemalloc sees them).
-- :func:`write_block` puts a study's table between its own markers in the
-  README (or in the file given with ``--output``), leaving the rest alone.
+- :func:`write_block` puts a study's table between its own markers in its
+  docs page (or in the file given with ``--output``), leaving the rest alone.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ import scipy
 import scipy.sparse as sp
 import sklearn
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+# Where linear.py, mlp.py, solvers.py (and cv_speed.py, concurrency.py) write.
+PERFORMANCE_PAGE = DOCS / "performance.md"
 
 
 def timed(fn: Callable):
@@ -168,13 +170,14 @@ def parse_args(description: str, argv=None):
         "--output",
         type=Path,
         default=None,
-        help="file to write the table into (default: README.md; none if --quick)",
+        help="file to write the table into (default: docs/performance.md; none "
+        "if --quick)",
     )
     return parser.parse_args(argv)
 
 
 def output_path(args) -> Path | None:
-    """Where a study writes: ``--output``, else the README unless ``--quick``."""
+    """Where a study writes: ``--output``, else its docs page unless ``--quick``."""
     if args.output is not None:
         return args.output
-    return None if args.quick else README
+    return None if args.quick else PERFORMANCE_PAGE

@@ -16,7 +16,7 @@ Two measurements, in one process:
 Usage::
 
     python benchmarks/concurrency.py                  # full run, prints the table
-    python benchmarks/concurrency.py --write-readme   # ... and writes it into README.md
+    python benchmarks/concurrency.py --write   # ... into docs/performance.md
     python benchmarks/concurrency.py --quick          # tiny cases, a smoke run
 """
 
@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import sksmooth._optimize as optimize
 from sksmooth import SoftmaxRegression, SoftMLPClassifier
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- concurrency:start -->", "<!-- concurrency:end -->"
 N_THREADS = 8
 
@@ -180,25 +180,25 @@ def table(quick: bool) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
-    readme = README.read_text()
-    start, end = readme.index(START), readme.index(END) + len(END)
-    README.write_text(readme[:start] + text + readme[end:])
+def write_page(text: str) -> None:
+    page = PAGE.read_text()
+    start, end = page.index(START), page.index(END) + len(END)
+    PAGE.write_text(page[:start] + text + page[end:])
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny cases")
     parser.add_argument(
-        "--write-readme", action="store_true", help="write the table into README.md"
+        "--write", action="store_true", help="write the table into docs/performance.md"
     )
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         text = table(args.quick)
     print(text)
-    if args.write_readme:
-        write_readme(text)
+    if args.write:
+        write_page(text)
 
 
 if __name__ == "__main__":

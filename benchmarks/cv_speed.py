@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/cv_speed.py            # full run, writes the table into README.md
+    python benchmarks/cv_speed.py   # full run, into docs/performance.md
     python benchmarks/cv_speed.py --quick --output table.md   # smoke run (tests)
 
 For each case both searches get the same data, the same five stratified folds
@@ -46,7 +46,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/cv_speed.py
 
 from benchmarks._harness import write_between  # noqa: E402
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- cvspeed:start -->", "<!-- cvspeed:end -->"
 
 FULL_CASES = [(20_000, 50, 10), (50_000, 20, 3)]
@@ -221,13 +221,16 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument(
-        "--output", type=Path, default=None, help="file to write (default README)"
+        "--output",
+        type=Path,
+        default=None,
+        help="file to write (default docs/performance.md)",
     )
     args = parser.parse_args(argv)
     n_repeats = args.repeats or (1 if args.quick else 3)
     tight_tol = TIGHT_TOL["quick" if args.quick else "full"]
     rows = []
-    output = args.output or (None if args.quick else README)
+    output = args.output or (None if args.quick else PAGE)
     for case in QUICK_CASES if args.quick else FULL_CASES:
         rows.append(run_case(case, n_repeats, tight_tol))
         print(format_table(rows[-1:], n_repeats, tight_tol).splitlines()[2], flush=True)

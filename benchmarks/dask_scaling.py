@@ -30,7 +30,7 @@ every block on that worker).
 
 Usage::
 
-    python benchmarks/dask_scaling.py           # full run, writes README.md
+    python benchmarks/dask_scaling.py           # full run, writes docs/scaling_out.md
     python benchmarks/dask_scaling.py --quick   # tiny sizes, a smoke run
     python benchmarks/dask_scaling.py --output table.md
 """
@@ -65,7 +65,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/dask_scaling
 
 from benchmarks._harness import write_between  # noqa: E402
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "scaling_out.md"
 START, END = "<!-- dask:start -->", "<!-- dask:end -->"
 
 FULL_SIZES = [100_000, 300_000, 1_000_000, 2_000_000, 4_000_000]
@@ -427,7 +427,10 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
     parser.add_argument(
-        "--output", type=Path, default=None, help="file to write (default README)"
+        "--output",
+        type=Path,
+        default=None,
+        help="file to write (default docs/scaling_out.md)",
     )
     args = parser.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
@@ -456,7 +459,7 @@ def main(argv=None) -> int:
             )
             print(ml_rows[-1], flush=True)
     table = format_table(rows, ml_rows, n_repeats, params, footprint)
-    output = args.output or (None if args.quick else README)
+    output = args.output or (None if args.quick else PAGE)
     if output is not None:
         write_between(START, END, table, output)
     print()

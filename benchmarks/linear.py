@@ -13,7 +13,7 @@ options, so their fit times compare equal work. Contenders interleaved
 - float32 against float64 (our own fits), soft targets against hard ones.
 
 Usage: ``python benchmarks/linear.py [--quick] [--output FILE]`` (writes its
-table between the ``bench:linear`` markers of the README).
+table between the ``bench:linear`` markers of docs/performance.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ iterates; reported per L-BFGS iteration, with one evaluation against the five
 matrix products of a forward and backward pass.
 
 Usage: ``python benchmarks/mlp.py [--quick] [--output FILE]`` (writes its table
-between the ``bench:mlp`` markers of the README).
+between the ``bench:mlp`` markers of docs/performance.md).
 """
 
 from __future__ import annotations

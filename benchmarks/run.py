@@ -1,15 +1,15 @@
-"""Run every benchmark study and write each one's table into the README.
+"""Run every benchmark study and write each one's table into docs/performance.md.
 
 Usage::
 
-    python benchmarks/run.py            # every study, full size, into README.md
+    python benchmarks/run.py          # every study, full size, into docs/performance.md
     python benchmarks/run.py --quick    # tiny cases, a smoke run (the tests)
     python benchmarks/run.py --output tables.md
     python benchmarks/run.py --only solvers
 
 Each study (``linear.py``, ``mlp.py``, ``solvers.py``) also runs alone and
 writes only its own table, between its own ``<!-- bench:NAME:start -->`` /
-``<!-- bench:NAME:end -->`` markers. The README tables are only ever these
+``<!-- bench:NAME:end -->`` markers. The page's tables are only ever these
 scripts' output. A new study: a module with ``STUDY`` and ``main(args=...)``
 built on ``_harness``, added to ``STUDIES`` below.
 """

@@ -13,7 +13,7 @@ ours leaves at its default settings (``solver="newton-cg"``, ``tol=1e-4``)
 and its time against our own default L-BFGS fit.
 
 Usage: ``python benchmarks/solvers.py [--quick] [--output FILE]`` (writes its
-table between the ``bench:solvers`` markers of the README).
+table between the ``bench:solvers`` markers of docs/performance.md).
 """
 
 from __future__ import annotations

@@ -30,7 +30,9 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
+    "myst_parser",  # the pages written in Markdown (benchmarks write into them)
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "**.py.md5"]
@@ -60,12 +62,16 @@ html_theme_options = {"navigation_with_keys": False, "secondary_sidebar_items": 
 
 # --- the API reference, derived from the package's public names -------------
 # Every module's public names: its __all__, else what it defines without a
-# leading underscore, so a new public name appears without editing here. The
-# estimators of sksmooth.model_selection are exported by sksmooth itself.
+# leading underscore, so a new public name appears without editing here. A name
+# that an earlier module already lists (the estimators and smooth_labels,
+# exported by sksmooth itself) is listed once, there.
 API_MODULES = [
     ("sksmooth", "Estimators and label smoothing"),
+    ("sksmooth.model_selection", "Choosing epsilon"),
+    ("sksmooth.targets", "Smoothing functions and soft targets"),
     ("sksmooth.metrics", "Calibration metrics"),
     ("sksmooth.plotting", "Plotting"),
+    ("sksmooth.datasets", "Label noise"),
 ]
 
 
@@ -89,6 +95,7 @@ def write_api_page():
         "=============",
         "",
     ]
+    listed = set()
     for module_name, title in API_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -97,8 +104,9 @@ def write_api_page():
         names = [
             name
             for name in public_names(module)
-            if module_name != "sksmooth" or name != "__version__"
+            if name != "__version__" and name not in listed
         ]
+        listed.update(names)
         lines += [
             title,
             "-" * len(title),

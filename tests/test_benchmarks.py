@@ -128,7 +128,7 @@ def test_concurrency_benchmark_quick_run(tmp_path, monkeypatch):
     assert len(rows) == 1 + 4  # header and four measurements
     assert "(unchanged)" in text and "CHANGED" not in text
 
-    # --write-readme replaces exactly the text between the markers
+    # --write replaces exactly the text between the markers
     spec = importlib.util.spec_from_file_location(
         "concurrency_benchmark", ROOT / "benchmarks" / "concurrency.py"
     )
@@ -136,8 +136,8 @@ def test_concurrency_benchmark_quick_run(tmp_path, monkeypatch):
     spec.loader.exec_module(module)
     readme = tmp_path / "README.md"
     readme.write_text(f"before\n{module.START}\nold\n{module.END}\nafter\n")
-    monkeypatch.setattr(module, "README", readme)
-    module.write_readme(text)
+    monkeypatch.setattr(module, "PAGE", readme)
+    module.write_page(text)
     assert readme.read_text() == f"before\n{text}\nafter\n"
 
 
