@@ -6,7 +6,7 @@ choice (:mod:`._scoring`, :mod:`._selection`, :mod:`._calibration`), then
 refits or keeps the fold ensemble, and only then sets its attributes.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel
@@ -266,7 +266,19 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         values = list(epsilons)
         if not values:
             raise ValueError("epsilons is empty; pass at least one value or an int.")
-        return plan_smoothing("uniform", np.arange(2)).check_epsilons(values)
+        for index, value in enumerate(values):
+            # The method's bound needs the data's classes: checked in fit.
+            if isinstance(value, bool) or not isinstance(value, Real):
+                raise TypeError(
+                    f"epsilons[{index}] = {value!r}: epsilon must be a real number "
+                    f"in [0, 1), got {type(value).__name__}."
+                )
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(
+                    f"epsilons[{index}] = {value!r}: epsilon must be finite and "
+                    "satisfy 0 <= epsilon < 1 (or the method's bound)."
+                )
+        return values
 
     def _check_params(self):
         if self.calibration not in CALIBRATIONS:
@@ -313,14 +325,16 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     def _folds(self, X, y, codes, groups, classes):
         cv = self.cv
         if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
-            n_splits = 5 if cv is None else int(cv)
-            smallest = int(np.bincount(codes).min())
-            if n_splits > smallest:
-                rarest = classes[int(np.argmin(np.bincount(codes)))].tolist()
+            # Stratified folds put every class in every training part once it
+            # has two samples (scikit-learn warns when it has fewer than
+            # n_splits); a class of one sample cannot be in all of them.
+            counts = np.bincount(codes)
+            if counts.min() < 2:
+                rarest = classes[[int(np.argmin(counts))]].tolist()[0]
                 raise ValueError(
-                    f"cv={cv!r} asks for {n_splits} stratified folds, but the rarest "
-                    f"class {rarest!r} has only {smallest} samples; use cv <= "
-                    f"{smallest} (at least 2)."
+                    f"the class {rarest!r} has only 1 sample, but every training "
+                    "fold must hold every class: give each class at least 2 "
+                    "samples (drop or relabel that one)."
                 )
         folds = list(self._splitter(y).split(X, y, groups))
         n_classes = classes.shape[0]
