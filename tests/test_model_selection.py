@@ -634,3 +634,55 @@ def test_the_epsilon_bound_error_names_the_datas_number_of_classes():
         ValueError, match=r"epsilons\[1\] = 0.7: .*with 3 classes.*0.666667"
     ):
         search.fit(X, y)
+
+
+def test_decision_function_is_the_logits_over_the_temperature():
+    """softmax(decision_function) is predict_proba, for two and three classes."""
+    from scipy.special import expit, softmax
+
+    X, y = load_iris(return_X_y=True)
+    for labels in (y, (y == 2).astype(int)):
+        search = LabelSmoothingClassifierCV(
+            epsilons=[0.0, 0.2], cv=3, calibration="temperature"
+        ).fit(X, labels)
+        scores = search.decision_function(X[:7])
+        np.testing.assert_allclose(
+            scores, search.estimator_.decision_function(X[:7]) / search.temperature_
+        )
+        proba = (
+            softmax(scores, axis=1)
+            if scores.ndim == 2
+            else np.column_stack([expit(-scores), expit(scores)])
+        )
+        np.testing.assert_allclose(proba, search.predict_proba(X[:7]), rtol=1e-10)
+    ensemble = LabelSmoothingClassifierCV(epsilons=[0.0], cv=3, ensemble=True)
+    assert not hasattr(ensemble.fit(X, y), "decision_function")
+
+
+def test_epsilons_is_the_grid_searched():
+    X, y = load_iris(return_X_y=True)
+    search = LabelSmoothingClassifierCV(epsilons=4, cv=3, method="off_target")
+    search.fit(X, y)
+    # 4 values from 0 to 90 % of the off-target bound 2/3, quadratically spaced
+    expected = 0.9 * (2 / 3) * np.array([0, 1 / 9, 4 / 9, 1])
+    np.testing.assert_allclose(search.epsilons_, expected)
+    np.testing.assert_allclose(np.unique(search.cv_results_["param_epsilon"]), expected)
+
+
+@pytest.mark.parametrize("ensemble", [False, True])
+def test_float32_input_gives_float32_probabilities(ensemble):
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    search = LabelSmoothingClassifierCV(
+        epsilons=[0.0, 0.1], cv=3, calibration="temperature", ensemble=ensemble
+    ).fit(X, y)
+    assert search.predict_proba(X[:5]).dtype == np.float32
+    assert search.predict_log_proba(X[:5]).dtype == np.float32
+    np.testing.assert_allclose(search.predict_proba(X[:5]).sum(axis=1), 1, rtol=1e-6)
+
+
+def test_an_unknown_method_lists_confusion_too():
+    X, y = load_iris(return_X_y=True)
+    search = LabelSmoothingClassifierCV(method="nearest")
+    with pytest.raises(ValueError, match="'prior', 'confusion'"):
+        search.fit(X, y)

@@ -24,14 +24,17 @@ from sksmooth.model_selection._selection import confusion_similarity, epsilon_gr
 LOG_TINY = np.log(np.finfo(np.float64).tiny)
 
 
-def log_proba_of(model, X):
-    """Log-probabilities of a fitted model, floored at ``log(tiny)``."""
+def log_proba_of(model, X, *, return_dtype: bool = False):
+    """Log-probabilities of a fitted model in float64, floored at ``log(tiny)``;
+    with ``return_dtype``, also the float dtype the model gave them in."""
     if hasattr(model, "predict_log_proba"):
-        values = model.predict_log_proba(X)
+        values = np.asarray(model.predict_log_proba(X))
     else:
         with np.errstate(divide="ignore"):
-            values = np.log(model.predict_proba(X))
-    return np.maximum(np.asarray(values, dtype=np.float64), LOG_TINY)
+            values = np.log(np.asarray(model.predict_proba(X)))
+    dtype = values.dtype if values.dtype == np.float32 else np.dtype(np.float64)
+    log_proba = np.maximum(values.astype(np.float64, copy=False), LOG_TINY)
+    return (log_proba, dtype) if return_dtype else log_proba
 
 
 def describe(learner) -> str:
@@ -346,3 +349,39 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
         np.concatenate([first.log_proba, rest.log_proba]),
         np.concatenate([first.fit_times, rest.fit_times]),
     )
+
+
+def check_two_per_class(codes, classes) -> None:
+    """Refuse a class of one sample, by name, for stratified folds.
+
+    Stratified folds put every class in every training part once it has two
+    samples (scikit-learn warns when it has fewer than ``n_splits``); a class
+    of one sample cannot be in all of them.
+    """
+    counts = np.bincount(codes)
+    if counts.min() < 2:
+        rarest = classes[[int(np.argmin(counts))]].tolist()[0]
+        raise ValueError(
+            f"the class {rarest!r} has only 1 sample, but every training fold "
+            "must hold every class: give each class at least 2 samples (drop or "
+            "relabel that one)."
+        )
+
+
+def check_folds(folds, codes, classes, label: str) -> None:
+    """Every validation part holds a sample and every training part every
+    class; ``label`` names the splitter in the error."""
+    n_classes = classes.shape[0]
+    for i, (train, val) in enumerate(folds):
+        present = np.bincount(codes[train], minlength=n_classes) > 0
+        if len(val) == 0:
+            raise ValueError(
+                f"{label}: fold {i} has no validation samples; use a "
+                "splitter that gives every fold validation data."
+            )
+        if not present.all():
+            raise ValueError(
+                f"{label}: the training part of fold {i} lacks the "
+                f"class(es) {classes[~present].tolist()}; use fewer folds or a "
+                "stratified splitter."
+            )

@@ -6,7 +6,7 @@ choice (:mod:`._scoring`, :mod:`._selection`, :mod:`._calibration`), then
 refits or keeps the fold ensemble, and only then sets its attributes.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel
@@ -20,9 +20,10 @@ from sklearn.utils.metadata_routing import (
     MethodMapping,
     process_routing,
 )
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from sksmooth._targets import class_prior, plan_smoothing
+from sksmooth._targets import SMOOTHING_METHODS, class_prior, plan_smoothing
 from sksmooth._validation import (
     accepts_soft_targets,
     check_param,
@@ -33,6 +34,8 @@ from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.model_selection._calibration import scaled_log_proba
 from sksmooth.model_selection._path import (
     PathRunner,
+    check_folds,
+    check_two_per_class,
     confusion_paths,
     describe,
     log_proba_of,
@@ -40,9 +43,28 @@ from sksmooth.model_selection._path import (
     walk_epsilon_path,
 )
 from sksmooth.model_selection._scoring import check_scorers, score_paths
-from sksmooth.model_selection._selection import epsilon_grid
+from sksmooth.model_selection._selection import check_epsilons_param, epsilon_grid
 
 CALIBRATIONS = (None, "temperature")
+
+
+def _refit_has(attr):
+    """``available_if`` check: a refitted model (not a fold ensemble) with
+    ``attr``; before fit, the unfitted inner estimator with ``attr``."""
+
+    def check(self):
+        if hasattr(self, "estimators_") or (
+            not hasattr(self, "estimator_") and self.ensemble
+        ):
+            return False
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self._inner_estimator(), attr)
+
+    return check
+
+
+METHODS = (*SMOOTHING_METHODS, "confusion")
 SELECTIONS = ("best", "one_standard_error")
 
 
@@ -159,6 +181,10 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         with ``selection="one_standard_error"`` it can be below the top score.
     best_params_ : dict
         ``{"epsilon": epsilon_, **best inner setting}``.
+    epsilons_ : ndarray of shape (n_epsilons,)
+        The epsilons searched for the chosen setting (the grid depends on the
+        data's classes and prior, and for ``method="confusion"`` on the
+        learned similarity), as ``LogisticRegressionCV`` exposes ``Cs_``.
     best_index_ : int
         Row of the choice in ``cv_results_``.
     cv_results_ : dict of ndarray
@@ -247,40 +273,12 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     def _inner_estimator(self):
         return SoftmaxRegression() if self.estimator is None else self.estimator
 
-    def _check_epsilons_param(self):
-        """The grid size (int) or the explicit values, checked for type and
-        sign; the bound of the method is checked once the classes are known."""
-        epsilons = self.epsilons
-        if isinstance(epsilons, Integral) and not isinstance(epsilons, bool):
-            if epsilons < 2:
-                raise ValueError(
-                    f"epsilons={epsilons!r}: an int asks for a grid of that many "
-                    "values and must be >= 2; or pass a list of epsilons."
-                )
-            return int(epsilons)
-        if isinstance(epsilons, str | bool) or not np.iterable(epsilons):
-            raise TypeError(
-                "epsilons must be an int >= 2 (the size of the default grid) or a "
-                f"list of numbers, got {epsilons!r}."
-            )
-        values = list(epsilons)
-        if not values:
-            raise ValueError("epsilons is empty; pass at least one value or an int.")
-        for index, value in enumerate(values):
-            # The method's bound needs the data's classes: checked in fit.
-            if isinstance(value, bool) or not isinstance(value, Real):
-                raise TypeError(
-                    f"epsilons[{index}] = {value!r}: epsilon must be a real number "
-                    f"in [0, 1), got {type(value).__name__}."
-                )
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(
-                    f"epsilons[{index}] = {value!r}: epsilon must be finite and "
-                    "satisfy 0 <= epsilon < 1 (or the method's bound)."
-                )
-        return values
-
     def _check_params(self):
+        if isinstance(self.method, str) and self.method not in METHODS:
+            raise ValueError(
+                f"method must be one of {list(METHODS)}, a (n_classes, n_classes) "
+                f"similarity matrix or a callable, got {self.method!r}."
+            )
         if self.calibration not in CALIBRATIONS:
             raise ValueError(
                 f"calibration must be one of {list(CALIBRATIONS)}, got "
@@ -318,44 +316,23 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             inner,
             settings,
             warm,
-            self._check_epsilons_param(),
+            check_epsilons_param(self.epsilons),
             check_scorers(self.scoring, inner),
         )
 
     def _folds(self, X, y, codes, groups, classes):
+        """The folds of the splitter, checked: every training part holds every
+        class and every validation part a sample."""
         cv = self.cv
         if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
-            # Stratified folds put every class in every training part once it
-            # has two samples (scikit-learn warns when it has fewer than
-            # n_splits); a class of one sample cannot be in all of them.
-            counts = np.bincount(codes)
-            if counts.min() < 2:
-                rarest = classes[[int(np.argmin(counts))]].tolist()[0]
-                raise ValueError(
-                    f"the class {rarest!r} has only 1 sample, but every training "
-                    "fold must hold every class: give each class at least 2 "
-                    "samples (drop or relabel that one)."
-                )
+            check_two_per_class(codes, classes)
         folds = list(self._splitter(y).split(X, y, groups))
-        n_classes = classes.shape[0]
         label = (
             f"cv ({len(folds)} given splits)"
             if np.iterable(self.cv) and not hasattr(self.cv, "split")
             else f"cv={self.cv!r}"
         )
-        for i, (train, val) in enumerate(folds):
-            present = np.bincount(codes[train], minlength=n_classes) > 0
-            if len(val) == 0:
-                raise ValueError(
-                    f"{label}: fold {i} has no validation samples; use a "
-                    "splitter that gives every fold validation data."
-                )
-            if not present.all():
-                raise ValueError(
-                    f"{label}: the training part of fold {i} lacks the "
-                    f"class(es) {classes[~present].tolist()}; use fewer folds or a "
-                    "stratified splitter."
-                )
+        check_folds(folds, codes, classes, label)
         return folds
 
     # --------------------------------------------------------------------- fit
@@ -433,6 +410,7 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         key += "score" if list(scorers) == ["score"] else next(iter(scorers))
         self.best_score_ = float(results[key][best_index])
         self.best_params_ = {"epsilon": epsilon, **settings[s_best]}
+        self.epsilons_ = np.asarray(grids[s_best], dtype=np.float64)
         self.n_splits_ = len(folds)
         return self
 
@@ -516,18 +494,16 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
+            Columns follow ``classes_``; in the dtype of the inner model's
+            probabilities (float32 for float32 input to sksmooth's learners).
         """
         check_is_fitted(self)
-        if hasattr(self, "estimators_"):
-            probas = [
-                np.exp(scaled_log_proba(log_proba_of(m, X), self.temperature_))
-                for m in self.estimators_
-            ]
-            return np.mean(probas, axis=0)
-        return np.exp(
-            scaled_log_proba(log_proba_of(self.estimator_, X), self.temperature_)
-        )
+        models = getattr(self, "estimators_", None) or [self.estimator_]
+        probas, dtype = [], np.float64
+        for model in models:
+            log_proba, dtype = log_proba_of(model, X, return_dtype=True)
+            probas.append(np.exp(scaled_log_proba(log_proba, self.temperature_)))
+        return np.mean(probas, axis=0).astype(dtype, copy=False)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -546,7 +522,30 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         if hasattr(self, "estimators_"):
             with np.errstate(divide="ignore"):
                 return np.log(self.predict_proba(X))
-        return scaled_log_proba(log_proba_of(self.estimator_, X), self.temperature_)
+        log_proba, dtype = log_proba_of(self.estimator_, X, return_dtype=True)
+        scaled = scaled_log_proba(log_proba, self.temperature_)
+        return scaled.astype(dtype, copy=False)
+
+    @available_if(_refit_has("decision_function"))
+    def decision_function(self, X):
+        """The refitted model's decision scores divided by the temperature.
+
+        For sksmooth's learners these are the logits, so their softmax (the
+        sigmoid for two classes) is :meth:`predict_proba`. Not available with
+        ``ensemble=True``: an average of probabilities has no logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the score of ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X) / self.temperature_
 
     def predict(self, X):
         """Most probable class.

@@ -1,6 +1,8 @@
 """How the choice is made: the default epsilon grid, the selection rules, and
 the similarity learned from out-of-fold confusions (``method="confusion"``)."""
 
+from numbers import Integral, Real
+
 import numpy as np
 
 from sksmooth._targets import SmoothingPlan
@@ -123,3 +125,37 @@ def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
     if isinstance(epsilons, int):
         return default_epsilon_grid(epsilons, plan.bound)
     return np.unique(plan.check_epsilons(epsilons))
+
+
+def check_epsilons_param(epsilons):
+    """``epsilons`` of the CV estimator: a grid size (an int >= 2) or a list
+    of values, checked for type and sign; the method's bound needs the data's
+    classes and is checked by :func:`epsilon_grid`."""
+    if isinstance(epsilons, Integral) and not isinstance(epsilons, bool):
+        if epsilons < 2:
+            raise ValueError(
+                f"epsilons={epsilons!r}: an int asks for a grid of that many "
+                "values and must be >= 2; or pass a list of epsilons."
+            )
+        return int(epsilons)
+    if isinstance(epsilons, str | bool) or not np.iterable(epsilons):
+        raise TypeError(
+            "epsilons must be an int >= 2 (the size of the default grid) or a "
+            f"list of numbers, got {epsilons!r}."
+        )
+    values = list(epsilons)
+    if not values:
+        raise ValueError("epsilons is empty; pass at least one value or an int.")
+    for index, value in enumerate(values):
+        # The method's bound needs the data's classes: checked in fit.
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(
+                f"epsilons[{index}] = {value!r}: epsilon must be a real number "
+                f"in [0, 1), got {type(value).__name__}."
+            )
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"epsilons[{index}] = {value!r}: epsilon must be finite and "
+                "satisfy 0 <= epsilon < 1 (or the method's bound)."
+            )
+    return values
