@@ -48,7 +48,25 @@ def _fitted_estimator_has(attr):
     return check
 
 
-class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class InnerLearnerMixin:
+    """What both meta-estimators share about their ``estimator`` parameter:
+    ``None`` means ``SoftmaxRegression()``, and the input tags (sparse, NaN)
+    are the inner learner's."""
+
+    def _inner_estimator(self):
+        return SoftmaxRegression() if self.estimator is None else self.estimator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner_tags = get_tags(self._inner_estimator())
+        tags.input_tags.sparse = inner_tags.input_tags.sparse
+        tags.input_tags.allow_nan = inner_tags.input_tags.allow_nan
+        return tags
+
+
+class LabelSmoothingClassifier(
+    InnerLearnerMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
     """Fit a classifier on label-smoothed soft targets.
 
     ``fit`` encodes the labels (any type: strings, integers, in any order) as
@@ -181,9 +199,6 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self.method = method
         self.class_weight = class_weight
         self.max_expansion_mib = max_expansion_mib
-
-    def _inner_estimator(self):
-        return SoftmaxRegression() if self.estimator is None else self.estimator
 
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Smooth the targets and fit a clone of ``estimator`` on them.
@@ -484,10 +499,3 @@ class LabelSmoothingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         full = np.full((values.shape[0], self.classes_.shape[0]), fill)
         full[:, inner_classes] = values
         return full
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner_tags = get_tags(self._inner_estimator())
-        tags.input_tags.sparse = inner_tags.input_tags.sparse
-        tags.input_tags.allow_nan = inner_tags.input_tags.allow_nan
-        return tags

@@ -14,7 +14,7 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, check_cv
-from sklearn.utils import check_consistent_length, get_tags
+from sklearn.utils import check_consistent_length
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -30,7 +30,7 @@ from sksmooth._validation import (
     check_sample_weight,
     encode_labels,
 )
-from sksmooth.linear_model import SoftmaxRegression
+from sksmooth.meta import InnerLearnerMixin
 from sksmooth.model_selection._calibration import scaled_log_proba
 from sksmooth.model_selection._path import (
     PathRunner,
@@ -68,7 +68,9 @@ METHODS = (*SMOOTHING_METHODS, "confusion")
 SELECTIONS = ("best", "one_standard_error")
 
 
-class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class LabelSmoothingClassifierCV(
+    InnerLearnerMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
     """Label smoothing with epsilon (and the inner regulariser) chosen by
     cross-validation.
 
@@ -140,27 +142,17 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         ``{"C": [0.1, 1, 10]}``), as in :class:`~sklearn.model_selection.GridSearchCV`.
         Each setting walks its own epsilon path on the same folds.
     selection : {"best", "one_standard_error"}, default="best"
-        How the choice is made from the cross-validated scores of the first
-        scorer (the calibrated ones with ``calibration="temperature"``, so epsilon
-        and its temperature are still chosen together). ``"best"``: the highest
-        mean fold score. ``"one_standard_error"``: glmnet's rule for its penalty,
-        pointed at smaller epsilons. Let ``SE`` be the standard error of the best
-        candidate's mean score, ``std(fold scores, ddof=1) / sqrt(n_folds)``
-        (``std_test_score / sqrt(n_folds - 1)``, as ``cv_results_`` stores the
-        ``ddof=0`` deviation); of the candidates whose mean score is at least
-        ``best - SE``, the one with the smallest epsilon is chosen. With a
-        ``param_grid`` the smallest epsilon is taken over **all** settings, and
-        among the settings at that epsilon the one with the highest mean score:
-        smoothing and the regulariser stand in for each other (a large epsilon
-        with a weak regulariser can score like a small one with a strong
-        regulariser), so when the rule moves epsilon down the regulariser is
-        free to move with it; without a ``param_grid`` this is exactly glmnet's
-        rule. Cross-validating on noisy labels rewards softer models than clean
-        labels do; this rule makes the selector humble, at the price of a
-        slightly lower cross-validated score. ``"best"`` is the default: on
+        How the choice is made from the mean fold scores of the first scorer
+        (the calibrated ones with ``calibration="temperature"``).
+        ``"best"``: the highest. ``"one_standard_error"``: glmnet's rule,
+        pointed at smaller epsilons: of the candidates within one standard
+        error of the best (``std(fold scores, ddof=1) / sqrt(n_folds)`` of the
+        best candidate), the smallest epsilon; with a ``param_grid``, over all
+        settings, then the best setting at that epsilon (smoothing and the
+        regulariser stand in for each other, so the regulariser may move with
+        epsilon). See :func:`select_candidate`. ``"best"`` is the default: on
         the docs' study page the rule lowered epsilon but raised the clean
         held-out log-loss more often than not.
-        With a single fold both rules agree (no standard error).
     n_jobs : int, default=None
         Parallel (setting, fold) tasks, by joblib.
     random_state : int, RandomState instance or None, default=None
@@ -270,9 +262,6 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         self.verbose = verbose
 
     # ------------------------------------------------------------------ checks
-    def _inner_estimator(self):
-        return SoftmaxRegression() if self.estimator is None else self.estimator
-
     def _check_params(self):
         if isinstance(self.method, str) and self.method not in METHODS:
             raise ValueError(
@@ -603,10 +592,3 @@ class LabelSmoothingClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstima
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),
             )
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner_tags = get_tags(self._inner_estimator())
-        tags.input_tags.sparse = inner_tags.input_tags.sparse
-        tags.input_tags.allow_nan = inner_tags.input_tags.allow_nan
-        return tags
