@@ -5,12 +5,15 @@ start-up); a few run the real ``python -m sksmooth`` and the console script.
 """
 
 import hashlib
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet
 import pytest
 from sklearn.datasets import load_iris
 
@@ -535,3 +538,48 @@ def test_an_unreachable_scheduler_is_one_line_before_any_work(iris_csv, call,
                         "tcp://127.0.0.1:9")  # fmt: skip
     assert code == 1
     assert err.startswith("error: cannot connect to the dask scheduler at ")
+
+
+# -- output files: the format their suffix names, the mode the umask gives ----
+
+
+def test_predictions_to_parquet_are_parquet(tmp_path, iris_csv, model_file, call):
+    as_csv, as_parquet = tmp_path / "out.csv", tmp_path / "out.parquet"
+    for out in (as_csv, as_parquet):
+        code, _, err = call("predict", model_file, iris_csv, "--proba", "--output", out)
+        assert code == 0, err
+    table = pyarrow.parquet.read_table(as_parquet).to_pandas()
+    pd.testing.assert_frame_equal(table, pd.read_csv(as_csv), check_dtype=False)
+    assert list(table.columns[:2]) == ["prediction", "proba_setosa"]
+
+
+def test_an_unknown_output_suffix_is_refused_before_any_work(
+    tmp_path, iris_csv, model_file, call, monkeypatch
+):
+    def must_not_load(path):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(cli, "load_model", must_not_load)
+    out = tmp_path / "predictions.txt"
+    code, _, err = call("predict", model_file, iris_csv, "--output", out)
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("error: --output") and ".parquet" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_files_honour_the_umask(tmp_path, iris_csv, call, umask):
+    model, predictions = tmp_path / "m.skops", tmp_path / "p.csv"
+    previous = os.umask(umask)
+    try:
+        code, _, err = call(
+            "fit", iris_csv, "--target", "species", "--epsilons", "0.1",
+            "--cv", "2", "--save", model,
+        )  # fmt: skip
+        assert code == 0, err
+        code, _, err = call("predict", model, iris_csv, "--output", predictions)
+        assert code == 0, err
+    finally:
+        os.umask(previous)
+    for path in (model, predictions):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

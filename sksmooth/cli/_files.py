@@ -15,7 +15,7 @@ is reported in a second, not after a cross-validation.
 """
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
@@ -108,9 +108,7 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None], *, force: b
     >>> path.read_bytes()
     b'hello'
     """
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    handle, temporary = _create_temporary(path)
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
@@ -123,6 +121,25 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None], *, force: b
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path``, with the mode ``open()`` gives.
+
+    ``tempfile.mkstemp`` creates its file with mode 0600 whatever the umask,
+    and a rename keeps the mode: a model written for a colleague could not be
+    read by them. Created here with 0666, the kernel applies the umask, as it
+    does for ``open()``; reading the umask would mean setting it, a
+    process-wide change.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _move_without_replacing(source: str, target: Path) -> None:

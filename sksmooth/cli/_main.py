@@ -43,6 +43,7 @@ from sksmooth.cli._tables import (
     numeric_columns_as_numbers,
     read_table,
     read_training_table,
+    table_writer,
 )
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.metrics import expected_calibration_error
@@ -335,6 +336,7 @@ def predict_command(args) -> int:
             inputs=[args.model, args.data],
             option="--output",
         )
+        write_table = table_writer(args.output)
     model = load_model(args.model)
     frame = read_table(args.data)
     expected = list(getattr(model, "feature_names_in_", []))
@@ -357,9 +359,7 @@ def predict_command(args) -> int:
         result.to_csv(sys.stdout, index=False)
     else:
         write_atomically(
-            args.output,
-            lambda file: result.to_csv(file, index=False),
-            force=args.force,
+            args.output, lambda file: write_table(result, file), force=args.force
         )
         print(f"wrote {len(result)} predictions to {args.output}")
     return 0

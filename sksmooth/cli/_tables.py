@@ -1,4 +1,5 @@
-"""Tables in: read a CSV or Parquet file, and check what ``fit`` needs.
+"""Tables in and out: read a CSV or Parquet file, check what ``fit`` needs,
+and write predictions in the format their file's suffix names.
 
 pandas is the ``cli`` extra; it is imported when a table is read.
 """
@@ -116,3 +117,30 @@ def import_pandas():
             'this command needs pandas: pip install "sksmooth[cli]"'
         ) from None
     return pandas
+
+
+# The formats predictions are written in, by the output file's suffix.
+TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def table_writer(path: Path):
+    """``write(frame, file)`` in the format ``path``'s suffix names.
+
+    Raises ``CLIError`` for another suffix (a file must be what its name says)
+    and, for Parquet, when pyarrow is missing: both before any work.
+    """
+    kind = TABLE_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise CLIError(
+            f"--output {path}: predictions are written as CSV (.csv) or Parquet "
+            "(.parquet, .pq); name the file with one of those suffixes"
+        )
+    if kind == "csv":
+        return lambda frame, file: frame.to_csv(file, index=False)
+    try:
+        import pyarrow  # noqa: F401  (pandas writes Parquet through it)
+    except ImportError:
+        raise CLIError(
+            'writing Parquet needs pyarrow: pip install "sksmooth[cli]"'
+        ) from None
+    return lambda frame, file: frame.to_parquet(file, index=False)
