@@ -16,6 +16,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import cpu_count
 from scipy.special import log_expit, log_softmax
 from sklearn.model_selection import train_test_split
@@ -88,6 +89,17 @@ def check_transition(transition, n_classes: int) -> np.ndarray:
             f"the observed class given class c); the row sums are {row_sums.tolist()}."
         )
     return T
+
+
+def as_lightgbm_input(X):
+    """``X`` as LightGBM takes it uncopied: a sparse array becomes a ``csr_matrix``.
+
+    LightGBM recognises ``scipy.sparse.csr_matrix`` but not ``csr_array``,
+    which it would copy with a warning; the conversion shares the arrays.
+    """
+    if sp.issparse(X) and not isinstance(X, sp.csr_matrix):
+        return sp.csr_matrix(X)
+    return X
 
 
 class SoftCrossEntropyObjective:
@@ -675,6 +687,7 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         X_checked, targets, weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
+        X_checked = as_lightgbm_input(X_checked)
         n_classes = len(classes)
         if transition is not None:
             transition = check_transition(transition, n_classes)
@@ -726,12 +739,17 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         scores = []
         if scorer is not None:
             scores.append(-scorer.loss(self._broadcast(init, n_scored)))
-        for _ in range(self.n_estimators):
+        booster, constant = self._first_update(
+            lightgbm, booster, objective, params, init
+        )
+        if scorer is not None:  # a constant model scores as its initial scores
+            scores.append(scores[-1] if constant else -evaluate(feval)[0][2])
+        for _ in range(1, 1 if constant else self.n_estimators):
+            if scorer is not None and self._should_stop(scores):
+                break
             booster.update(fobj=objective)
             if scorer is not None:
                 scores.append(-evaluate(feval)[0][2])
-                if self._should_stop(scores):
-                    break
         del objective, train_set
         # As lightgbm.train does: keep the trees, drop the training data.
         booster.model_from_string(booster.model_to_string()).free_dataset()
@@ -743,6 +761,35 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         self.n_iter_ = booster.current_iteration()
         self.validation_score_ = np.asarray(scores)
         return self
+
+    @staticmethod
+    def _first_update(lightgbm, booster, objective, params, init):
+        """Boost the first iteration; the constant model if no feature can split.
+
+        LightGBM's custom-objective path fails (a fatal error in
+        ``reset_parameter``) when the dataset keeps no
+        feature (all constant, or none can satisfy ``min_child_samples``),
+        where its built-in objectives grow constant trees of the initial
+        scores. We grow those the built-in way (any labels: the trees have one
+        leaf) and set their value to zero (the initial scores are folded in
+        later); nothing can be added to them. Returns the booster and whether
+        it is that constant model.
+        """
+        train_set = booster.train_set
+        # any() stops at the first feature LightGBM kept (usually feature 0)
+        if any(map(train_set.feature_num_bin, range(train_set.num_feature()))):
+            booster.update(fobj=objective)
+            return booster, False
+        n_logits = init.shape[0]
+        n_samples = train_set.num_data()
+        train_set.set_label(np.arange(n_samples) % (n_logits + (n_logits == 1)))
+        constant_params = dict(params)
+        constant_params["objective"] = "binary" if n_logits == 1 else "multiclass"
+        booster = lightgbm.Booster(params=constant_params, train_set=train_set)
+        booster.update()
+        for tree in range(n_logits):
+            booster.set_leaf_output(tree, 0, 0.0)
+        return booster, True
 
     @staticmethod
     def _check_reachable(targets, transition):
@@ -813,7 +860,7 @@ class SoftLGBMClassifier(SoftTargetClassifier):
     # -- predictions ------------------------------------------------------------
 
     def _raw_output(self, X):
-        X = self._validate_X_predict(X)
+        X = as_lightgbm_input(self._validate_X_predict(X))
         return self.booster_.predict(X, raw_score=True, num_threads=self._n_threads())
 
     def decision_function(self, X):
