@@ -404,11 +404,13 @@ class SoftLGBMClassifier(SoftTargetClassifier):
     :class:`SoftCrossEntropyObjective`) and the initial scores are LightGBM's
     ``BoostFromScore`` (log class means; log-odds for two classes). So on class
     labels, with ``early_stopping=False``, it reproduces
-    :class:`lightgbm.LGBMClassifier` with the same parameters (measured to
-    1e-6 in the probabilities with sample and class weights, ``K`` = 2, 3 and
-    10). Row subsampling and column subsampling are drawn by LightGBM the same
-    way for both; our tests compare column subsampling with LightGBM's own
-    custom-objective path fed the same gradient and Hessian. On soft targets
+    :class:`lightgbm.LGBMClassifier` with the same parameters (the tests hold
+    the probabilities to 1e-6 for ``K`` = 2, 3 and 10, with sample and class
+    weights and with bagging). Column subsampling (``colsample_bytree < 1``)
+    is the exception: LightGBM draws the columns differently for its built-in
+    objectives than for a custom one, so there the reference is LightGBM's own
+    custom-objective path (``lightgbm.train`` with the same gradient, Hessian
+    and initial scores), which it reproduces to 1e-6 as well. On soft targets
     ``Y`` it is the weighted expansion (row ``i`` repeated per class ``k``
     with weight ``w_i Y_ik``) without copying ``X``: the histograms see the
     same gradient and Hessian sums, only count-based limits
