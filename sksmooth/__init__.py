@@ -1,5 +1,6 @@
 """sksmooth: label smoothing for scikit-learn."""
 
+from sksmooth.boosting import SoftLGBMClassifier
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.model_selection import LabelSmoothingClassifierCV
@@ -11,6 +12,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "LabelSmoothingClassifier",
     "LabelSmoothingClassifierCV",
+    "SoftLGBMClassifier",
     "SoftMLPClassifier",
     "SoftmaxRegression",
     "smooth_labels",
