@@ -167,7 +167,7 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         Number of boosting iterations performed.
     feature_importances_ : ndarray of shape (n_features,)
         Number of splits on each feature (LightGBM's ``"split"`` importance).
-    validation_score_ : ndarray of shape (n_iter_ + 1,)
+    validation_score_ : ndarray of shape (`n_iter_` + 1,)
         With early stopping, minus the soft cross-entropy on the held-out
         data (or on the training data if ``validation_fraction=None``) before
         the first and after each iteration; empty otherwise.
