@@ -361,7 +361,11 @@ def test_an_empty_feature_column_is_reported_once(tmp_path, iris_csv, call):
         "fit", path, "--target", "species", "--epsilons", "0,0.1", "--cv", "3"
     )
     assert code == 0
-    assert err == "note: ignoring column(s) without any value: nothing\n"
+    # one note for the empty column (no imputer warning per fit), then the
+    # report of what the other columns became
+    assert err.startswith("note: ignoring column(s) without any value: nothing\n")
+    assert err.count("nothing") == 1 and "Warning" not in err
+    assert "note: feature columns\n  sepal_length: numeric\n" in err
 
 
 def test_help_shows_a_plain_percent_sign(call):
@@ -603,3 +607,53 @@ def test_written_files_honour_the_umask(tmp_path, iris_csv, call, umask):
         os.umask(previous)
     for path in (model, predictions):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+# -- what each column became ---------------------------------------------------
+
+
+def test_a_semicolon_table_with_decimal_commas_is_read_as_numbers(
+    tmp_path, iris_csv, call, monkeypatch
+):
+    """The European CSV dialect: ';' between fields, ',' in the numbers."""
+    frame = pd.read_csv(iris_csv)
+    european = tmp_path / "iris-eu.csv"
+    frame.to_csv(european, sep=";", decimal=",", index=False)
+    built = []
+    original = cli.build_pipeline
+
+    def keep(frame, args):
+        built.append(frame)
+        return original(frame, args)
+
+    monkeypatch.setattr(cli, "build_pipeline", keep)
+    code, _, err = call("fit", european, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2")  # fmt: skip
+    assert code == 0, err
+    features = built[0]
+    assert list(features.columns) == list(frame.columns.drop("species"))
+    numeric = frame.drop(columns="species").select_dtypes("number").columns
+    assert len(numeric) == 4
+    assert all(pd.api.types.is_float_dtype(features[c]) for c in numeric)
+    np.testing.assert_allclose(features[numeric], frame[numeric])
+    assert "sepal_length: numeric" in err
+    assert "colour: categorical (2 values)" in err
+
+
+def test_a_column_of_distinct_values_is_dropped_by_name(tmp_path, iris_csv, call):
+    frame = pd.read_csv(iris_csv)
+    frame["measured"] = pd.date_range("2024-01-01", periods=len(frame)).astype(str)
+    frame["colour"] = np.resize(["red", "green", "blue"], len(frame))
+    table = tmp_path / "dated.csv"
+    frame.to_csv(table, index=False)
+    model = tmp_path / "m.skops"
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2", "--save", model)  # fmt: skip
+    assert code == 0, err
+    assert "measured: dropped (150 distinct values in 150 rows" in err
+    assert "colour: categorical (3 values)" in err
+    import skops.io
+
+    fitted = skops.io.load(model, trusted=skops.io.get_untrusted_types(file=model))
+    assert "measured" not in fitted.feature_names_in_
+    assert "colour" in fitted.feature_names_in_

@@ -29,7 +29,10 @@ def read_table(path: Path):
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, sep=sniff_separator(path), encoding="utf-8-sig")
+            separator = sniff_separator(path)
+            frame = pd.read_csv(path, sep=separator, encoding="utf-8-sig")
+            # The ';' dialect writes decimal commas (see numeric_columns_as_numbers).
+            frame.attrs["decimal_comma"] = separator == ";"
     except pd.errors.EmptyDataError:
         raise CLIError(f"{path} is empty") from None
     except UnicodeDecodeError as error:
@@ -54,15 +57,61 @@ def sniff_separator(path: Path) -> str:
 
 
 def numeric_columns_as_numbers(frame):
-    """Columns that pandas read as text only because their numbers are too large
-    for int64 (say ``10**30``) become floats; other text stays categorical."""
+    """Text columns whose every value is a number become floats.
+
+    pandas reads numbers as text when they are too large for int64 (say
+    ``10**30``), and in a ``;``-separated table (``frame.attrs["decimal_comma"]``,
+    set by :func:`read_table`) when they are written with a decimal comma,
+    ``5,1``. Other text stays categorical.
+    """
     pd = import_pandas()
+    decimal_comma = frame.attrs.get("decimal_comma", False)
     for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
         present = frame[column].dropna()
-        converted = pd.to_numeric(present, errors="coerce")
-        if len(present) and converted.notna().all():
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        if not len(present):
+            continue
+        text = present.astype(str)
+        if decimal_comma and not text.str.contains(".", regex=False).any():
+            text = text.str.replace(",", ".", regex=False)
+        converted = pd.to_numeric(text, errors="coerce")
+        if converted.notna().all():
+            frame[column] = converted.astype(float).reindex(frame.index)
     return frame
+
+
+# A text column with more distinct values than this share of its rows (and
+# at least IDENTIFIER_MIN_ROWS rows) is an identifier or a timestamp: one-hot
+# encoded it would give one feature per row.
+IDENTIFIER_SHARE = 0.9
+IDENTIFIER_MIN_ROWS = 20
+
+
+def describe_columns(X):
+    """What each feature column becomes, and the identifier-like ones to drop.
+
+    Returns ``(lines, dropped)``: one ``"name: numeric"``, ``"name:
+    categorical (N values)"`` or ``"name: dropped (...)"`` line per column.
+    """
+    lines, dropped = [], []
+    numeric = set(X.select_dtypes(include="number").columns)
+    for column in X.columns:
+        if column in numeric:
+            lines.append(f"{column}: numeric")
+            continue
+        present = X[column].dropna()
+        distinct = int(present.nunique())
+        if len(present) >= IDENTIFIER_MIN_ROWS and distinct > IDENTIFIER_SHARE * len(
+            present
+        ):
+            dropped.append(column)
+            lines.append(
+                f"{column}: dropped ({distinct} distinct values in {len(present)} "
+                "rows: an identifier or a timestamp? Convert it to a number or to "
+                "fewer categories to use it)"
+            )
+        else:
+            lines.append(f"{column}: categorical ({distinct} values)")
+    return lines, dropped
 
 
 def read_training_table(path: Path, target: str, n_folds: int):
@@ -93,6 +142,8 @@ def read_training_table(path: Path, target: str, n_folds: int):
             file=sys.stderr,
         )
         X = X.drop(columns=empty)
+    lines, dropped = describe_columns(X)
+    X = X.drop(columns=dropped)
     if X.shape[1] == 0:
         raise CLIError(f"{path} has no feature column besides the target {target!r}")
     counts = y.value_counts()
@@ -106,6 +157,8 @@ def read_training_table(path: Path, target: str, n_folds: int):
             f"the rarest class ({counts.idxmin()!r}) has {counts.min()} rows, "
             f"fewer than --cv {n_folds}"
         )
+    # Said once the table is usable, so that a refusal stays one error line.
+    print("note: feature columns\n  " + "\n  ".join(lines), file=sys.stderr)
     return X, y
 
 
