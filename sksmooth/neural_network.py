@@ -1,5 +1,6 @@
 """A multi-layer perceptron classifier trained on soft targets."""
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -212,6 +213,9 @@ class SoftMLPClassifier(SoftTargetClassifier):
             targets,
             sample_weight,
             n_classes=len(classes),
+            total_weight=(
+                X_checked.shape[0] if sample_weight is None else sample_weight.sum()
+            ),
             hidden_layer_sizes=hidden,
         )
         del targets  # the loss keeps its own weighted block
@@ -224,10 +228,12 @@ class SoftMLPClassifier(SoftTargetClassifier):
         return self._set_solution(result, loss, classes, X, X_checked.dtype, curve)
 
     def _make_loss(
-        self, X, targets, sample_weight, *, n_classes, hidden_layer_sizes, penalty=True
+        self, X, targets, sample_weight, *, n_classes, total_weight, hidden_layer_sizes
     ):
-        """The objective on ``X``; without the penalty for a row block of a
-        distributed fit, whose data terms are summed elsewhere."""
+        """The objective on ``X``, with the learner's penalty; without it for
+        ``total_weight=None``, a row block of a distributed fit whose data
+        terms are summed elsewhere. (``alpha`` is divided by the total weight
+        inside the objective, so any number here means "penalised".)"""
         return MLPSoftCrossEntropy(
             X,
             targets,
@@ -235,7 +241,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             n_classes=n_classes,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=self.activation,
-            alpha=self.alpha if penalty else 0.0,
+            alpha=0.0 if total_weight is None else self.alpha,
         )
 
     def _solver_options(self, curve: list) -> dict:
@@ -254,17 +260,6 @@ class SoftMLPClassifier(SoftTargetClassifier):
     def _fit_dask(self, X, y, sample_weight, hidden):
         """:meth:`fit` on dask arrays: L-BFGS on the objective summed over the
         row blocks where they live (see :mod:`sksmooth._dask`)."""
-
-        def make_loss(X_block, targets, weights, *, n_classes, total_weight):
-            return self._make_loss(
-                X_block,
-                targets,
-                weights,
-                n_classes=n_classes,
-                hidden_layer_sizes=hidden,
-                penalty=total_weight is not None,
-            )
-
         curve = []
         with dask_api().summed_objective(
             X,
@@ -272,7 +267,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             sample_weight,
             class_weight=self.class_weight,
             estimator_name=type(self).__name__,
-            make_loss=make_loss,
+            make_loss=functools.partial(self._make_loss, hidden_layer_sizes=hidden),
         ) as objective:
             start = self._initial_weights(objective.loss, objective.classes)
             result = lbfgs(

@@ -487,9 +487,12 @@ class LabelSmoothingClassifierCV(
             probabilities (float32 for float32 input to sksmooth's learners).
         """
         check_is_fitted(self)
-        models = getattr(self, "estimators_", None) or [self.estimator_]
+        if not hasattr(self, "estimators_"):
+            log_proba, dtype = log_proba_of(self.estimator_, X, return_dtype=True)
+            proba = np.exp(scaled_log_proba(log_proba, self.temperature_))
+            return proba.astype(dtype, copy=False)
         probas, dtype = [], np.float64
-        for model in models:
+        for model in self.estimators_:
             log_proba, dtype = log_proba_of(model, X, return_dtype=True)
             probas.append(np.exp(scaled_log_proba(log_proba, self.temperature_)))
         return np.mean(probas, axis=0).astype(dtype, copy=False)
