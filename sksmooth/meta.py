@@ -30,6 +30,7 @@ from sksmooth._validation import (
     check_sample_weight,
     check_targets,
 )
+from sksmooth._warnings import feature_names_checked
 from sksmooth.linear_model import SoftmaxRegression
 
 # Default of max_expansion_mib: see the class docstring.
@@ -414,7 +415,9 @@ class LabelSmoothingClassifier(
             Labels from ``classes_``.
         """
         check_is_fitted(self)
-        return self.classes_[np.asarray(self.estimator_.predict(X), dtype=np.intp)]
+        with feature_names_checked(self, X):
+            codes = self.estimator_.predict(X)
+        return self.classes_[np.asarray(codes, dtype=np.intp)]
 
     @available_if(_fitted_estimator_has("predict_proba"))
     @blockwise_on_dask
@@ -432,7 +435,9 @@ class LabelSmoothingClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        return self._all_columns(self.estimator_.predict_proba(X), fill=0.0)
+        with feature_names_checked(self, X):
+            proba = self.estimator_.predict_proba(X)
+        return self._all_columns(proba, fill=0.0)
 
     @available_if(_fitted_estimator_has("predict_log_proba"))
     @blockwise_on_dask
@@ -450,7 +455,9 @@ class LabelSmoothingClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        return self._all_columns(self.estimator_.predict_log_proba(X), fill=-np.inf)
+        with feature_names_checked(self, X):
+            log_proba = self.estimator_.predict_log_proba(X)
+        return self._all_columns(log_proba, fill=-np.inf)
 
     @available_if(_fitted_estimator_has("decision_function"))
     @blockwise_on_dask
@@ -478,7 +485,8 @@ class LabelSmoothingClassifier(
             column per class of ``classes_``.
         """
         check_is_fitted(self)
-        scores = self.estimator_.decision_function(X)
+        with feature_names_checked(self, X):
+            scores = self.estimator_.decision_function(X)
         if scores.ndim == 1 and len(self.estimator_.classes_) < len(self.classes_):
             scores = np.column_stack([-scores / 2, scores / 2])
         return self._all_columns(scores, fill=-np.inf)

@@ -11,13 +11,16 @@ known only through their public API (``fit``, ``warm_start``, ``set_params``,
 
 import copy
 import time
+import warnings
 
 import numpy as np
 from joblib import delayed
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from sksmooth._rows import take_rows
 from sksmooth._targets import SmoothingPlan, smooth_codes, spread_matrix
+from sksmooth._warnings import collected_warnings
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.model_selection._selection import confusion_similarity, epsilon_grid
 
@@ -169,10 +172,11 @@ def reraise_kind(error):
 class FoldPath:
     """What one (setting, fold) task returns."""
 
-    def __init__(self, models, log_proba, fit_times):
+    def __init__(self, models, log_proba, fit_times, unconverged=()):
         self.models = models  # list over epsilons, or None when not kept
         self.log_proba = log_proba  # (n_epsilons, n_val, K)
         self.fit_times = fit_times  # (n_epsilons,)
+        self.unconverged = list(unconverged)  # the fits' ConvergenceWarnings
 
 
 def fit_fold(
@@ -200,16 +204,17 @@ def fit_fold(
     X_train, X_val = take_rows(X, train), take_rows(X, val)
     weights = None if sample_weight is None else sample_weight[train]
     try:
-        models, fit_times = walk_epsilon_path(
-            learner,
-            X_train,
-            codes[train],
-            weights,
-            epsilons,
-            S,
-            warm_start=warm_start,
-            start=start,
-        )
+        with collected_warnings(ConvergenceWarning) as unconverged:
+            models, fit_times = walk_epsilon_path(
+                learner,
+                X_train,
+                codes[train],
+                weights,
+                epsilons,
+                S,
+                warm_start=warm_start,
+                start=start,
+            )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
             f"Fitting {describe(learner)} failed in {where} at {error}"
@@ -221,7 +226,9 @@ def fit_fold(
     if warm_start:
         for model in models:  # hand back models as the user configured them
             model.set_params(warm_start=learner.get_params()["warm_start"])
-    return FoldPath(models if keep_models else None, log_proba, np.array(fit_times))
+    return FoldPath(
+        models if keep_models else None, log_proba, np.array(fit_times), unconverged
+    )
 
 
 class PathRunner:
@@ -348,7 +355,26 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
         models,
         np.concatenate([first.log_proba, rest.log_proba]),
         np.concatenate([first.fit_times, rest.fit_times]),
+        first.unconverged + rest.unconverged,
     )
+
+
+def warn_unconverged(messages, n_fits: int, learner) -> None:
+    """One ``ConvergenceWarning`` for a search's unconverged inner fits.
+
+    ``messages`` are the inner fits' own warnings, collected per thread
+    (``sksmooth._warnings.collected_warnings``); the first is quoted, since it
+    says what that learner's remedy is.
+    """
+    if messages:
+        first = " ".join(messages[0].split())
+        warnings.warn(
+            f"{len(messages)} of {n_fits} inner fits of {describe(learner)} did "
+            "not converge; their scores may be off. Increase its max_iter or "
+            f"scale the data. The first warning: {first}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 def check_two_per_class(codes, classes) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 from joblib import Parallel
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, check_cv
 from sklearn.utils import check_consistent_length
@@ -20,8 +21,7 @@ from sklearn.utils.metadata_routing import (
     MethodMapping,
     process_routing,
 )
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import has_fit_parameter
 
 from sksmooth._targets import SMOOTHING_METHODS, class_prior, plan_smoothing
 from sksmooth._validation import (
@@ -30,46 +30,33 @@ from sksmooth._validation import (
     check_sample_weight,
     encode_labels,
 )
+from sksmooth._warnings import collected_warnings
 from sksmooth.meta import InnerLearnerMixin
-from sksmooth.model_selection._calibration import scaled_log_proba
+from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
     PathRunner,
     check_folds,
     check_two_per_class,
     confusion_paths,
     describe,
-    log_proba_of,
     reraise_kind,
     walk_epsilon_path,
+    warn_unconverged,
 )
 from sksmooth.model_selection._scoring import check_scorers, score_paths
 from sksmooth.model_selection._selection import check_epsilons_param, epsilon_grid
 
 CALIBRATIONS = (None, "temperature")
-
-
-def _refit_has(attr):
-    """``available_if`` check: a refitted model (not a fold ensemble) with
-    ``attr``; before fit, the unfitted inner estimator with ``attr``."""
-
-    def check(self):
-        if hasattr(self, "estimators_") or (
-            not hasattr(self, "estimator_") and self.ensemble
-        ):
-            return False
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return hasattr(self._inner_estimator(), attr)
-
-    return check
-
-
 METHODS = (*SMOOTHING_METHODS, "confusion")
 SELECTIONS = ("best", "one_standard_error")
 
 
 class LabelSmoothingClassifierCV(
-    InnerLearnerMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+    FittedSelectorMixin,
+    InnerLearnerMixin,
+    MetaEstimatorMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Label smoothing with epsilon (and the inner regulariser) chosen by
     cross-validation.
@@ -381,13 +368,19 @@ class LabelSmoothingClassifierCV(
         )  # fmt: skip
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
+        unconverged = [w for per_fold in paths for p in per_fold for w in p.unconverged]
+        n_fits = sum(len(p.fit_times) for per_fold in paths for p in per_fold)
         if self.ensemble:
             fitted = fold_models
         else:
-            fitted = self._refit(
-                learners[s_best], X, codes, weights, epsilon, spreads[s_best],
-                warm, fold_models[0] if warm else None,
-            )  # fmt: skip
+            with collected_warnings(ConvergenceWarning) as refit_unconverged:
+                fitted = self._refit(
+                    learners[s_best], X, codes, weights, epsilon, spreads[s_best],
+                    warm, fold_models[0] if warm else None,
+                )  # fmt: skip
+            unconverged += refit_unconverged
+            n_fits += 1
+        warn_unconverged(unconverged, n_fits, inner)
 
         # Everything validated and fitted: now set the attributes.
         self._set_fitted(fitted, classes, prior, epsilon, temperature)
@@ -402,29 +395,6 @@ class LabelSmoothingClassifierCV(
         self.epsilons_ = np.asarray(grids[s_best], dtype=np.float64)
         self.n_splits_ = len(folds)
         return self
-
-    def _set_fitted(self, fitted, classes, prior, epsilon, temperature):
-        """The model(s) and what describes them, replacing a previous fit's."""
-        for attribute in (
-            "estimator_",
-            "estimators_",
-            "similarity_",
-            "feature_names_in_",
-        ):
-            if hasattr(self, attribute):
-                delattr(self, attribute)
-        if self.ensemble:
-            self.estimators_ = fitted
-            reference = fitted[0]
-        else:
-            self.estimator_ = reference = fitted
-        self.classes_ = classes
-        self.class_prior_ = prior
-        self.epsilon_ = epsilon
-        self.temperature_ = temperature
-        self.n_features_in_ = reference.n_features_in_
-        if hasattr(reference, "feature_names_in_"):
-            self.feature_names_in_ = reference.feature_names_in_
 
     def _routed_params(self, groups, weights, params):
         """``groups`` for the splitter and the scorers' parameters.
@@ -470,90 +440,6 @@ class LabelSmoothingClassifierCV(
         if warm:
             model.set_params(warm_start=learner.get_params()["warm_start"])
         return model
-
-    # ----------------------------------------------------------------- predict
-    def predict_proba(self, X):
-        """Probability of each class (temperature applied, folds averaged).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; in the dtype of the inner model's
-            probabilities (float32 for float32 input to sksmooth's learners).
-        """
-        check_is_fitted(self)
-        if not hasattr(self, "estimators_"):
-            log_proba, dtype = log_proba_of(self.estimator_, X, return_dtype=True)
-            proba = np.exp(scaled_log_proba(log_proba, self.temperature_))
-            return proba.astype(dtype, copy=False)
-        probas, dtype = [], np.float64
-        for model in self.estimators_:
-            log_proba, dtype = log_proba_of(model, X, return_dtype=True)
-            probas.append(np.exp(scaled_log_proba(log_proba, self.temperature_)))
-        return np.mean(probas, axis=0).astype(dtype, copy=False)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        if hasattr(self, "estimators_"):
-            with np.errstate(divide="ignore"):
-                return np.log(self.predict_proba(X))
-        log_proba, dtype = log_proba_of(self.estimator_, X, return_dtype=True)
-        scaled = scaled_log_proba(log_proba, self.temperature_)
-        return scaled.astype(dtype, copy=False)
-
-    @available_if(_refit_has("decision_function"))
-    def decision_function(self, X):
-        """The refitted model's decision scores divided by the temperature.
-
-        For sksmooth's learners these are the logits, so their softmax (the
-        sigmoid for two classes) is :meth:`predict_proba`. Not available with
-        ``ensemble=True``: an average of probabilities has no logits.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes the score of ``classes_[1]``.
-        """
-        check_is_fitted(self)
-        return self.estimator_.decision_function(X) / self.temperature_
-
-    def predict(self, X):
-        """Most probable class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # ----------------------------------------------------------------- routing
     def _splitter(self, y=None):
