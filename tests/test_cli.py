@@ -657,3 +657,39 @@ def test_a_column_of_distinct_values_is_dropped_by_name(tmp_path, iris_csv, call
     fitted = skops.io.load(model, trusted=skops.io.get_untrusted_types(file=model))
     assert "measured" not in fitted.feature_names_in_
     assert "colour" in fitted.feature_names_in_
+
+
+def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, call):
+    """As the estimator: folds that cannot all hold the class are said, not
+    refused; a class of one row is refused, by name, with the fix."""
+    frame = pd.read_csv(iris_csv)
+    path = tmp_path / "rare.csv"
+    frame.loc[[0, 1, 2], "species"] = "rare"
+    frame.to_csv(path, index=False)
+    code, out, err = call("fit", path, "--target", "species", "--epsilons", "0.1")
+    assert code == 0, err
+    assert "note: the class 'rare' has 3 rows, fewer than --cv 5" in err
+    assert "Traceback" not in err and "UserWarning" not in err
+    frame.loc[[1, 2], "species"] = "setosa"
+    frame.to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species", "--epsilons", "0.1")
+    assert code == 1
+    assert err.startswith("error: the class 'rare' of 'species' has only 1 row")
+
+
+def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeypatch):
+    """The selector's one summary reaches the user as one ``warning:`` line."""
+    build = cli.build_pipeline
+
+    def build_short(X, args):
+        model = build(X, args)
+        model[-1].estimator.set_params(max_iter=1)
+        return model
+
+    monkeypatch.setattr(cli, "build_pipeline", build_short)
+    code, _, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0.1", "--cv", "2"
+    )
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(lines) == 1 and "3 of 3 inner fits of" in lines[0], err

@@ -28,9 +28,7 @@ from pathlib import Path
 import numpy as np
 from joblib import parallel_config
 from sklearn.compose import ColumnTransformer
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import make_scorer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -245,12 +243,18 @@ def table_scorers() -> dict:
     return {
         "log_loss": "neg_log_loss",
         "accuracy": "accuracy",
-        "ece": make_scorer(
-            expected_calibration_error,
-            greater_is_better=False,
-            response_method="predict_proba",
-        ),
+        "ece": negative_ece,
     }
+
+
+def negative_ece(estimator, X, y) -> float:
+    """Minus the expected calibration error, a scorer (greater is better).
+
+    The columns are named by ``estimator.classes_``, since a validation fold
+    need not hold every class.
+    """
+    proba = estimator.predict_proba(X)
+    return -expected_calibration_error(y, proba, labels=estimator.classes_)
 
 
 def fit_command(args) -> int:
@@ -264,9 +268,16 @@ def fit_command(args) -> int:
     X, y = read_training_table(args.data, args.target, args.cv)
     model = build_pipeline(X, args)
     start = time.perf_counter()
-    with warnings.catch_warnings(), on_cluster(cluster, args.n_jobs):
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    # A command line is one thread, so catching warnings process-wide is safe:
+    # each distinct one becomes one line, not a Python warning with its source.
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        on_cluster(cluster, args.n_jobs),
+    ):
+        warnings.simplefilter("always")
         model.fit(X, y)
+    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        print(f"warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - start
     search = model[-1]
     print(f"{args.cv}-fold cross-validation, model {args.model}, {len(y)} rows:\n")
