@@ -28,9 +28,9 @@ def test_collector_takes_its_category_and_pattern_only():
     with collected_warnings(RuntimeWarning, match="^slow") as caught:
         shown = recorded(
             lambda: (
-                warnings.warn("slow fit", RuntimeWarning),
-                warnings.warn("fast fit", RuntimeWarning),
-                warnings.warn("slow too", UserWarning),
+                warnings.warn("slow fit", RuntimeWarning, stacklevel=1),
+                warnings.warn("fast fit", RuntimeWarning, stacklevel=1),
+                warnings.warn("slow too", UserWarning, stacklevel=1),
             )
         )
     assert caught == ["slow fit"]
@@ -55,7 +55,7 @@ def test_other_threads_warnings_are_not_collected():
         with collected_warnings(UserWarning) as caught:
             opened.set()
             release.wait(5)
-            warnings.warn("mine")
+            warnings.warn("mine", stacklevel=1)
         seen["caught"] = caught
 
     thread = threading.Thread(target=collecting)
@@ -63,7 +63,7 @@ def test_other_threads_warnings_are_not_collected():
         warnings.simplefilter("always")
         thread.start()
         assert opened.wait(5)
-        warnings.warn("the main thread's")
+        warnings.warn("the main thread's", stacklevel=1)
         release.set()
         thread.join(5)
     assert [str(w.message) for w in shown] == ["the main thread's"]
@@ -112,7 +112,7 @@ def test_feature_names_warning_names_the_fitted_estimator(estimator):
     y = np.arange(40) % 2
     estimator.fit(X, y)
     for method in ("predict", "predict_proba", "predict_log_proba"):
-        shown = recorded(lambda: getattr(estimator, method)(X.to_numpy()))
+        shown = recorded(lambda m=method: getattr(estimator, m)(X.to_numpy()))
         assert [str(w.message) for w in shown] == [
             "X does not have valid feature names, but "
             f"{type(estimator).__name__} was fitted with feature names"
