@@ -11,48 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import log_expit, log_softmax
-from sklearn.utils import check_array
 
 # LightGBM's kEpsilon (include/LightGBM/meta.h: a float, 1e-15f), which bounds
 # the class probabilities of its initial scores.
 LIGHTGBM_EPSILON = float(np.float32(1e-15))
-
-
-# Rows of a transition matrix must sum to one within this.
-TRANSITION_ROW_TOL = 1e-6
-
-
-def check_transition(transition, n_classes: int) -> np.ndarray:
-    """Validate a ``(K, K)`` row-stochastic transition matrix; return it in float64.
-
-    Parameters
-    ----------
-    transition : array-like of shape (n_classes, n_classes)
-        Row ``c`` is the distribution of the observed class given true class
-        ``c``: finite, non-negative, summing to one.
-    n_classes : int
-        The number of classes ``K`` of the targets.
-
-    Returns
-    -------
-    transition : ndarray of shape (n_classes, n_classes)
-        The validated matrix.
-    """
-    T = check_array(transition, dtype=np.float64, input_name="transition")
-    if T.shape != (n_classes, n_classes):
-        raise ValueError(
-            f"transition must have shape (n_classes, n_classes) = ({n_classes}, "
-            f"{n_classes}) for the {n_classes} classes of y, got {T.shape}."
-        )
-    if np.any(T < 0):
-        raise ValueError(f"transition must be non-negative, got the entry {T.min()!r}.")
-    row_sums = T.sum(axis=1)
-    if np.any(np.abs(row_sums - 1) > TRANSITION_ROW_TOL):
-        raise ValueError(
-            "Each row of transition must sum to one (row c is the distribution of "
-            f"the observed class given class c); the row sums are {row_sums.tolist()}."
-        )
-    return T
 
 
 class SoftCrossEntropyObjective:

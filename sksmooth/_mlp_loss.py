@@ -17,14 +17,15 @@ compared and copied between the two:
 
 Buffers for every layer's activations and back-propagated errors are allocated
 once per fit; activations and their derivatives are applied in place; the output
-layer's logits go straight into the shared :class:`~sksmooth._loss.CrossEntropyHead`
+layer's logits go straight into the shared :mod:`sksmooth._heads` head
 ``(K, n)`` block.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from sksmooth._loss import CrossEntropyHead, transposed_view
+from sksmooth._heads import make_head
+from sksmooth._loss import transposed_view
 
 ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
@@ -115,6 +116,10 @@ class MLPSoftCrossEntropy:
         Hidden-layer activation.
     alpha : float
         L2 penalty on the weights (not the intercepts).
+    transition : ndarray of shape (n_classes, n_classes), default=None
+        Forward correction: the targets are scored against ``p_i T``
+        (``sksmooth._heads.ForwardCrossEntropyHead``); ``None`` is the plain
+        soft cross-entropy.
 
     Attributes
     ----------
@@ -146,6 +151,7 @@ class MLPSoftCrossEntropy:
         hidden_layer_sizes,
         activation,
         alpha,
+        transition=None,
     ):
         n_samples, n_features = X.shape
         dtype = X.dtype
@@ -156,8 +162,12 @@ class MLPSoftCrossEntropy:
         self._sparse = sp.issparse(X)
         # X.T for the first layer's gradient, made once (see transposed_view).
         self._X_T = transposed_view(X) if self._sparse else X.T
-        self.head = CrossEntropyHead(
-            targets, sample_weight, n_classes=n_classes, dtype=dtype
+        self.head = make_head(
+            targets,
+            sample_weight,
+            n_classes=n_classes,
+            dtype=dtype,
+            transition=transition,
         )
         self.layer_units = [n_features, *hidden_layer_sizes, self.head.n_logits]
         fans = list(zip(self.layer_units[:-1], self.layer_units[1:], strict=False))

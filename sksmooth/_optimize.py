@@ -141,12 +141,16 @@ def conjugate_gradient(
 ):
     """Approximately solve ``H x = rhs`` by (preconditioned) conjugate gradients.
 
-    ``H`` (given by its products) must be symmetric positive semi-definite with
-    ``rhs`` in its range; ``precondition(r)`` applies an approximate inverse of
-    ``H`` (symmetric positive definite on that range), or ``None``. Starts from
-    ``x = 0``. Stops when ``||H x - rhs||_2 <= atol``, after
-    ``max_iter`` products, or when a direction of non-positive curvature shows
-    up (rounding on a flat direction), returning the iterate so far.
+    ``H`` (given by its products) is symmetric, positive semi-definite with
+    ``rhs`` in its range for a convex objective; ``precondition(r)`` applies an
+    approximate inverse of ``H`` (symmetric positive definite on that range), or
+    ``None``. Starts from ``x = 0``. Stops when ``||H x - rhs||_2 <= atol``,
+    after ``max_iter`` products, or when a direction of non-positive curvature
+    shows up (rounding on a flat direction, or a non-convex objective such as
+    forward smoothing's), returning the iterate so far; if that happens on the
+    first direction, it returns that direction, the preconditioned ``rhs``
+    (for ``rhs = -gradient`` a descent direction: truncated Newton's rule,
+    Nocedal and Wright, Algorithm 7.1).
 
     Returns
     -------
@@ -175,6 +179,8 @@ def conjugate_gradient(
         n_products += 1
         curvature = float(direction @ product)
         if curvature <= 0:
+            if n_products == 1:
+                x = direction
             break
         step = rz / curvature
         x += step * direction

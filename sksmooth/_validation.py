@@ -334,3 +334,58 @@ def check_soft_targets(Y: np.ndarray) -> None:
             f"{row} sums to {row_sums[row]!r}. Normalise them, e.g. "
             "Y / Y.sum(axis=1, keepdims=True)."
         )
+
+
+# Rows of a transition matrix must sum to one within this.
+TRANSITION_ROW_TOL = 1e-6
+
+
+def check_transition(transition, n_classes: int, targets=None) -> np.ndarray:
+    """Validate a ``(K, K)`` row-stochastic transition matrix; return it in float64.
+
+    The fit parameter of forward smoothing (``smooth="predictions"``): the
+    learner scores the labels against ``p @ transition``.
+
+    Parameters
+    ----------
+    transition : array-like of shape (n_classes, n_classes)
+        Row ``c`` is the distribution of the observed class given true class
+        ``c``: finite, non-negative, summing to one.
+    n_classes : int
+        The number of classes ``K`` of the targets.
+    targets : ndarray of shape (n_samples,) or (n_samples, n_classes), default=None
+        Codes or soft targets: if given, none may put mass on a class that no
+        row of ``transition`` reaches (its ``q`` would be zero, the loss infinite).
+
+    Returns
+    -------
+    transition : ndarray of shape (n_classes, n_classes)
+        The validated matrix.
+    """
+    T = check_array(transition, dtype=np.float64, input_name="transition")
+    if T.shape != (n_classes, n_classes):
+        raise ValueError(
+            f"transition must have shape (n_classes, n_classes) = ({n_classes}, "
+            f"{n_classes}) for the {n_classes} classes of y, got {T.shape}."
+        )
+    if np.any(T < 0):
+        raise ValueError(f"transition must be non-negative, got the entry {T.min()!r}.")
+    row_sums = T.sum(axis=1)
+    if np.any(np.abs(row_sums - 1) > TRANSITION_ROW_TOL):
+        raise ValueError(
+            "Each row of transition must sum to one (row c is the distribution of "
+            f"the observed class given class c); the row sums are {row_sums.tolist()}."
+        )
+    unreachable = np.flatnonzero(T.sum(axis=0) == 0)
+    if targets is not None and unreachable.size:
+        if targets.ndim == 1:
+            hit = np.isin(targets, unreachable)
+        else:
+            hit = np.any(targets[:, unreachable] > 0, axis=1)
+        if np.any(hit):
+            raise ValueError(
+                f"transition has all-zero columns {unreachable.tolist()}: "
+                "p @ transition gives those classes probability zero, but the "
+                "targets put mass on them (the loss would be infinite)."
+            )
+    return T

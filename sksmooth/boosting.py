@@ -23,9 +23,8 @@ from sklearn.model_selection import train_test_split
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._boosting_loss import (
     SoftCrossEntropyObjective,
-    check_transition,
 )
-from sksmooth._validation import check_param
+from sksmooth._validation import check_param, check_transition
 
 # LightGBM's defaults that LGBMClassifier passes and we do not expose.
 FIXED_PARAMS = {
@@ -365,8 +364,7 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         X_checked = as_lightgbm_input(X_checked)
         n_classes = len(classes)
         if transition is not None:
-            transition = check_transition(transition, n_classes)
-            self._check_reachable(targets, transition)
+            transition = check_transition(transition, n_classes, targets)
         lightgbm = import_lightgbm()
         seed = self._seed()
         n_samples = X_checked.shape[0]
@@ -465,24 +463,6 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         for tree in range(n_logits):
             booster.set_leaf_output(tree, 0, 0.0)
         return booster, True
-
-    @staticmethod
-    def _check_reachable(targets, transition):
-        """Refuse targets on a class no true class reaches (``q_k = 0``)."""
-        unreachable = transition.sum(axis=0) == 0
-        if not np.any(unreachable):
-            return
-        if targets.ndim == 1:
-            hit = np.isin(targets, np.flatnonzero(unreachable))
-        else:
-            hit = np.any(targets[:, unreachable] > 0, axis=1)
-        if np.any(hit):
-            raise ValueError(
-                "transition has all-zero columns "
-                f"{np.flatnonzero(unreachable).tolist()}: p @ transition gives those "
-                "classes probability zero, but the targets put mass on them (the "
-                "loss would be infinite)."
-            )
 
     @staticmethod
     def _broadcast(init, n_samples):

@@ -10,7 +10,7 @@ from sksmooth._base import SoftTargetClassifier
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import conjugate_gradient, lbfgs, newton_cg
 from sksmooth._targets import class_prior, plan_smoothing, smooth_codes
-from sksmooth._validation import check_param, check_sample_weight
+from sksmooth._validation import check_param, check_sample_weight, check_transition
 
 SOLVERS = ("lbfgs", "newton-cg")
 # Longest extrapolation of fit_path's L-BFGS starts, in units of the last step.
@@ -138,7 +138,7 @@ class SoftmaxRegression(SoftTargetClassifier):
                 f"solver must be one of {list(SOLVERS)}, got {self.solver!r}."
             )
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, transition=None):
         """Fit the model to labels or soft targets.
 
         Parameters
@@ -151,6 +151,14 @@ class SoftmaxRegression(SoftTargetClassifier):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.
+        transition : array-like of shape (n_classes, n_classes), default=None
+            Forward smoothing (``smooth="predictions"`` of the meta-estimators):
+            a row-stochastic matrix ``T``, row ``j`` the distribution of the
+            observed label given true class ``j`` (rows and columns in the order
+            of ``classes_``). The data term then scores ``y`` against
+            ``p @ T`` instead of ``p``, so that ``predict_proba``, which returns
+            ``p``, estimates the classes the labels were corrupted from.
+            ``None`` (or the identity) is the plain fit.
 
         Returns
         -------
@@ -159,10 +167,12 @@ class SoftmaxRegression(SoftTargetClassifier):
         """
         self._check_params()
         if is_dask_collection(X):
-            return self._fit_dask(X, y, sample_weight)
+            return self._fit_dask(X, y, sample_weight, transition)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
+        if transition is not None:
+            transition = check_transition(transition, len(classes), targets)
         weight_sum = (
             X_checked.shape[0] if sample_weight is None else float(sample_weight.sum())
         )
@@ -172,15 +182,19 @@ class SoftmaxRegression(SoftTargetClassifier):
             sample_weight,
             n_classes=len(classes),
             total_weight=weight_sum,
+            transition=transition,
         )
         del targets  # the loss keeps its own weighted (K, n) block
         result = self._minimize(loss, self._initial_coef(loss, classes))
         return self._set_solution(result, loss, classes, X, X_checked.dtype)
 
-    def _make_loss(self, X, targets, sample_weight, *, n_classes, total_weight):
+    def _make_loss(
+        self, X, targets, sample_weight, *, n_classes, total_weight, transition=None
+    ):
         """The objective on ``X``: penalised for ``total_weight``, the samples'
         total weight, or without penalty for ``total_weight=None`` (a row block
-        of a distributed fit, whose data terms are summed elsewhere)."""
+        of a distributed fit, whose data terms are summed elsewhere); forward-
+        corrected with a ``transition`` matrix."""
         l2 = 0.0 if total_weight is None else 1.0 / (self.C * total_weight)
         return LinearSoftCrossEntropy(
             X,
@@ -190,9 +204,10 @@ class SoftmaxRegression(SoftTargetClassifier):
             fit_intercept=self.fit_intercept,
             l2_reg_strength=l2,
             hessian=self.solver == "newton-cg" and total_weight is not None,
+            transition=transition,
         )
 
-    def _fit_dask(self, X, y, sample_weight):
+    def _fit_dask(self, X, y, sample_weight, transition):
         """:meth:`fit` on dask arrays: L-BFGS on the objective summed over the
         row blocks where they live (see :mod:`sksmooth._dask`)."""
         if self.solver != "lbfgs":
@@ -207,6 +222,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             class_weight=self.class_weight,
             estimator_name=type(self).__name__,
             make_loss=self._make_loss,
+            transition=transition,
         ) as objective:
             start = self._initial_coef(objective.loss, objective.classes)
             result = lbfgs(objective.loss_gradient, start, **self._solver_options())

@@ -10,7 +10,7 @@ from sksmooth._backend import dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
 from sksmooth._optimize import lbfgs
-from sksmooth._validation import check_param
+from sksmooth._validation import check_param, check_transition
 
 # MLPClassifier(solver="lbfgs") keeps scipy's defaults for these two options.
 SCIPY_MAXLS = 20
@@ -182,7 +182,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         check_random_state(self.random_state)
         return tuple(int(size) for size in sizes)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, transition=None):
         """Fit the network to labels or soft targets.
 
         Parameters
@@ -195,6 +195,14 @@ class SoftMLPClassifier(SoftTargetClassifier):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.
+        transition : array-like of shape (n_classes, n_classes), default=None
+            Forward smoothing (``smooth="predictions"`` of the meta-estimators):
+            a row-stochastic matrix ``T``, row ``j`` the distribution of the
+            observed label given true class ``j`` (rows and columns in the order
+            of ``classes_``). The data term then scores ``y`` against
+            ``p @ T`` instead of ``p``, so that ``predict_proba``, which returns
+            ``p``, estimates the classes the labels were corrupted from.
+            ``None`` (or the identity) is the plain fit.
 
         Returns
         -------
@@ -203,10 +211,12 @@ class SoftMLPClassifier(SoftTargetClassifier):
         """
         hidden = self._check_params()
         if is_dask_collection(X):
-            return self._fit_dask(X, y, sample_weight, hidden)
+            return self._fit_dask(X, y, sample_weight, hidden, transition)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
+        if transition is not None:
+            transition = check_transition(transition, len(classes), targets)
         self._check_penalty_scale(X_checked.shape[0], sample_weight)
         loss = self._make_loss(
             X_checked,
@@ -217,6 +227,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
                 X_checked.shape[0] if sample_weight is None else sample_weight.sum()
             ),
             hidden_layer_sizes=hidden,
+            transition=transition,
         )
         del targets  # the loss keeps its own weighted block
         curve = []
@@ -228,7 +239,15 @@ class SoftMLPClassifier(SoftTargetClassifier):
         return self._set_solution(result, loss, classes, X, X_checked.dtype, curve)
 
     def _make_loss(
-        self, X, targets, sample_weight, *, n_classes, total_weight, hidden_layer_sizes
+        self,
+        X,
+        targets,
+        sample_weight,
+        *,
+        n_classes,
+        total_weight,
+        hidden_layer_sizes,
+        transition=None,
     ):
         """The objective on ``X``, with the learner's penalty; without it for
         ``total_weight=None``, a row block of a distributed fit whose data
@@ -242,6 +261,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             hidden_layer_sizes=hidden_layer_sizes,
             activation=self.activation,
             alpha=0.0 if total_weight is None else self.alpha,
+            transition=transition,
         )
 
     def _solver_options(self, curve: list) -> dict:
@@ -257,7 +277,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             "callback": lambda x, value: curve.append(value),
         }
 
-    def _fit_dask(self, X, y, sample_weight, hidden):
+    def _fit_dask(self, X, y, sample_weight, hidden, transition):
         """:meth:`fit` on dask arrays: L-BFGS on the objective summed over the
         row blocks where they live (see :mod:`sksmooth._dask`)."""
         curve = []
@@ -268,6 +288,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             class_weight=self.class_weight,
             estimator_name=type(self).__name__,
             make_loss=functools.partial(self._make_loss, hidden_layer_sizes=hidden),
+            transition=transition,
         ) as objective:
             start = self._initial_weights(objective.loss, objective.classes)
             result = lbfgs(

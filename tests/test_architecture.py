@@ -18,6 +18,7 @@ FLOORS = {
     "sksmooth._warnings": 1,
     "sksmooth._targets": 2,
     "sksmooth.targets": 2,
+    "sksmooth._heads": 3,
     "sksmooth._loss": 3,
     "sksmooth._mlp_loss": 3,
     "sksmooth._optimize": 3,

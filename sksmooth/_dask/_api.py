@@ -11,6 +11,7 @@ Estimators are known here only through ``getattr(estimator, method)(block)``
 for predictions; fits receive functions and return arrays.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from sksmooth._dask._blocks import (
 )
 from sksmooth._dask._objective import DaskObjective
 from sksmooth._targets import smooth_codes, smooth_soft_targets
+from sksmooth._validation import check_transition
 
 
 @dataclass
@@ -63,7 +65,14 @@ class SummedObjective:
 
 @contextmanager
 def summed_objective(
-    X, y, sample_weight, *, class_weight, estimator_name: str, make_loss: Callable
+    X,
+    y,
+    sample_weight,
+    *,
+    class_weight,
+    estimator_name: str,
+    make_loss: Callable,
+    transition=None,
 ) -> Iterator[SummedObjective]:
     """Persist a learner's block objectives; yield the summed, penalised objective.
 
@@ -89,6 +98,10 @@ def summed_objective(
         without penalty; with a number, the loss whose penalty is scaled for
         that total weight, and whose ``objective_from_sums(coef, data_sum,
         grad_sum, weight_sum)`` turns summed data terms into the objective.
+        Called with ``transition=`` as well when one is given.
+    transition : array-like of shape (K, K), default=None
+        Forward smoothing: the learner's ``fit`` parameter, validated here
+        against the classes found in ``y``.
 
     Yields
     ------
@@ -100,6 +113,9 @@ def summed_objective(
     weights = apply_class_weight_on_dask(class_weight, classes, targets, weights)
     n_classes, n_features = len(classes), X.shape[1]
     no_rows = np.empty((0, n_features), dtype), np.empty(0, np.intp), None
+    if transition is not None:
+        transition = check_transition(transition, n_classes)
+        make_loss = functools.partial(make_loss, transition=transition)
 
     def block_loss(X_block, block_targets, block_weights):
         return make_loss(
