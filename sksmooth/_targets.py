@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils.validation import has_fit_parameter
 
 from sksmooth._validation import check_sample_weight
 
@@ -274,6 +275,52 @@ class SmoothingPlan:
         if targets.ndim == 1:
             return smooth_codes(targets, epsilon, self.S)
         return smooth_soft_targets(targets, epsilon, self.S)
+
+    def transition(self, epsilon: float) -> np.ndarray:
+        """``T = (1 - epsilon) * I + epsilon * S``, the ``(K, K)`` matrix of
+        forward smoothing (``smooth="predictions"``): row ``k`` is the smoothed
+        target of class ``k``, read as the distribution of the observed label
+        of a sample whose true class is ``k`` (no checks)."""
+        return transition_matrix(epsilon, self.S)
+
+
+def transition_matrix(epsilon: float, S) -> np.ndarray:
+    """``(1 - epsilon) * I + epsilon * S``: the matrix of forward smoothing.
+
+    >>> transition_matrix(0.3, np.array([[0.0, 1.0], [1.0, 0.0]]))
+    array([[0.7, 0.3],
+           [0.3, 0.7]])
+    """
+    return (1.0 - epsilon) * np.eye(S.shape[0]) + epsilon * S
+
+
+SMOOTH_SIDES = ("targets", "predictions")
+
+
+def check_smooth(smooth, estimator, owner: str) -> bool:
+    """Validate ``smooth``; ``True`` for ``"predictions"``.
+
+    ``estimator`` must then take a ``transition`` fit parameter (sksmooth's
+    learners do); the error names ``owner``, the estimator being fitted.
+    """
+    if not isinstance(smooth, str) or smooth not in SMOOTH_SIDES:
+        raise ValueError(
+            f"smooth must be one of {list(SMOOTH_SIDES)}, got {smooth!r}: "
+            '"targets" fits on smoothed labels, "predictions" smooths the '
+            "model's probabilities before they meet the labels (forward "
+            "correction of label noise)."
+        )
+    if smooth == "targets":
+        return False
+    if not has_fit_parameter(estimator, "transition"):
+        raise TypeError(
+            f"{owner}(smooth='predictions') needs an estimator whose fit takes a "
+            "transition matrix (SoftmaxRegression, SoftMLPClassifier, "
+            f"SoftLGBMClassifier); {type(estimator).__name__} does not, and the "
+            "expansion path cannot smooth predictions. Use one of those, or "
+            "smooth='targets'."
+        )
+    return True
 
 
 def plan_smoothing(method, classes, *, prior=None) -> SmoothingPlan:

@@ -22,7 +22,7 @@ from sksmooth._backend import (
     score_with_dask,
 )
 from sksmooth._rows import expanded_nbytes, rows_source, take_param_rows, take_rows
-from sksmooth._targets import class_prior, plan_smoothing
+from sksmooth._targets import check_smooth, class_prior, plan_smoothing
 from sksmooth._validation import (
     accepts_soft_targets,
     apply_class_weight,
@@ -114,6 +114,19 @@ class LabelSmoothingClassifier(
         number of classes is only known from the data, e.g. in a search).
         For soft targets ``Y`` the result is ``(1 - epsilon) * Y + epsilon * Y @ S``
         with the method's matrix ``S``.
+    smooth : {"targets", "predictions"}, default="targets"
+        Which side of the loss is smoothed. ``"targets"``: the learner fits the
+        smoothed targets above, which curbs over-confidence. ``"predictions"``
+        (forward correction, Patrini et al., 2017): the labels stay as they
+        are, and the learner scores them against its smoothed prediction
+        ``p @ T``, ``T = (1 - epsilon) * I + epsilon * S`` with the method's
+        matrix ``S``, read as how labels get corrupted (symmetric noise at
+        rate ``r`` is ``"uniform"`` with ``epsilon = r * K / (K - 1)``);
+        ``predict_proba`` returns ``p``, an estimate of the clean classes.
+        Use it when the labels are known or suspected to be noisy. Needs a
+        learner whose ``fit`` takes ``transition`` (``SoftmaxRegression``,
+        ``SoftMLPClassifier``, ``SoftLGBMClassifier``); the expansion path
+        cannot do it. See the user guide's "Noisy labels" section.
     class_weight : dict or "balanced", default=None
         Weights of the classes, applied by the **labelled** class before
         smoothing: each sample's weight is multiplied by the weight of the class
@@ -192,12 +205,14 @@ class LabelSmoothingClassifier(
         *,
         epsilon: float = 0.1,
         method="uniform",
+        smooth: str = "targets",
         class_weight=None,
         max_expansion_mib: float | None = DEFAULT_MAX_EXPANSION_MIB,
     ):
         self.estimator = estimator
         self.epsilon = epsilon
         self.method = method
+        self.smooth = smooth
         self.class_weight = class_weight
         self.max_expansion_mib = max_expansion_mib
 
@@ -233,13 +248,14 @@ class LabelSmoothingClassifier(
         if max_mib is not None:
             check_param(max_mib, "max_expansion_mib", Real, low=0, low_open=True)
         inner = self._inner_estimator()
+        forward = check_smooth(self.smooth, inner, type(self).__name__)
         if is_dask_collection(X):
             fitted, classes, prior = self._fit_dask(
-                inner, X, y, sample_weight, fit_params
+                inner, X, y, sample_weight, fit_params, forward
             )
         else:
             fitted, classes, prior = self._fit_in_memory(
-                inner, X, y, sample_weight, fit_params
+                inner, X, y, sample_weight, fit_params, forward
             )
         self.estimator_ = fitted
         self.classes_ = classes
@@ -251,7 +267,7 @@ class LabelSmoothingClassifier(
             del self.feature_names_in_
         return self
 
-    def _fit_in_memory(self, inner, X, y, sample_weight, fit_params):
+    def _fit_in_memory(self, inner, X, y, sample_weight, fit_params, forward):
         """Smooth in memory and fit ``inner``, natively or by expansion.
 
         Returns ``(fitted, classes, prior)``; sets nothing.
@@ -282,7 +298,13 @@ class LabelSmoothingClassifier(
         )
         prior = class_prior(targets, n_classes, weights)
         plan = plan_smoothing(self.method, classes, prior=prior)
-        Y = plan.smooth(targets, plan.check_epsilon(self.epsilon))
+        epsilon = plan.check_epsilon(self.epsilon)
+        if forward:  # the labels as they are; the learner smooths p by T
+            if inner_weights is not None:
+                inner_params["sample_weight"] = inner_weights
+            inner_params["transition"] = plan.transition(epsilon)
+            return clone(inner).fit(X, targets, **inner_params), classes, prior
+        Y = plan.smooth(targets, epsilon)
         if native:
             if inner_weights is not None:
                 inner_params["sample_weight"] = inner_weights
@@ -305,7 +327,7 @@ class LabelSmoothingClassifier(
         del X, Y, rows  # the inner fit needs only the expanded copies
         return clone(inner).fit(X_rows, labels, sample_weight=row_weights, **row_params)
 
-    def _fit_dask(self, inner, X, y, sample_weight, fit_params):
+    def _fit_dask(self, inner, X, y, sample_weight, fit_params, forward):
         """Smooth dask targets block by block; ``inner`` fits natively on them.
 
         The classes are found once with Dask, the class prior is one
@@ -328,11 +350,16 @@ class LabelSmoothingClassifier(
         blocks = api.label_blocks(X, y, sample_weight, type(self).__name__)
         prior = api.class_prior(blocks)
         plan = plan_smoothing(self.method, blocks.classes, prior=prior)
-        Y = api.smooth_blocks(blocks, plan.check_epsilon(self.epsilon), plan.S)
+        epsilon = plan.check_epsilon(self.epsilon)
         # Weighted by the labelled class, before smoothing (as in memory); the
         # class prior above is not.
         inner_weights = api.class_weighted(blocks, self.class_weight)
         params = {} if inner_weights is None else {"sample_weight": inner_weights}
+        if forward:
+            params["transition"] = plan.transition(epsilon)
+            Y = blocks.targets
+        else:
+            Y = api.smooth_blocks(blocks, epsilon, plan.S)
         return clone(inner).fit(blocks.X, Y, **params), blocks.classes, prior
 
     def _check_expansion_size(self, X, Y, inner):

@@ -328,6 +328,16 @@ def test_forward_fit_recovers_the_clean_probabilities(n_classes):
     assert_allclose(model.predict_proba([[0.0], [1.0]]), expected, atol=1e-3)
 
 
+def test_meta_smooth_predictions_hands_the_booster_its_transition():
+    X, y = labelled_data(3)
+    booster = SoftLGBMClassifier(n_estimators=20, early_stopping=False, **QUIET)
+    meta = LabelSmoothingClassifier(booster, epsilon=0.3, smooth="predictions")
+    meta.fit(X, y)
+    T = 0.7 * np.eye(3) + 0.3 / 3
+    by_hand = booster.fit(X, y, transition=T)
+    assert_array_equal(meta.predict_proba(X), by_hand.predict_proba(X))
+
+
 # -- early stopping ----------------------------------------------------------------
 
 

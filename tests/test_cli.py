@@ -693,3 +693,15 @@ def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeyp
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(lines) == 1 and "3 of 3 inner fits of" in lines[0], err
+
+
+def test_smooth_predictions_is_passed_on_and_said(tmp_path, iris_csv, call):
+    path = tmp_path / "model.skops"
+    code, out, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.2", "--cv", "2",
+        "--smooth", "predictions", "--save", path,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "epsilon estimates how strongly they are corrupted" in out
+    code, _, err = call("fit", iris_csv, "--target", "species", "--smooth", "both")
+    assert code == 2 and "invalid choice: 'both'" in err

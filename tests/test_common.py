@@ -59,6 +59,17 @@ ESTIMATORS = [
         calibration="temperature",
         selection="one_standard_error",
     ),
+    LabelSmoothingClassifier(epsilon=0.2, smooth="predictions"),
+    LabelSmoothingClassifier(
+        SoftMLPClassifier(random_state=0), epsilon=0.2, smooth="predictions"
+    ),
+    LabelSmoothingClassifierCV(
+        SoftmaxRegression(C=0.1, tol=1e-10, max_iter=1000),
+        epsilons=[0.0, 0.1, 0.3],
+        cv=3,
+        smooth="predictions",
+        calibration="temperature",
+    ),
 ]
 
 

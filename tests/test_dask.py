@@ -723,3 +723,22 @@ def test_dask_dataframe_is_refused_with_the_conversion_to_use(client):
     frame = dd.from_pandas(pd.DataFrame(X), npartitions=2)
     with pytest.raises(TypeError, match=r"to_dask_array\(lengths=True\)"):
         SoftmaxRegression().fit(frame, y)
+
+
+@pytest.mark.parametrize("learner", ["linear", "mlp"])
+def test_smooth_predictions_on_dask_equals_in_memory(client, learner):
+    """Forward smoothing: the transition reaches every block's loss."""
+    (X, y, w), (X_d, y_d, w_d) = case_data("dense", np.float64, "labels", True, 3)
+    inner = (
+        SoftmaxRegression(C=0.5, tol=1e-8)
+        if learner == "linear"
+        else SoftMLPClassifier((5,), random_state=0, max_iter=30)
+    )
+    params = {"epsilon": 0.3, "smooth": "predictions"}
+    memory = LabelSmoothingClassifier(inner, **params).fit(X, y, sample_weight=w)
+    spread = LabelSmoothingClassifier(inner, **params).fit(X_d, y_d, sample_weight=w_d)
+    np.testing.assert_allclose(
+        spread.predict_proba(X), memory.predict_proba(X), rtol=0, atol=1e-6
+    )
+    targets = LabelSmoothingClassifier(inner, epsilon=0.3).fit(X, y, sample_weight=w)
+    assert np.abs(targets.predict_proba(X) - memory.predict_proba(X)).max() > 1e-3

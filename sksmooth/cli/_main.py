@@ -3,7 +3,8 @@
 - ``sksmooth [--output DIR] [--force]``: the bundled demo (digits with noisy
   labels).
 - ``sksmooth fit data.csv --target COLUMN [--model softmax|mlp]
-  [--epsilons 0,0.05,0.1,0.2] [--cv 5] [--save model.skops] [--force]``:
+  [--epsilons 0,0.05,0.1,0.2] [--smooth targets|predictions] [--cv 5]
+  [--save model.skops] [--force]``:
   cross-validate every epsilon on a CSV or Parquet table, print the table,
   refit the best.
 - ``sksmooth predict model.skops data.csv [--proba] [--output predictions.csv]
@@ -192,6 +193,7 @@ def build_pipeline(frame, args):
     search = LabelSmoothingClassifierCV(
         learner,
         epsilons=10 if args.epsilons is None else list(args.epsilons),
+        smooth=args.smooth,
         cv=args.cv,  # stratified and shuffled with random_state
         scoring=table_scorers(),
         calibration=None if args.calibration == "none" else args.calibration,
@@ -290,6 +292,11 @@ def fit_command(args) -> int:
             f"{format_epsilon(search.epsilon_)}, {search.temperature_:.4g}"
         )
     print(f"\nchosen {chosen}")
+    if args.smooth == "predictions":
+        print(
+            "(scores of the smoothed predictions against the labels as given; "
+            "epsilon estimates how strongly they are corrupted)"
+        )
     if args.save is not None:
         # The saved model keeps only the deciding score: the table's extra
         # scorers are this command's own, and the ECE scorer would put a

@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated, e.g. 0,0.1,0.3 (default: 10 values from 0 to "
         "90%% of the largest epsilon the data allows)",
     )
+    fit.add_argument(
+        "--smooth",
+        choices=["targets", "predictions"],
+        default="targets",
+        help="smooth the targets (over-confidence) or the predictions (noisy "
+        "labels: epsilon then estimates the noise, the model predicts the clean "
+        "classes)",
+    )
     fit.add_argument("--cv", type=positive_int, default=5, help="folds (>= 2)")
     fit.add_argument(
         "--calibration",

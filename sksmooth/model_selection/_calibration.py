@@ -1,4 +1,9 @@
-"""Temperature scaling of stored out-of-fold log-probabilities."""
+"""Temperature scaling of stored out-of-fold log-probabilities.
+
+With forward smoothing (``smooth="predictions"``) the labels are scored
+against ``q = softmax(log p / temperature) @ T``: the temperature is fitted
+on ``p`` inside ``T`` (:func:`observed_log_proba`).
+"""
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -8,10 +13,30 @@ from scipy.special import log_softmax
 LOG_TEMPERATURE_BOUNDS = (np.log(1e-2), np.log(1e2))
 
 
-def fit_temperature(log_proba, codes, sample_weight=None) -> float:
-    """The temperature ``T`` minimising the (weighted) log-loss of
-    ``log_softmax(log_proba / T)``: a 1-D convex problem in ``1 / T``, solved
-    by bounded scalar minimisation over ``log T`` in ``[log 0.01, log 100]``.
+def observed_log_proba(log_proba, transition=None):
+    """``log(p @ transition)`` of log-probabilities ``log p``: what the labels
+    are scored against under forward smoothing; ``log_proba`` itself for
+    ``transition=None``. Floored at ``log(tiny)``.
+
+    >>> import numpy as np
+    >>> T = np.array([[0.8, 0.2], [0.2, 0.8]])
+    >>> np.exp(observed_log_proba(np.log([[1.0, 1e-300]]), T)).round(3)
+    array([[0.8, 0.2]])
+    """
+    if transition is None:
+        return log_proba
+    with np.errstate(under="ignore"):
+        observed = np.exp(log_proba) @ transition
+    return np.log(np.maximum(observed, np.finfo(np.float64).tiny))
+
+
+def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> float:
+    """The temperature minimising the (weighted) log-loss of
+    ``log_softmax(log_proba / temperature)``: a 1-D convex problem in ``1 /
+    temperature``, solved by bounded scalar minimisation over its log in
+    ``[log 0.01, log 100]``. With a ``transition`` matrix ``T`` the labels are
+    scored against ``softmax(log_proba / temperature) @ T`` instead (not
+    convex in general; the bounded search still finds the best on the bounds).
 
     Examples
     --------
@@ -26,6 +51,7 @@ def fit_temperature(log_proba, codes, sample_weight=None) -> float:
 
     def loss(log_temperature):
         scaled = log_softmax(log_proba / np.exp(log_temperature), axis=1)
+        scaled = observed_log_proba(scaled, transition)
         return -np.average(scaled[rows, codes], weights=weights)
 
     result = minimize_scalar(

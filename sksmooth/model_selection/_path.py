@@ -19,7 +19,12 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from sksmooth._rows import take_rows
-from sksmooth._targets import SmoothingPlan, smooth_codes, spread_matrix
+from sksmooth._targets import (
+    SmoothingPlan,
+    smooth_codes,
+    spread_matrix,
+    transition_matrix,
+)
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.model_selection._selection import confusion_similarity, epsilon_grid
@@ -54,6 +59,7 @@ def walk_epsilon_path(
     *,
     warm_start: bool,
     start=None,
+    forward: bool = False,
 ):
     """Fit ``learner`` at each of ``epsilons`` (ascending) on one training fold.
 
@@ -86,6 +92,11 @@ def walk_epsilon_path(
         follows the path with a predictor step) walks the whole path itself.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
+    forward : bool, default=False
+        Smooth the predictions, not the targets (``smooth="predictions"``):
+        the learner fits the labels with ``transition=(1 - epsilon) * I +
+        epsilon * S``; ``fit_path``, which follows the targets' path, is not
+        used.
 
     Returns
     -------
@@ -94,7 +105,7 @@ def walk_epsilon_path(
     fit_times : list of float
         Seconds per fit.
     """
-    if warm_start and len(epsilons) and hasattr(learner, "fit_path"):
+    if warm_start and len(epsilons) and hasattr(learner, "fit_path") and not forward:
         return walk_with_fit_path(
             learner, X_train, codes_train, sample_weight, epsilons, S, start
         )
@@ -109,11 +120,20 @@ def walk_epsilon_path(
                 fit_params = (
                     {} if sample_weight is None else {"sample_weight": sample_weight}
                 )
-                model.fit(X_train, smooth_codes(codes_train, epsilon, S), **fit_params)
+                if forward:
+                    fit_params["transition"] = transition_matrix(epsilon, S)
+                    model.fit(X_train, codes_train, **fit_params)
+                else:
+                    model.fit(
+                        X_train, smooth_codes(codes_train, epsilon, S), **fit_params
+                    )
                 previous = model
             else:
                 model = LabelSmoothingClassifier(
-                    clone(learner), epsilon=float(epsilon), method=S
+                    clone(learner),
+                    epsilon=float(epsilon),
+                    method=S,
+                    smooth="predictions" if forward else "targets",
                 ).fit(X_train, codes_train, sample_weight=sample_weight)
         except Exception as error:
             raise reraise_kind(error)(
@@ -193,6 +213,7 @@ def fit_fold(
     start,
     keep_models,
     where,
+    forward=False,
 ):
     """Walk one fold's path and predict its validation rows once per epsilon.
 
@@ -214,6 +235,7 @@ def fit_fold(
                 S,
                 warm_start=warm_start,
                 start=start,
+                forward=forward,
             )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
@@ -250,6 +272,9 @@ class PathRunner:
         Keep the fold models (for warm starts of a second round, the refit's
         start, or the fold ensemble).
     parallel : joblib.Parallel
+    forward : bool, default=False
+        Smooth the predictions (see :func:`walk_epsilon_path`); the stored
+        log-probabilities are still the model's own, ``log p``.
     """
 
     def __init__(
@@ -264,11 +289,13 @@ class PathRunner:
         warm_start: bool,
         keep_models: bool,
         parallel,
+        forward: bool = False,
     ):
         self.learners, self.settings = learners, settings
         self.X, self.codes, self.sample_weight = X, codes, sample_weight
         self.folds = folds
         self.warm_start, self.keep_models = warm_start, keep_models
+        self.forward = forward
         self.parallel = parallel
 
     def run(self, epsilon_lists, spreads, starts=None):
@@ -286,6 +313,7 @@ class PathRunner:
                 epsilon_lists[s],
                 spreads[s],
                 warm_start=self.warm_start,
+                forward=self.forward,
                 start=None if starts is None else starts[s][f],
                 keep_models=self.keep_models,
                 where=f"fold {f}"

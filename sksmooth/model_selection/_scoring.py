@@ -14,7 +14,11 @@ from sklearn.metrics import check_scoring, get_scorer
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from sksmooth._rows import take_rows
-from sksmooth.model_selection._calibration import fit_temperature, scaled_log_proba
+from sksmooth.model_selection._calibration import (
+    fit_temperature,
+    observed_log_proba,
+    scaled_log_proba,
+)
 from sksmooth.model_selection._selection import select_candidate
 
 
@@ -173,16 +177,26 @@ def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
 
 
 def candidate_scores(per_fold, e, folds, codes, classes, weights, scorers,
-                     score_params, calibration):  # fmt: skip
+                     score_params, calibration, transition=None):  # fmt: skip
     """One candidate's row: its fit times, fold scores and, with
     ``calibration="temperature"``, the temperature fitted on all its
-    out-of-fold log-probabilities and the calibrated fold scores."""
+    out-of-fold log-probabilities and the calibrated fold scores.
+
+    With a ``transition`` matrix (forward smoothing) every score is of the
+    smoothed prediction ``p @ transition`` against the labels, a proper score
+    for the (noisy) labels, and the temperature is fitted on ``p`` inside it.
+    """
     fold_log_proba = [p.log_proba[e] for p in per_fold]
     row = {
         "fit_time": np.array([p.fit_times[e] for p in per_fold]),
         "test": fold_scores(
-            fold_log_proba, folds, codes, classes, scorers, score_params
-        ),
+            [observed_log_proba(lp, transition) for lp in fold_log_proba],
+            folds,
+            codes,
+            classes,
+            scorers,
+            score_params,
+        ),  # fmt: skip
         "temperature": 1.0,
     }
     if calibration == "temperature":
@@ -191,10 +205,14 @@ def candidate_scores(per_fold, e, folds, codes, classes, weights, scorers,
             np.concatenate(fold_log_proba),
             codes[val_rows],
             None if weights is None else weights[val_rows],
+            transition,
         )
         row["temperature"] = temperature
         row["calibrated_test"] = fold_scores(
-            [scaled_log_proba(lp, temperature) for lp in fold_log_proba],
+            [
+                observed_log_proba(scaled_log_proba(lp, temperature), transition)
+                for lp in fold_log_proba
+            ],
             folds,
             codes,
             classes,
@@ -250,8 +268,12 @@ def rank_scores(mean) -> np.ndarray:
 
 
 def score_paths(paths, grids, settings, folds, codes, classes, weights, scorers,
-                score_params, *, calibration, selection):  # fmt: skip
+                score_params, *, calibration, selection,
+                transitions=None):  # fmt: skip
     """Score every candidate from the stored predictions; make the choice.
+
+    ``transitions[s][e]``, for forward smoothing, is the transition matrix of
+    setting ``s`` at its ``e``-th epsilon (see :func:`candidate_scores`).
 
     Returns
     -------
@@ -265,7 +287,7 @@ def score_paths(paths, grids, settings, folds, codes, classes, weights, scorers,
         for e, epsilon in enumerate(grids[s]):
             row = candidate_scores(
                 per_fold, e, folds, codes, classes, weights, scorers, score_params,
-                calibration,
+                calibration, None if transitions is None else transitions[s][e],
             )  # fmt: skip
             rows.append({"setting": s, "epsilon": float(epsilon), **row})
     results = format_results(rows, settings, scorers, len(folds), bool(calibration))

@@ -23,7 +23,13 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import has_fit_parameter
 
-from sksmooth._targets import SMOOTHING_METHODS, class_prior, plan_smoothing
+from sksmooth._targets import (
+    SMOOTHING_METHODS,
+    check_smooth,
+    class_prior,
+    plan_smoothing,
+    transition_matrix,
+)
 from sksmooth._validation import (
     accepts_soft_targets,
     check_param,
@@ -101,6 +107,16 @@ class LabelSmoothingClassifierCV(
         ``k`` is the mean out-of-fold predicted distribution of the class-``k``
         samples at epsilon = 0, diagonal removed and renormalised, so the
         smoothing mass goes to the classes the model confuses with ``k``.
+    smooth : {"targets", "predictions"}, default="targets"
+        As in :class:`LabelSmoothingClassifier`. With ``"predictions"``
+        (forward correction of label noise), each candidate is scored by its
+        out-of-fold smoothed prediction ``q = p @ T`` against the labels (a
+        proper score for noisy labels, so the choice is consistent: ``epsilon_``
+        estimates the corruption strength, ``r * K / (K - 1)`` for symmetric
+        noise at rate ``r`` with ``"uniform"``), the temperature is fitted on
+        ``p`` inside ``T``, and ``predict_proba`` returns ``p``, the estimate of
+        the clean classes. With ``"confusion"``, ``T`` is built from the
+        learned similarity. Needs a learner whose ``fit`` takes ``transition``.
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn: ``None`` is 5-fold stratified, an int the number
         of stratified folds. Every training fold must hold every class.
@@ -152,7 +168,8 @@ class LabelSmoothingClassifierCV(
     Attributes
     ----------
     epsilon_ : float
-        The chosen epsilon.
+        The chosen epsilon; with ``smooth="predictions"``, the estimated
+        corruption strength.
     temperature_ : float
         The chosen temperature (1.0 without calibration).
     best_score_ : float
@@ -225,6 +242,7 @@ class LabelSmoothingClassifierCV(
         *,
         epsilons=10,
         method="uniform",
+        smooth: str = "targets",
         cv=None,
         scoring="neg_log_loss",
         calibration=None,
@@ -238,6 +256,7 @@ class LabelSmoothingClassifierCV(
         self.estimator = estimator
         self.epsilons = epsilons
         self.method = method
+        self.smooth = smooth
         self.cv = cv
         self.scoring = scoring
         self.calibration = calibration
@@ -287,6 +306,7 @@ class LabelSmoothingClassifierCV(
                 "sample weights; LabelSmoothingClassifierCV needs one or the other "
                 "(see LabelSmoothingClassifier)."
             )
+        forward = check_smooth(self.smooth, inner, type(self).__name__)
         warm = native and "warm_start" in valid
         return (
             inner,
@@ -294,6 +314,7 @@ class LabelSmoothingClassifierCV(
             warm,
             check_epsilons_param(self.epsilons),
             check_scorers(self.scoring, inner),
+            forward,
         )
 
     def _folds(self, X, y, codes, groups, classes):
@@ -336,7 +357,7 @@ class LabelSmoothingClassifierCV(
         self : LabelSmoothingClassifierCV
             The fitted estimator.
         """
-        inner, settings, warm, epsilons, scorers = self._check_params()
+        inner, settings, warm, epsilons, scorers, forward = self._check_params()
         classes, codes = encode_labels(y, type(self).__name__)
         check_consistent_length(X, codes)
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
@@ -354,6 +375,7 @@ class LabelSmoothingClassifierCV(
             warm_start=warm,
             keep_models=warm or self.ensemble,
             parallel=Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
+            forward=forward,
         )
         if isinstance(self.method, str) and self.method == "confusion":
             grids, spreads, paths = confusion_paths(runner, epsilons, classes)
@@ -362,9 +384,16 @@ class LabelSmoothingClassifierCV(
             grids = [epsilon_grid(epsilons, plan)] * len(learners)
             spreads = [plan.S] * len(learners)
             paths = runner.run(grids, spreads)
+        transitions = None
+        if forward:
+            transitions = [
+                [transition_matrix(e, S) for e in grid]
+                for grid, S in zip(grids, spreads, strict=True)
+            ]
         results, (best_index, s_best, e_best, temperature) = score_paths(
             paths, grids, settings, folds, codes, classes, weights, scorers,
             score_params, calibration=self.calibration, selection=self.selection,
+            transitions=transitions,
         )  # fmt: skip
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
@@ -376,7 +405,7 @@ class LabelSmoothingClassifierCV(
             with collected_warnings(ConvergenceWarning) as refit_unconverged:
                 fitted = self._refit(
                     learners[s_best], X, codes, weights, epsilon, spreads[s_best],
-                    warm, fold_models[0] if warm else None,
+                    warm, fold_models[0] if warm else None, forward,
                 )  # fmt: skip
             unconverged += refit_unconverged
             n_fits += 1
@@ -426,12 +455,13 @@ class LabelSmoothingClassifierCV(
             score_params["sample_weight"] = weights
         return groups, score_params
 
-    def _refit(self, learner, X, codes, weights, epsilon, S, warm, start):
+    def _refit(self, learner, X, codes, weights, epsilon, S, warm, start, forward):
         """The final model on all the data at the chosen epsilon."""
         try:
             models, _ = walk_epsilon_path(
-                learner, X, codes, weights, [epsilon], S, warm_start=warm, start=start
-            )
+                learner, X, codes, weights, [epsilon], S, warm_start=warm,
+                start=start, forward=forward,
+            )  # fmt: skip
         except Exception as error:  # already names the epsilon
             raise reraise_kind(error)(
                 f"Refitting {describe(learner)} on all the data failed at {error}"

@@ -1,0 +1,150 @@
+"""``smooth="predictions"`` in the meta-estimators: forward correction.
+
+Oracles: the learner fitted by hand with ``T = (1 - eps) * I + eps * S``
+written here; out-of-fold scores of ``q = p @ T`` recomputed here from
+hand-fitted folds; the temperature against a brute-force search; a known
+symmetric noise rate.
+"""
+
+import numpy as np
+import pytest
+from scipy.special import log_softmax
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import StratifiedKFold
+
+from sksmooth import (
+    LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
+    SoftmaxRegression,
+    SoftMLPClassifier,
+)
+from sksmooth.datasets import flip_labels
+from sksmooth.model_selection import fit_temperature
+
+
+def problem(n=300, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = np.argmax(
+        X @ rng.normal(size=(4, n_classes)) + rng.normal(size=(n, n_classes)), 1
+    )
+    return X, y
+
+
+def uniform_transition(epsilon, n_classes):
+    return (1 - epsilon) * np.eye(n_classes) + epsilon / n_classes
+
+
+@pytest.mark.parametrize("learner", [SoftmaxRegression(tol=1e-8),
+                                     SoftMLPClassifier((6,), random_state=0)],
+                         ids=["linear", "mlp"])  # fmt: skip
+def test_meta_fits_the_labels_with_the_transition(learner):
+    X, y = problem()
+    names = np.array(["a", "b", "c"])
+    labels = names[y]
+    w = np.linspace(0.5, 1.5, len(y))
+    model = LabelSmoothingClassifier(learner, epsilon=0.3, smooth="predictions")
+    model.fit(X, labels, sample_weight=w)
+    by_hand = learner.fit(X, y, sample_weight=w, transition=uniform_transition(0.3, 3))
+    np.testing.assert_array_equal(model.predict_proba(X), by_hand.predict_proba(X))
+    assert model.predict(X[:3]).tolist() == names[by_hand.predict(X[:3])].tolist()
+
+
+def test_a_similarity_matrix_and_soft_targets_are_taken_as_given():
+    X, y = problem()
+    S = np.array([[0, 1.0, 0], [0.5, 0, 0.5], [0, 1.0, 0]])
+    model = LabelSmoothingClassifier(epsilon=0.2, method=S, smooth="predictions")
+    Y = np.eye(3)[y] * 0.9 + 0.1 / 3
+    model.fit(X, Y)
+    T = 0.8 * np.eye(3) + 0.2 * S
+    by_hand = SoftmaxRegression().fit(X, Y, transition=T)
+    np.testing.assert_array_equal(model.predict_proba(X), by_hand.predict_proba(X))
+
+
+def test_at_epsilon_zero_both_sides_are_the_plain_fit():
+    X, y = problem()
+    targets = LabelSmoothingClassifier(epsilon=0.0).fit(X, y).predict_proba(X)
+    forward = LabelSmoothingClassifier(epsilon=0.0, smooth="predictions").fit(X, y)
+    np.testing.assert_array_equal(forward.predict_proba(X), targets)
+
+
+@pytest.mark.parametrize("cls", [LabelSmoothingClassifier, LabelSmoothingClassifierCV])
+def test_bad_smooth_or_an_expansion_learner_is_refused_before_any_state(cls):
+    X, y = problem(60)
+    model = cls(smooth="both")
+    with pytest.raises(ValueError, match=r"smooth must be one of \['targets', 'pr"):
+        model.fit(X, y)
+    model = cls(LogisticRegression(), smooth="predictions")
+    with pytest.raises(TypeError, match="transition matrix .*SoftmaxRegression"):
+        model.fit(X, y)
+    assert not hasattr(model, "classes_")
+
+
+def test_cv_scores_are_the_out_of_fold_log_loss_of_the_smoothed_prediction():
+    X, y = problem(240)
+    folds = list(StratifiedKFold(3).split(X, y))
+    learner = SoftmaxRegression(tol=1e-10, max_iter=1000)
+    search = LabelSmoothingClassifierCV(
+        learner, epsilons=[0.0, 0.3], cv=folds, smooth="predictions"
+    ).fit(X, y)
+    for e, epsilon in enumerate([0.0, 0.3]):
+        T = uniform_transition(epsilon, 3)
+        for f, (train, val) in enumerate(folds):
+            p = learner.fit(X[train], y[train], transition=T).predict_proba(X[val])
+            expected = -log_loss(y[val], p @ T, labels=[0, 1, 2])
+            got = search.cv_results_[f"split{f}_test_score"][e]
+            assert got == pytest.approx(expected, abs=1e-6)
+
+
+def test_temperature_is_fitted_on_p_inside_the_transition():
+    rng = np.random.default_rng(3)
+    log_p = log_softmax(3 * rng.normal(size=(200, 3)), axis=1)
+    T = uniform_transition(0.4, 3)
+    # labels drawn from an over-confident p (true temperature 2), through T
+    q = np.exp(log_softmax(log_p / 2, axis=1)) @ T
+    codes = np.array([rng.choice(3, p=row) for row in q])
+
+    def loss(tau):
+        q = np.exp(log_softmax(log_p / tau, axis=1)) @ T
+        return -np.mean(np.log(q[np.arange(200), codes]))
+
+    taus = np.exp(np.linspace(np.log(0.01), np.log(100), 20001))
+    best = taus[np.argmin([loss(t) for t in taus])]
+    assert fit_temperature(log_p, codes, transition=T) == pytest.approx(best, rel=1e-3)
+    assert fit_temperature(log_p, codes) != pytest.approx(best, rel=1e-2)
+
+
+def test_cv_recovers_a_known_noise_rate_and_beats_epsilon_zero():
+    """Symmetric noise at rate r is the uniform T at eps = r K / (K - 1)."""
+    X, y = problem(2400, n_classes=4, seed=5)
+    X_train, y_train, X_test, y_test = X[:1600], y[:1600], X[1600:], y[1600:]
+    rate = 0.3
+    noisy = flip_labels(y_train, rate, 4, random_state=0)
+    search = LabelSmoothingClassifierCV(
+        epsilons=np.linspace(0, 0.8, 9), cv=3, smooth="predictions"
+    ).fit(X_train, noisy)
+    assert abs(search.epsilon_ - rate * 4 / 3) <= 0.1
+    plain = SoftmaxRegression().fit(X_train, noisy)
+    p, p0 = search.predict_proba(X_test), plain.predict_proba(X_test)
+    assert log_loss(y_test, p) < log_loss(y_test, p0)
+    assert accuracy_score(y_test, p.argmax(1)) >= accuracy_score(y_test, p0.argmax(1))
+
+
+def test_cv_with_confusion_builds_the_transition_from_the_learned_similarity():
+    X, y = problem(300)
+    search = LabelSmoothingClassifierCV(
+        epsilons=[0.0, 0.2], cv=3, method="confusion", smooth="predictions"
+    ).fit(X, y)
+    S = search.similarity_
+    assert np.allclose(np.diag(S), 0) and np.allclose(S.sum(1), 1)
+    if search.epsilon_ > 0:
+        T = (1 - search.epsilon_) * np.eye(3) + search.epsilon_ * S
+        by_hand = SoftmaxRegression().fit(X, y, transition=T)
+        np.testing.assert_allclose(
+            search.predict_proba(X),
+            np.exp(
+                log_softmax(np.log(by_hand.predict_proba(X)) / search.temperature_, 1)
+            ),
+            atol=1e-5,
+        )
