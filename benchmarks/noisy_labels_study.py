@@ -49,7 +49,8 @@ default 5 folds, at most 500 (linear) and 200 (network) L-BFGS iterations.
 The quick run: 2-value grids, 3 epsilons, 3 cleanlab folds, 30 network
 iterations. One cell of every table with both learners takes about two
 minutes on one process, the network's ``CV targets+reg+T`` most of it: a full
-run (2 seeds, 56 cells) is about 16 minutes on one process.
+run (2 seeds, 56 cells) took 14.6 minutes on one process, as two runs of
+one seed each (``--rows``).
 
 The fit seconds of ``temperature scaling`` and ``cleanlab`` include the
 ``eps=0, reg CV`` search whose regulariser they reuse: what they cost a user
