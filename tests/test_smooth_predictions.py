@@ -9,6 +9,7 @@ symmetric noise rate.
 import numpy as np
 import pytest
 from scipy.special import log_softmax
+from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -148,3 +149,45 @@ def test_cv_with_confusion_builds_the_transition_from_the_learned_similarity():
             ),
             atol=1e-5,
         )
+
+
+def test_anchor_similarity_recovers_a_one_way_flip():
+    """Written from the definition: a model sure of the true class k predicts
+    the noisy-label distribution T[k]; the class means would mix in the
+    samples flipped into k and look symmetric."""
+    from sksmooth.model_selection import anchor_similarity, confusion_similarity
+
+    n_classes, rate = 4, 0.3
+    T = (1 - rate) * np.eye(n_classes) + rate * np.roll(np.eye(n_classes), 1, axis=1)
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, n_classes, 400)
+    sure = rng.random(400) < 0.5  # half the samples: the model is sure
+    proba = np.where(sure[:, None], T[true], np.full((400, n_classes), 1 / n_classes))
+    noisy = np.array([rng.choice(n_classes, p=T[k]) for k in true])
+    flip = np.roll(np.eye(n_classes), 1, axis=1)
+    np.testing.assert_allclose(anchor_similarity(proba, n_classes), flip, atol=1e-12)
+    means = confusion_similarity(proba, noisy, n_classes)
+    assert np.abs(means - flip).max() > 0.3
+
+
+def test_cv_with_confusion_learns_a_one_way_flip_and_beats_uniform():
+    """Digits with 30 % of each class's labels moved to the next class: the
+    learned similarity points each class at its successor, and the clean
+    log-loss beats the uniform transition's."""
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(0)) / (X.std(0) + 1e-9)
+    rng = np.random.default_rng(0)
+    train = rng.random(len(y)) < 0.7
+    noisy = y[train].copy()
+    flipped = rng.random(noisy.size) < 0.3
+    noisy[flipped] = (noisy[flipped] + 1) % 10
+    scores = {}
+    for method in ("uniform", "confusion"):
+        search = LabelSmoothingClassifierCV(
+            SoftmaxRegression(C=0.1), epsilons=5, cv=3, method=method,
+            smooth="predictions",
+        ).fit(X[train], noisy)  # fmt: skip
+        scores[method] = log_loss(y[~train], search.predict_proba(X[~train]))
+    successor = np.argmax(search.similarity_, axis=1) == (np.arange(10) + 1) % 10
+    assert successor.sum() >= 8
+    assert scores["confusion"] < 0.8 * scores["uniform"]

@@ -14,6 +14,7 @@ from sksmooth.model_selection._path import walk_epsilon_path
 from sksmooth.model_selection._scoring import neg_log_loss_from_log_proba
 from sksmooth.model_selection._search import LabelSmoothingClassifierCV
 from sksmooth.model_selection._selection import (
+    anchor_similarity,
     confusion_similarity,
     default_epsilon_grid,
     select_candidate,
@@ -21,6 +22,7 @@ from sksmooth.model_selection._selection import (
 
 __all__ = [
     "LabelSmoothingClassifierCV",
+    "anchor_similarity",
     "confusion_similarity",
     "default_epsilon_grid",
     "fit_temperature",

@@ -27,7 +27,11 @@ from sksmooth._targets import (
 )
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import LabelSmoothingClassifier
-from sksmooth.model_selection._selection import confusion_similarity, epsilon_grid
+from sksmooth.model_selection._selection import (
+    anchor_similarity,
+    confusion_similarity,
+    epsilon_grid,
+)
 
 LOG_TINY = np.log(np.finfo(np.float64).tiny)
 
@@ -332,8 +336,10 @@ def confusion_paths(runner: PathRunner, epsilons, classes):
 
     Fits at epsilon = 0 (their targets do not depend on ``S``) give the
     out-of-fold probabilities that each setting's similarity is learned from
-    (:func:`confusion_similarity`); the rest of each setting's grid is then
-    walked with it, warm-started from the first round's models.
+    (:func:`confusion_similarity`; for forward smoothing
+    :func:`anchor_similarity`, an estimate of the noise); the rest of each
+    setting's grid is then walked with it, warm-started from the first round's
+    models.
 
     Returns
     -------
@@ -351,13 +357,16 @@ def confusion_paths(runner: PathRunner, epsilons, classes):
     val_rows = np.concatenate([val for _, val in folds])
     spreads, grids = [], []
     for per_fold in first:
-        log_proba = np.concatenate([p.log_proba[0] for p in per_fold])
-        S = confusion_similarity(
-            np.exp(log_proba),
-            codes[val_rows],
-            n_classes,
-            None if weights is None else weights[val_rows],
-        )
+        proba = np.exp(np.concatenate([p.log_proba[0] for p in per_fold]))
+        if runner.forward:  # T must estimate P(label | true class)
+            S = anchor_similarity(proba, n_classes)
+        else:
+            S = confusion_similarity(
+                proba,
+                codes[val_rows],
+                n_classes,
+                None if weights is None else weights[val_rows],
+            )
         spreads.append(S)
         grids.append(epsilon_grid(epsilons, SmoothingPlan("confusion", S, classes)))
     rest = [g[g > 0] if g[0] == 0 else g for g in grids]

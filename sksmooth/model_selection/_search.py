@@ -115,8 +115,11 @@ class LabelSmoothingClassifierCV(
         estimates the corruption strength, ``r * K / (K - 1)`` for symmetric
         noise at rate ``r`` with ``"uniform"``), the temperature is fitted on
         ``p`` inside ``T``, and ``predict_proba`` returns ``p``, the estimate of
-        the clean classes. With ``"confusion"``, ``T`` is built from the
-        learned similarity. Needs a learner whose ``fit`` takes ``transition``.
+        the clean classes. With ``"confusion"``, ``S`` estimates the noise
+        from the out-of-fold predictions of the epsilon = 0 fits at their
+        anchor points (:func:`~sksmooth.model_selection.anchor_similarity`,
+        Patrini et al.'s estimator), not from class means. Needs a learner
+        whose ``fit`` takes ``transition``.
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn: ``None`` is 5-fold stratified, an int the number
         of stratified folds. Every training fold must hold every class.

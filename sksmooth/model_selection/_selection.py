@@ -11,6 +11,10 @@ from sksmooth._targets import SmoothingPlan
 GRID_REACH = 0.9
 
 
+# The anchor points of anchor_similarity: Patrini et al.'s 97th percentile.
+ANCHOR_QUANTILE = 0.97
+
+
 def default_epsilon_grid(n_values: int, bound: float) -> np.ndarray:
     """``n_values`` epsilons from 0 to 90 % of ``bound``, quadratically spaced.
 
@@ -69,6 +73,54 @@ def confusion_similarity(proba, codes, n_classes: int, sample_weight=None):
     uniform = (1.0 - np.eye(n_classes)) / (n_classes - 1)
     S = uniform.copy()
     S[confused] = totals[confused] / row_sums[confused, None]
+    return S
+
+
+def anchor_similarity(proba, n_classes: int, quantile: float = ANCHOR_QUANTILE):
+    """Similarity matrix of a label-noise transition, from anchor points.
+
+    For forward smoothing (``smooth="predictions"``, ``method="confusion"``),
+    the matrix must estimate ``P(label = j | true class k)``, which the class
+    means of :func:`confusion_similarity` do not (they mix in the samples
+    flipped *into* class ``k``, so a one-way flip ``k -> k + 1`` looks
+    symmetric). Patrini et al. (CVPR 2017) estimate row ``k`` from the samples
+    the noisy-label model is surest belong to ``k`` (anchor points): here the
+    mean predicted distribution of the samples whose probability of ``k``
+    is at or above its ``quantile`` over all samples (the paper's 97 %, for
+    robustness to outliers). The diagonal is removed and each row renormalised
+    (uniform where nothing is left), as in :func:`confusion_similarity`.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Out-of-fold probabilities of a model fitted on the (noisy) labels.
+    n_classes : int
+    quantile : float, default=0.97
+
+    Returns
+    -------
+    S : ndarray of shape (n_classes, n_classes)
+        Zero diagonal, rows summing to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.model_selection import anchor_similarity
+    >>> proba = np.array([[0.7, 0.3, 0.0], [0.0, 0.7, 0.3], [0.3, 0.0, 0.7]])
+    >>> anchor_similarity(proba, 3, quantile=1.0)
+    array([[0., 1., 0.],
+           [0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    estimate = np.empty((n_classes, n_classes))
+    for k in range(n_classes):
+        anchors = proba[:, k] >= np.quantile(proba[:, k], quantile)
+        estimate[k] = proba[anchors].mean(axis=0)
+    np.fill_diagonal(estimate, 0.0)
+    row_sums = estimate.sum(axis=1)
+    S = (1.0 - np.eye(n_classes)) / (n_classes - 1)
+    confused = row_sums > np.finfo(np.float64).eps
+    S[confused] = estimate[confused] / row_sums[confused, None]
     return S
 
 
