@@ -185,8 +185,15 @@ def test_temperature_minimises_out_of_fold_log_loss(noisy):
     ):
         log_proba = cold_oof_log_proba(X, y, folds, eps, C=100.0)
         scan = np.exp(np.linspace(np.log(0.2), np.log(5.0), 2001))
-        rows = np.arange(len(y))
-        losses = [-log_softmax(log_proba / t, axis=1)[rows, y].mean() for t in scan]
+        # Platt's targets, and a standard normal prior on log t
+        n_k, rows = np.bincount(y)[y], np.arange(len(y))
+        targets = np.repeat((1 / (n_k + 2) / 3)[:, None], 4, axis=1)
+        targets[rows, y] = (n_k + 1) / (n_k + 2)
+        losses = [
+            -np.mean(np.sum(targets * log_softmax(log_proba / t, axis=1), axis=1))
+            + np.log(t) ** 2 / (2 * len(y))
+            for t in scan
+        ]
         assert temperature == pytest.approx(scan[np.argmin(losses)], rel=2e-3)
     # the choice is joint: the best calibrated score
     calibrated = model.cv_results_["mean_calibrated_test_score"]

@@ -106,14 +106,54 @@ def test_temperature_is_fitted_on_p_inside_the_transition():
     q = np.exp(log_softmax(log_p / 2, axis=1)) @ T
     codes = np.array([rng.choice(3, p=row) for row in q])
 
+    # Platt's targets: 1 / (n_k + 2) of a class-k sample's mass on the others
+    counts = np.bincount(codes, minlength=3)
+    targets = np.zeros((200, 3))
+    for i, k in enumerate(codes):
+        targets[i] = 1 / (counts[k] + 2) / 2
+        targets[i, k] = (counts[k] + 1) / (counts[k] + 2)
+
     def loss(tau):
         q = np.exp(log_softmax(log_p / tau, axis=1)) @ T
-        return -np.mean(np.log(q[np.arange(200), codes]))
+        prior = np.log(tau) ** 2 / 2  # standard normal on log tau
+        return -np.sum(targets * np.log(q)) / 200 + prior / 200
 
     taus = np.exp(np.linspace(np.log(0.01), np.log(100), 20001))
     best = taus[np.argmin([loss(t) for t in taus])]
     assert fit_temperature(log_p, codes, transition=T) == pytest.approx(best, rel=1e-3)
     assert fit_temperature(log_p, codes) != pytest.approx(best, rel=1e-2)
+
+
+def test_predictions_without_a_mistake_are_not_sharpened_without_bound():
+    """Maximum likelihood sends the temperature of separable out-of-fold
+    predictions to its lower bound (0.01): every later mistake then costs
+    about 100 times its margin in nats. Platt's targets stop it where one
+    mistake in n_k + 2 is expected."""
+    log_p = np.log(np.tile([[0.98, 0.01, 0.01], [0.01, 0.98, 0.01]], (50, 1)))
+    codes = np.tile([0, 1], 50)
+    tau = fit_temperature(log_p, codes)
+    # the off-class mass at tau is the rule of succession's 1 / (50 + 2)
+    off = 1 - np.exp(log_softmax(log_p[:1] / tau, axis=1))[0, 0]
+    assert off == pytest.approx(1 / 52, rel=0.05)
+    T = uniform_transition(0.3, 3)
+    assert fit_temperature(log_p, codes, transition=T) > 0.5
+
+
+def test_temperature_stays_at_one_where_the_labels_say_nothing_of_it():
+    rng = np.random.default_rng(0)
+    log_p = log_softmax(rng.normal(size=(60, 3)), axis=1)
+    codes = rng.integers(0, 3, size=60)
+    blur = np.full((3, 3), 1 / 3)  # q is uniform whatever p is
+    assert fit_temperature(log_p, codes, transition=blur) == pytest.approx(1, abs=1e-5)
+
+
+def test_temperature_ignores_the_scale_of_the_weights():
+    rng = np.random.default_rng(1)
+    log_p = log_softmax(2 * rng.normal(size=(80, 3)), axis=1)
+    codes, weights = rng.integers(0, 3, size=80), rng.uniform(0.5, 2, size=80)
+    assert fit_temperature(log_p, codes, weights) == pytest.approx(
+        fit_temperature(log_p, codes, 1000 * weights), rel=1e-6
+    )
 
 
 def test_cv_recovers_a_known_noise_rate_and_beats_epsilon_zero():

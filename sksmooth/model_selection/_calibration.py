@@ -2,7 +2,9 @@
 
 With forward smoothing (``smooth="predictions"``) the labels are scored
 against ``q = softmax(log p / temperature) @ T``: the temperature is fitted
-on ``p`` inside ``T`` (:func:`observed_log_proba`).
+on ``p`` inside ``T`` (:func:`observed_log_proba`). The fit is Platt's: on
+targets that allow for one more mistake than were made
+(:func:`succession_targets`), with a weak prior on the temperature.
 """
 
 import numpy as np
@@ -30,13 +32,61 @@ def observed_log_proba(log_proba, transition=None):
     return np.log(np.maximum(observed, np.finfo(np.float64).tiny))
 
 
+def succession_targets(codes, n_classes: int) -> np.ndarray:
+    """Platt's out-of-sample targets for calibrating on ``codes``: a sample of
+    class ``k``, one of ``n_k``, gets ``(n_k + 1) / (n_k + 2)`` on its class
+    and ``1 / (n_k + 2)`` shared evenly among the others (Laplace's rule of
+    succession: after ``n_k`` cases without a mistake, the next is still
+    wrong with probability ``1 / (n_k + 2)``). Platt (1999) fits his sigmoid
+    on these targets for the same reason: so that predictions without a
+    single mistake cannot make the calibration infinitely sharp.
+
+    Returns
+    -------
+    targets : ndarray of shape (n_samples, n_classes)
+
+    >>> succession_targets(np.array([0, 0, 1]), 3).round(3)
+    array([[0.75 , 0.125, 0.125],
+           [0.75 , 0.125, 0.125],
+           [0.167, 0.667, 0.167]])
+    """
+    counts = np.bincount(codes, minlength=n_classes)
+    wrong = 1.0 / (counts[codes] + 2.0)
+    targets = np.repeat((wrong / (n_classes - 1))[:, None], n_classes, axis=1)
+    targets[np.arange(codes.shape[0]), codes] = 1.0 - wrong
+    return targets
+
+
 def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> float:
-    """The temperature minimising the (weighted) log-loss of
-    ``log_softmax(log_proba / temperature)``: a 1-D convex problem in ``1 /
-    temperature``, solved by bounded scalar minimisation over its log in
-    ``[log 0.01, log 100]``. With a ``transition`` matrix ``T`` the labels are
-    scored against ``softmax(log_proba / temperature) @ T`` instead (not
-    convex in general; the bounded search still finds the best on the bounds).
+    """The temperature of the out-of-fold predictions ``log_proba``: the
+    maximum a posteriori ``τ`` of ``log_softmax(log_proba / τ)`` for the
+    labels ``codes``.
+
+    The (weighted) mean cross-entropy is taken against Platt's targets
+    (:func:`succession_targets`), not the bare labels, and ``log τ`` has a
+    standard normal prior counting as one sample (``(log τ)² / (2 n)`` is
+    added to the mean). The first keeps a set of predictions without a
+    mistake (separable folds) from sharpening without bound, which would
+    make every later mistake cost tens of nats; the second keeps ``τ`` near 1
+    where the labels say little about it. With a ``transition`` matrix ``T``
+    (forward smoothing) the targets are scored against ``softmax(log_proba /
+    τ) @ T``: an ``ε`` large enough blurs ``p`` so much that without the
+    prior ``τ`` would drift to a bound. Solved by bounded scalar minimisation
+    over ``log τ`` in ``[log 0.01, log 100]`` (without ``T`` the problem is
+    convex in ``1 / τ``; with it, not in general).
+
+    Parameters
+    ----------
+    log_proba : ndarray of shape (n_samples, n_classes)
+        Out-of-fold log-probabilities.
+    codes : ndarray of shape (n_samples,)
+        Class codes ``0..n_classes-1`` of the labels.
+    sample_weight : ndarray of shape (n_samples,), default=None
+    transition : ndarray of shape (n_classes, n_classes), default=None
+
+    Returns
+    -------
+    temperature : float
 
     Examples
     --------
@@ -45,14 +95,25 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     >>> over_confident = np.log([[0.99, 0.01], [0.99, 0.01], [0.01, 0.99]])
     >>> float(fit_temperature(over_confident, np.array([0, 1, 1]))) > 1
     True
+
+    Twenty confident predictions, none of them wrong, are softened toward the
+    rule of succession's one mistake in twelve, not sharpened without end as
+    maximum likelihood would have them:
+
+    >>> never_wrong = np.log(np.tile([[0.99, 0.01], [0.01, 0.99]], (10, 1)))
+    >>> round(float(fit_temperature(never_wrong, np.tile([0, 1], 10))), 2)
+    1.8
     """
-    rows = np.arange(codes.shape[0])
-    weights = np.ones(codes.shape[0]) if sample_weight is None else sample_weight
+    n_samples, n_classes = log_proba.shape
+    targets = succession_targets(codes, n_classes)
+    weights = np.ones(n_samples) if sample_weight is None else sample_weight
+    weights = weights / weights.sum()
 
     def loss(log_temperature):
         scaled = log_softmax(log_proba / np.exp(log_temperature), axis=1)
         scaled = observed_log_proba(scaled, transition)
-        return -np.average(scaled[rows, codes], weights=weights)
+        cross_entropy = -np.sum(weights @ (targets * scaled))
+        return cross_entropy + log_temperature**2 / (2 * n_samples)
 
     result = minimize_scalar(
         loss,
