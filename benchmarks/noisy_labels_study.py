@@ -21,8 +21,13 @@ labels are scored clean (what the model should predict); a StandardScaler
 fitted on the training features. Every search of a cell uses the same 3
 stratified folds of the (noisy) training split.
 
-Learners: ``SoftmaxRegression`` (regulariser ``C``) and
-``SoftMLPClassifier((64,))`` (regulariser ``alpha``). Contenders
+Learners: ``SoftmaxRegression`` (regulariser ``C``),
+``SoftMLPClassifier((64,))`` (regulariser ``alpha``) and, where lightgbm is
+installed, ``SoftLGBMClassifier`` (:func:`boosted_trees`: up to 300 trees with
+early stopping; regulariser ``min_child_samples``). At epsilon 0 on labels the
+LightGBM learner grows ``lightgbm.LGBMClassifier``'s trees (tested to 1e-6),
+so its ``eps=0``, temperature and cleanlab rows are plain LightGBM's.
+Contenders
 (:data:`CONTENDERS`, a dict of builders):
 
 - ``eps=0, reg CV``: GridSearchCV over the regulariser (3 folds, log-loss),
@@ -48,10 +53,11 @@ of sksmooth): ``pip install -r benchmarks/requirements-noisy-study.txt``.
 
 Sizes: regulariser grids of 4 values (``C`` in 0.01..10, ``alpha`` in 1e-3..1;
 noisy labels push the network's choice up, and a grid ending at 0.1 had it at
-its edge nearly always), ``LabelSmoothingClassifierCV``'s default 10 epsilons,
-cleanlab's default 5 folds, at most 500 (linear) and 200 (network) L-BFGS
-iterations. The quick run: 2-value grids, 3 epsilons, 3 cleanlab folds, 30
-network iterations. One cell of every table with both learners takes about two
+its edge nearly always; ``min_child_samples`` 5, 20, 50),
+``LabelSmoothingClassifierCV``'s default 10 epsilons, cleanlab's default 5
+folds, at most 500 (linear) and 200 (network) L-BFGS iterations. The quick
+run: 2-value grids, 3 epsilons, 3 cleanlab folds, 30 network iterations and
+30 trees. One cell of every table with both learners takes about two
 minutes on one process, the network's ``CV targets+reg+T`` most of it.
 
 The fit seconds of ``temperature scaling`` and ``cleanlab`` include the
@@ -95,6 +101,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression, SoftMLPClassifier
+from sksmooth.boosting import SoftLGBMClassifier
 from sksmooth.datasets import flip_labels
 from sksmooth.metrics import expected_calibration_error
 
@@ -135,24 +142,58 @@ EPSILONS = {False: 10, True: 3}
 HOLD_FACTOR = 1.1
 
 
-def learners(seed: int, quick: bool):
-    """(name, unfitted learner, regulariser grid)."""
+LEARNERS = ("softmax", "mlp", "lgbm")
+
+
+def boosted_trees(seed: int, quick: bool):
+    """``SoftLGBMClassifier`` at scikit-learn's ``HistGradientBoostingClassifier``
+    defaults (learning rate 0.1, 31 leaves, 20 samples per leaf, no L2) but
+    up to 300 trees with early stopping on a tenth of the rows (10 rounds
+    without improvement), as a user would ship it; one thread."""
+    return SoftLGBMClassifier(
+        n_estimators=30 if quick else 300,
+        early_stopping=True,
+        random_state=seed,
+        n_jobs=1,
+    )
+
+
+def learners(seed: int, quick: bool, names=LEARNERS):
+    """(name, unfitted learner, regulariser grid) of the learners in
+    ``names``; ``lgbm`` only where lightgbm imports."""
     if quick:
-        return [
+        every = [
             ("softmax", SoftmaxRegression(max_iter=100), {"C": [0.1, 10.0]}),
             (
                 "mlp",
                 SoftMLPClassifier((64,), max_iter=30, random_state=seed),
                 {"alpha": [1e-3, 1e-1]},
             ),
+            ("lgbm", boosted_trees(seed, quick), {"min_child_samples": [5, 20]}),
         ]
+    else:
+        every = [
+            (
+                "softmax",
+                SoftmaxRegression(max_iter=500),
+                {"C": [0.01, 0.1, 1.0, 10.0]},
+            ),
+            (
+                "mlp",
+                SoftMLPClassifier((64,), max_iter=200, random_state=seed),
+                {"alpha": [1e-3, 1e-2, 1e-1, 1.0]},
+            ),
+            (
+                "lgbm",
+                boosted_trees(seed, quick),
+                {"min_child_samples": [5, 20, 50]},
+            ),
+        ]
+    has_lightgbm = importlib.util.find_spec("lightgbm") is not None
     return [
-        ("softmax", SoftmaxRegression(max_iter=500), {"C": [0.01, 0.1, 1.0, 10.0]}),
-        (
-            "mlp",
-            SoftMLPClassifier((64,), max_iter=200, random_state=seed),
-            {"alpha": [1e-3, 1e-2, 1e-1, 1.0]},
-        ),
+        entry
+        for entry in every
+        if entry[0] in names and (entry[0] != "lgbm" or has_lightgbm)
     ]
 
 
@@ -290,9 +331,9 @@ def class_columns(model, proba, n_classes: int) -> np.ndarray:
     return full
 
 
-def run_cell(table: str, noise, seed: int, quick: bool):
-    """Every learner and contender on one (table, noise, seed); returns
-    ``(rows, skips)``."""
+def run_cell(table: str, noise, seed: int, quick: bool, learner_names=LEARNERS):
+    """Every contender with the learners ``learner_names`` on one (table,
+    noise, seed); returns ``(rows, skips)``."""
     X, labels = load_table(table)
     _, y = np.unique(labels, return_inverse=True)
     n_classes = int(y.max()) + 1
@@ -310,7 +351,7 @@ def run_cell(table: str, noise, seed: int, quick: bool):
     codes = np.arange(n_classes)
     rows, skips = [], {}
     with threadpool_limits(limits=1):
-        for learner_name, learner, grid in learners(seed, quick):
+        for learner_name, learner, grid in learners(seed, quick, learner_names):
             cell = Cell(
                 learner, grid, folds, seed, EPSILONS[quick], CLEANLAB_FOLDS[quick]
             )
@@ -418,8 +459,7 @@ def summary_table(rows) -> str:
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     noises = [noise_name(n) for n in NOISES]
-    learner_names = [name for name, _, _ in learners(0, quick=True)]
-    for learner in learner_names:
+    for learner in LEARNERS:
         for noise in [*noises, "all"]:
             for contender in CONTENDERS:
                 sel = [
@@ -476,6 +516,13 @@ def parse_args(argv=None):
         "--tables", nargs="+", choices=sorted(TABLES), default=None, metavar="TABLE"
     )
     parser.add_argument(
+        "--learners",
+        nargs="+",
+        choices=LEARNERS,
+        default=list(LEARNERS),
+        help="default all (lgbm only where lightgbm is installed)",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=1, help="cells on this many processes"
     )
     parser.add_argument(
@@ -529,10 +576,10 @@ def run(args, names):
     tic = time.perf_counter()
     if args.jobs > 1:
         results = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
-            delayed(run_cell)(*task, args.quick) for task in tasks
+            delayed(run_cell)(*task, args.quick, args.learners) for task in tasks
         )
     else:
-        results = (run_cell(*task, args.quick) for task in tasks)
+        results = (run_cell(*task, args.quick, args.learners) for task in tasks)
     records, skips = [], {}
     for cell_rows, cell_skips in results:
         for row in cell_rows:

@@ -13,6 +13,8 @@ import pytest
 from benchmarks import noisy_labels_study as study
 from benchmarks._real_tables import TABLES, load_table
 
+# The boosted trees' quick run costs as much as the other two together; CI
+# runs these two and checks the trees' configuration below.
 LEARNERS = ("softmax", "mlp")
 ROW_NOISES = ("clean", "symmetric 20%", "symmetric 40%", "pairs 30%", "**all**")
 
@@ -20,7 +22,20 @@ ROW_NOISES = ("clean", "symmetric 20%", "symmetric 40%", "pairs 30%", "**all**")
 @pytest.fixture(scope="module")
 def quick_page(tmp_path_factory):
     page = tmp_path_factory.mktemp("noisy") / "noisy_labels.md"
-    assert study.main(["--quick", "--tables", "digits", "--output", str(page)]) == 0
+    assert (
+        study.main(
+            [
+                "--quick",
+                "--tables",
+                "digits",
+                "--learners",
+                *LEARNERS,
+                "--output",
+                str(page),
+            ]
+        )
+        == 0
+    )
     return page.read_text()
 
 
@@ -71,6 +86,18 @@ def test_quick_run_counts_cells_against_cleanlab(quick_page):
         n = "4" if row[1] == "**all**" else "1"
         for count in row[7:9]:
             assert count == "–" if row[2] == study.CLEANLAB else count.endswith(f"/{n}")
+
+
+def test_boosted_trees_are_early_stopped_lightgbm_at_hgb_defaults():
+    pytest.importorskip("lightgbm")
+    [(name, trees, grid)] = study.learners(3, quick=False, names=("lgbm",))
+    assert name == "lgbm" and grid == {"min_child_samples": [5, 20, 50]}
+    params = trees.get_params()
+    # HistGradientBoostingClassifier's defaults, more trees, early stopping
+    assert params["learning_rate"] == 0.1 and params["num_leaves"] == 31
+    assert params["min_child_samples"] == 20 and params["reg_lambda"] == 0.0
+    assert params["n_estimators"] == 300 and params["early_stopping"] is True
+    assert params["random_state"] == 3 and params["n_jobs"] == 1
 
 
 def test_pair_flip_moves_the_share_to_the_next_class():
