@@ -72,8 +72,8 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     (forward smoothing) the targets are scored against ``softmax(log_proba /
     τ) @ T``: an ``ε`` large enough blurs ``p`` so much that without the
     prior ``τ`` would drift to a bound. Solved by bounded scalar minimisation
-    over ``log τ`` in ``[log 0.01, log 100]`` (without ``T`` the problem is
-    convex in ``1 / τ``; with it, not in general).
+    over ``log τ`` in ``[log 0.01, log 100]`` (``n`` counts the samples and
+    Platt's ``n_k`` the samples of each class, whatever their weights).
 
     Parameters
     ----------
