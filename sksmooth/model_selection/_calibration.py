@@ -41,10 +41,21 @@ def succession_targets(codes, n_classes: int) -> np.ndarray:
     on these targets for the same reason: so that predictions without a
     single mistake cannot make the calibration infinitely sharp.
 
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples,)
+        Class codes ``0..n_classes-1``.
+    n_classes : int
+        Number of classes, at least 2.
+
     Returns
     -------
     targets : ndarray of shape (n_samples, n_classes)
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.model_selection import succession_targets
     >>> succession_targets(np.array([0, 0, 1]), 3).round(3)
     array([[0.75 , 0.125, 0.125],
            [0.75 , 0.125, 0.125],

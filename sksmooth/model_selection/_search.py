@@ -131,8 +131,10 @@ class LabelSmoothingClassifierCV(
         out-of-fold predictions.
     calibration : {None, "temperature"}, default=None
         ``"temperature"``: for each epsilon (and setting), one temperature ``T``
-        is fitted on all out-of-fold log-probabilities (the log-loss is convex
-        in ``1 / T``); epsilon and ``T`` are then chosen together by the
+        is fitted on all out-of-fold log-probabilities (on Platt's targets,
+        with a weak prior on ``log T``: folds without a mistake do not sharpen
+        it without bound; see :func:`fit_temperature`); epsilon and ``T`` are
+        then chosen together by the
         calibrated out-of-fold score, and ``predict_proba`` returns
         ``softmax(log p / T)``. The temperature is fitted on the same
         out-of-fold predictions it is scored on: one parameter, little optimism.
