@@ -147,13 +147,17 @@ def test_temperature_stays_at_one_where_the_labels_say_nothing_of_it():
     assert fit_temperature(log_p, codes, transition=blur) == pytest.approx(1, abs=1e-5)
 
 
-def test_temperature_ignores_the_scale_of_the_weights():
+def test_an_integer_weight_is_a_repeated_out_of_fold_prediction():
     rng = np.random.default_rng(1)
     log_p = log_softmax(2 * rng.normal(size=(80, 3)), axis=1)
-    codes, weights = rng.integers(0, 3, size=80), rng.uniform(0.5, 2, size=80)
-    assert fit_temperature(log_p, codes, weights) == pytest.approx(
-        fit_temperature(log_p, codes, 1000 * weights), rel=1e-6
-    )
+    codes, weights = rng.integers(0, 3, size=80), rng.integers(1, 4, size=80)
+    repeated = np.repeat(np.arange(80), weights)
+    T = uniform_transition(0.2, 3)
+    for transition in (None, T):
+        assert fit_temperature(log_p, codes, weights, transition) == pytest.approx(
+            fit_temperature(log_p[repeated], codes[repeated], None, transition),
+            rel=1e-6,
+        )
 
 
 def test_cv_recovers_a_known_noise_rate_and_beats_epsilon_zero():

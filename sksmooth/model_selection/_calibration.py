@@ -32,7 +32,7 @@ def observed_log_proba(log_proba, transition=None):
     return np.log(np.maximum(observed, np.finfo(np.float64).tiny))
 
 
-def succession_targets(codes, n_classes: int) -> np.ndarray:
+def succession_targets(codes, n_classes: int, sample_weight=None) -> np.ndarray:
     """Platt's out-of-sample targets for calibrating on ``codes``: a sample of
     class ``k``, one of ``n_k``, gets ``(n_k + 1) / (n_k + 2)`` on its class
     and ``1 / (n_k + 2)`` shared evenly among the others (Laplace's rule of
@@ -47,6 +47,9 @@ def succession_targets(codes, n_classes: int) -> np.ndarray:
         Class codes ``0..n_classes-1``.
     n_classes : int
         Number of classes, at least 2.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        ``n_k`` is the weight of class ``k``, so that an integer weight is
+        the same as repeating the sample.
 
     Returns
     -------
@@ -61,7 +64,7 @@ def succession_targets(codes, n_classes: int) -> np.ndarray:
            [0.75 , 0.125, 0.125],
            [0.167, 0.667, 0.167]])
     """
-    counts = np.bincount(codes, minlength=n_classes)
+    counts = np.bincount(codes, weights=sample_weight, minlength=n_classes)
     wrong = 1.0 / (counts[codes] + 2.0)
     targets = np.repeat((wrong / (n_classes - 1))[:, None], n_classes, axis=1)
     targets[np.arange(codes.shape[0]), codes] = 1.0 - wrong
@@ -83,8 +86,8 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     (forward smoothing) the targets are scored against ``softmax(log_proba /
     τ) @ T``: an ``ε`` large enough blurs ``p`` so much that without the
     prior ``τ`` would drift to a bound. Solved by bounded scalar minimisation
-    over ``log τ`` in ``[log 0.01, log 100]`` (``n`` counts the samples and
-    Platt's ``n_k`` the samples of each class, whatever their weights).
+    over ``log τ`` in ``[log 0.01, log 100]`` (``n`` and Platt's ``n_k`` are
+    sums of the sample weights: an integer weight is a repeated sample).
 
     Parameters
     ----------
@@ -116,15 +119,16 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     1.8
     """
     n_samples, n_classes = log_proba.shape
-    targets = succession_targets(codes, n_classes)
     weights = np.ones(n_samples) if sample_weight is None else sample_weight
-    weights = weights / weights.sum()
+    targets = succession_targets(codes, n_classes, weights)
+    total = weights.sum()
+    weights = weights / total
 
     def loss(log_temperature):
         scaled = log_softmax(log_proba / np.exp(log_temperature), axis=1)
         scaled = observed_log_proba(scaled, transition)
         cross_entropy = -np.sum(weights @ (targets * scaled))
-        return cross_entropy + log_temperature**2 / (2 * n_samples)
+        return cross_entropy + log_temperature**2 / (2 * total)
 
     result = minimize_scalar(
         loss,
