@@ -134,8 +134,8 @@ class LabelSmoothingClassifierCV(
         is fitted on all out-of-fold log-probabilities (on Platt's targets,
         with a weak prior on ``log T``: folds without a mistake do not sharpen
         it without bound; see :func:`fit_temperature`); epsilon and ``T`` are
-        then chosen together by the
-        calibrated out-of-fold score, and ``predict_proba`` returns
+        then chosen together by the calibrated out-of-fold score, and
+        ``predict_proba`` returns
         ``softmax(log p / T)``. The temperature is fitted on the same
         out-of-fold predictions it is scored on: one parameter, little optimism.
     ensemble : bool, default=False
