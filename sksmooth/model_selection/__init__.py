@@ -9,7 +9,7 @@ same stored predictions (:func:`fit_temperature`, ``_calibration``); the
 estimator (``_search``) orchestrates.
 """
 
-from sksmooth.model_selection._calibration import fit_temperature, succession_targets
+from sksmooth.model_selection._calibration import fit_temperature
 from sksmooth.model_selection._path import walk_epsilon_path
 from sksmooth.model_selection._scoring import neg_log_loss_from_log_proba
 from sksmooth.model_selection._search import LabelSmoothingClassifierCV
@@ -28,6 +28,5 @@ __all__ = [
     "fit_temperature",
     "neg_log_loss_from_log_proba",
     "select_candidate",
-    "succession_targets",
     "walk_epsilon_path",
 ]

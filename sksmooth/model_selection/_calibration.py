@@ -2,13 +2,13 @@
 
 With forward smoothing (``smooth="predictions"``) the labels are scored
 against ``q = softmax(log p / temperature) @ T``: the temperature is fitted
-on ``p`` inside ``T`` (:func:`observed_log_proba`). The fit is Platt's: on
-targets that allow for one more mistake than were made
-(:func:`succession_targets`), with a weak prior on the temperature.
+on ``p`` inside ``T`` (:func:`observed_log_proba`). The fit is to the
+labels, with a weak prior on the temperature and a floor from the mistakes
+the folds show (:func:`fit_temperature`).
 """
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 from scipy.special import log_softmax
 
 # Bounds of the temperature search, on log T.
@@ -32,62 +32,26 @@ def observed_log_proba(log_proba, transition=None):
     return np.log(np.maximum(observed, np.finfo(np.float64).tiny))
 
 
-def succession_targets(codes, n_classes: int, sample_weight=None) -> np.ndarray:
-    """Platt's out-of-sample targets for calibrating on ``codes``: a sample of
-    class ``k``, one of ``n_k``, gets ``(n_k + 1) / (n_k + 2)`` on its class
-    and ``1 / (n_k + 2)`` shared evenly among the others (Laplace's rule of
-    succession: after ``n_k`` cases without a mistake, the next is still
-    wrong with probability ``1 / (n_k + 2)``). Platt (1999) fits his sigmoid
-    on these targets for the same reason: so that predictions without a
-    single mistake cannot make the calibration infinitely sharp.
-
-    Parameters
-    ----------
-    codes : ndarray of shape (n_samples,)
-        Class codes ``0..n_classes-1``.
-    n_classes : int
-        Number of classes, at least 2.
-    sample_weight : ndarray of shape (n_samples,), default=None
-        ``n_k`` is the weight of class ``k``, so that an integer weight is
-        the same as repeating the sample.
-
-    Returns
-    -------
-    targets : ndarray of shape (n_samples, n_classes)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sksmooth.model_selection import succession_targets
-    >>> succession_targets(np.array([0, 0, 1]), 3).round(3)
-    array([[0.75 , 0.125, 0.125],
-           [0.75 , 0.125, 0.125],
-           [0.167, 0.667, 0.167]])
-    """
-    counts = np.bincount(codes, weights=sample_weight, minlength=n_classes)
-    wrong = 1.0 / (counts[codes] + 2.0)
-    targets = np.repeat((wrong / (n_classes - 1))[:, None], n_classes, axis=1)
-    targets[np.arange(codes.shape[0]), codes] = 1.0 - wrong
-    return targets
-
-
 def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> float:
     """The temperature of the out-of-fold predictions ``log_proba``: the
     maximum a posteriori ``τ`` of ``log_softmax(log_proba / τ)`` for the
-    labels ``codes``.
+    labels ``codes``, never sharper than the mistakes seen allow.
 
-    The (weighted) mean cross-entropy is taken against Platt's targets
-    (:func:`succession_targets`), not the bare labels, and ``log τ`` has a
-    standard normal prior counting as one sample (``(log τ)² / (2 n)`` is
-    added to the mean). The first keeps a set of predictions without a
-    mistake (separable folds) from sharpening without bound, which would
-    make every later mistake cost tens of nats; the second keeps ``τ`` near 1
-    where the labels say little about it. With a ``transition`` matrix ``T``
-    (forward smoothing) the targets are scored against ``softmax(log_proba /
-    τ) @ T``: an ``ε`` large enough blurs ``p`` so much that without the
-    prior ``τ`` would drift to a bound. Solved by bounded scalar minimisation
-    over ``log τ`` in ``[log 0.01, log 100]`` (``n`` and Platt's ``n_k`` are
-    sums of the sample weights: an integer weight is a repeated sample).
+    The (weighted) mean cross-entropy against the labels is minimised with a
+    standard normal prior on ``log τ`` counting as one sample (``(log τ)² /
+    (2 n)`` is added to the mean), which keeps ``τ`` near 1 where the labels
+    say little about it. Maximum likelihood alone sharpens predictions
+    without a mistake (separable folds) without bound, and each later
+    mistake then costs tens of nats; so ``τ`` is held at or above the
+    temperature at which the predictions' own expected error rate, the
+    weighted mean of ``1 - max_k q_k``, reaches Laplace's rule of succession
+    for the mistakes seen, ``(m + 1) / (n + 2)`` (``m`` the weight of
+    the samples whose most probable class is not their label, ``n`` the total
+    weight). That floor binds only when the folds show (almost) no mistakes,
+    and it never softens beyond ``τ = 1``. With a ``transition`` matrix ``T``
+    (forward smoothing) ``q = softmax(log_proba / τ) @ T`` is what the labels
+    are scored against. Solved by bounded scalar minimisation over ``log τ``
+    in ``[log 0.01, log 100]``.
 
     Parameters
     ----------
@@ -96,6 +60,8 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     codes : ndarray of shape (n_samples,)
         Class codes ``0..n_classes-1`` of the labels.
     sample_weight : ndarray of shape (n_samples,), default=None
+        ``n`` and ``m`` are sums of weights: an integer weight is a repeated
+        sample.
     transition : ndarray of shape (n_classes, n_classes), default=None
 
     Returns
@@ -110,33 +76,56 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     >>> float(fit_temperature(over_confident, np.array([0, 1, 1]))) > 1
     True
 
-    Twenty confident predictions, none of them wrong, are softened toward the
-    rule of succession's one mistake in twelve, not sharpened without end as
-    maximum likelihood would have them:
+    Twenty predictions, none of them wrong, are sharpened only until the
+    expected error rate is the rule of succession's one mistake in 22, not
+    without end as maximum likelihood would have them:
 
-    >>> never_wrong = np.log(np.tile([[0.99, 0.01], [0.01, 0.99]], (10, 1)))
-    >>> round(float(fit_temperature(never_wrong, np.tile([0, 1], 10))), 2)
-    1.8
+    >>> never_wrong = np.log(np.tile([[0.9, 0.1], [0.1, 0.9]], (10, 1)))
+    >>> round(float(fit_temperature(never_wrong, np.tile([0, 1], 10))), 3)
+    0.711
     """
-    n_samples, n_classes = log_proba.shape
+    n_samples = log_proba.shape[0]
     weights = np.ones(n_samples) if sample_weight is None else sample_weight
-    targets = succession_targets(codes, n_classes, weights)
     total = weights.sum()
-    weights = weights / total
+    rows = np.arange(n_samples)
+
+    def observed(log_temperature):
+        scaled = log_softmax(log_proba / np.exp(log_temperature), axis=1)
+        return observed_log_proba(scaled, transition)
 
     def loss(log_temperature):
-        scaled = log_softmax(log_proba / np.exp(log_temperature), axis=1)
-        scaled = observed_log_proba(scaled, transition)
-        cross_entropy = -np.sum(weights @ (targets * scaled))
+        cross_entropy = -weights @ observed(log_temperature)[rows, codes] / total
         return cross_entropy + log_temperature**2 / (2 * total)
 
     result = minimize_scalar(
-        loss,
-        bounds=LOG_TEMPERATURE_BOUNDS,
-        method="bounded",
-        options={"xatol": 1e-7},
+        loss, bounds=LOG_TEMPERATURE_BOUNDS, method="bounded", options={"xatol": 1e-7}
     )
-    return float(np.exp(result.x))
+    log_temperature = float(result.x)
+    if log_temperature < 0.0:
+        floor = sharpest_log_temperature(observed, codes, weights)
+        log_temperature = max(log_temperature, floor)
+    return float(np.exp(log_temperature))
+
+
+def sharpest_log_temperature(observed, codes, weights) -> float:
+    """The smallest ``log τ`` in ``[log 0.01, 0]`` at which the expected error
+    rate of the predictions ``exp(observed(log τ))`` reaches the rule of
+    succession ``(m + 1) / (n + 2)`` for their mistakes at ``τ = 1`` (``m``
+    and ``n`` sums of ``weights``; see :func:`fit_temperature`)."""
+    total = weights.sum()
+    mistakes = weights @ (np.argmax(observed(0.0), axis=1) != codes)
+    floor = (mistakes + 1.0) / (total + 2.0)
+
+    def excess(log_temperature):
+        confidence = np.exp(observed(log_temperature)).max(axis=1)
+        return weights @ (1.0 - confidence) / total - floor
+
+    low = LOG_TEMPERATURE_BOUNDS[0]
+    if excess(0.0) <= 0.0:  # already as sharp as the mistakes allow
+        return 0.0
+    if excess(low) >= 0.0:
+        return low
+    return float(brentq(excess, low, 0.0, xtol=1e-9))
 
 
 def scaled_log_proba(log_proba, temperature: float):

@@ -17,7 +17,6 @@ from sksmooth._rows import take_rows
 from sksmooth.model_selection._calibration import (
     fit_temperature,
     observed_log_proba,
-    scaled_log_proba,
 )
 from sksmooth.model_selection._selection import select_candidate
 
@@ -176,53 +175,41 @@ def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
     return scores
 
 
-def candidate_scores(per_fold, e, folds, codes, classes, weights, scorers,
-                     score_params, calibration, transition=None):  # fmt: skip
-    """One candidate's row: its fit times, fold scores and, with
-    ``calibration="temperature"``, the temperature fitted on all its
-    out-of-fold log-probabilities and the calibrated fold scores.
+def candidate_scores(per_fold, e, folds, codes, classes, scorers, score_params,
+                     transition=None):  # fmt: skip
+    """One candidate's row: its fit times and its fold scores.
 
     With a ``transition`` matrix (forward smoothing) every score is of the
     smoothed prediction ``p @ transition`` against the labels, a proper score
-    for the (noisy) labels, and the temperature is fitted on ``p`` inside it.
+    for the (noisy) labels.
     """
-    fold_log_proba = [p.log_proba[e] for p in per_fold]
-    row = {
+    return {
         "fit_time": np.array([p.fit_times[e] for p in per_fold]),
         "test": fold_scores(
-            [observed_log_proba(lp, transition) for lp in fold_log_proba],
+            [observed_log_proba(p.log_proba[e], transition) for p in per_fold],
             folds,
             codes,
             classes,
             scorers,
             score_params,
-        ),  # fmt: skip
-        "temperature": 1.0,
+        ),
     }
-    if calibration == "temperature":
-        val_rows = np.concatenate([val for _, val in folds])
-        temperature = fit_temperature(
-            np.concatenate(fold_log_proba),
-            codes[val_rows],
-            None if weights is None else weights[val_rows],
-            transition,
-        )
-        row["temperature"] = temperature
-        row["calibrated_test"] = fold_scores(
-            [
-                observed_log_proba(scaled_log_proba(lp, temperature), transition)
-                for lp in fold_log_proba
-            ],
-            folds,
-            codes,
-            classes,
-            scorers,
-            score_params,
-        )
-    return row
 
 
-def format_results(rows, settings, scorers, n_folds: int, calibrated: bool) -> dict:
+def choice_temperature(per_fold, e, folds, codes, weights, transition=None) -> float:
+    """The temperature of one candidate, fitted on all its out-of-fold
+    log-probabilities (on ``p`` inside ``transition`` for forward smoothing;
+    see :func:`fit_temperature`)."""
+    val_rows = np.concatenate([val for _, val in folds])
+    return fit_temperature(
+        np.concatenate([p.log_proba[e] for p in per_fold]),
+        codes[val_rows],
+        None if weights is None else weights[val_rows],
+        transition,
+    )
+
+
+def format_results(rows, settings, scorers, n_folds: int) -> dict:
     """``cv_results_`` from the candidate rows (one per setting and epsilon),
     with ``GridSearchCV``'s columns and ranks."""
     single = list(scorers) == ["score"]
@@ -243,19 +230,14 @@ def format_results(rows, settings, scorers, n_folds: int, calibrated: bool) -> d
     times = np.array([r["fit_time"] for r in rows])
     results["mean_fit_time"] = times.mean(axis=1)
     results["std_fit_time"] = times.std(axis=1)
-    kinds = ["test"] + (["calibrated_test"] if calibrated else [])
-    for kind in kinds:
-        for scorer_name in scorers:
-            scores = np.array([r[kind][scorer_name] for r in rows])  # (rows, folds)
-            for i in range(n_folds):
-                results[f"split{i}_{kind}_{label(scorer_name)}"] = scores[:, i]
-            results[f"mean_{kind}_{label(scorer_name)}"] = scores.mean(axis=1)
-            results[f"std_{kind}_{label(scorer_name)}"] = scores.std(axis=1)
-    if calibrated:
-        results["temperature"] = np.array([r["temperature"] for r in rows])
-    deciding = "calibrated_test" if calibrated else "test"
     for scorer_name in scorers:
-        mean = results[f"mean_{deciding}_{label(scorer_name)}"]
+        scores = np.array([r["test"][scorer_name] for r in rows])  # (rows, folds)
+        for i in range(n_folds):
+            results[f"split{i}_test_{label(scorer_name)}"] = scores[:, i]
+        results[f"mean_test_{label(scorer_name)}"] = scores.mean(axis=1)
+        results[f"std_test_{label(scorer_name)}"] = scores.std(axis=1)
+    for scorer_name in scorers:
+        mean = results[f"mean_test_{label(scorer_name)}"]
         results[f"rank_test_{label(scorer_name)}"] = rank_scores(mean)
     return results
 
@@ -285,22 +267,28 @@ def score_paths(paths, grids, settings, folds, codes, classes, weights, scorers,
     rows = []
     for s, per_fold in enumerate(paths):
         for e, epsilon in enumerate(grids[s]):
+            transition = None if transitions is None else transitions[s][e]
             row = candidate_scores(
-                per_fold, e, folds, codes, classes, weights, scorers, score_params,
-                calibration, None if transitions is None else transitions[s][e],
-            )  # fmt: skip
+                per_fold, e, folds, codes, classes, scorers, score_params, transition
+            )
             rows.append({"setting": s, "epsilon": float(epsilon), **row})
-    results = format_results(rows, settings, scorers, len(folds), bool(calibration))
-    deciding = "calibrated_test" if calibration else "test"
+    results = format_results(rows, settings, scorers, len(folds))
+    # The uncalibrated scores decide. A temperature fitted per candidate on the
+    # scores it is judged by lets the choice wander among candidates that the
+    # folds cannot tell apart; it is fitted for the choice, afterwards.
     first = "score" if list(scorers) == ["score"] else next(iter(scorers))
     best = select_candidate(
-        np.column_stack(
-            [results[f"split{i}_{deciding}_{first}"] for i in range(len(folds))]
-        ),
+        np.column_stack([results[f"split{i}_test_{first}"] for i in range(len(folds))]),
         results["param_epsilon"],
+        np.array([r["setting"] for r in rows]),
         selection,
     )
-    row = rows[best]
-    s_best = row["setting"]
-    e_best = int(np.flatnonzero(grids[s_best] == row["epsilon"])[0])
-    return results, (best, s_best, e_best, float(row["temperature"]))
+    s_best = rows[best]["setting"]
+    e_best = int(np.flatnonzero(grids[s_best] == rows[best]["epsilon"])[0])
+    temperature = 1.0
+    if calibration == "temperature":
+        transition = None if transitions is None else transitions[s_best][e_best]
+        temperature = choice_temperature(
+            paths[s_best], e_best, folds, codes, weights, transition
+        )
+    return results, (best, s_best, e_best, temperature)

@@ -54,7 +54,9 @@ from sksmooth.model_selection._selection import check_epsilons_param, epsilon_gr
 
 CALIBRATIONS = (None, "temperature")
 METHODS = (*SMOOTHING_METHODS, "confusion")
-SELECTIONS = ("best", "one_standard_error")
+SELECTIONS = ("setting_first", "best")
+# param_grid="auto" with the default learner: LogisticRegressionCV's Cs=10.
+DEFAULT_C_GRID = tuple(float(C) for C in np.logspace(-4, 4, 10))
 
 
 class LabelSmoothingClassifierCV(
@@ -130,14 +132,15 @@ class LabelSmoothingClassifierCV(
         (``mean_test_<name>``, ...). Scores are computed on the stored
         out-of-fold predictions.
     calibration : {None, "temperature"}, default=None
-        ``"temperature"``: for each epsilon (and setting), one temperature ``T``
-        is fitted on all out-of-fold log-probabilities (on Platt's targets,
-        with a weak prior on ``log T``: folds without a mistake do not sharpen
-        it without bound; see :func:`fit_temperature`); epsilon and ``T`` are
-        then chosen together by the calibrated out-of-fold score, and
-        ``predict_proba`` returns
-        ``softmax(log p / T)``. The temperature is fitted on the same
-        out-of-fold predictions it is scored on: one parameter, little optimism.
+        ``"temperature"``: once epsilon and the setting are chosen, one
+        temperature ``T`` is fitted on all the choice's out-of-fold
+        log-probabilities, to the labels, with a weak prior on ``log T`` and
+        never sharper than the mistakes the folds show allow (folds without a
+        mistake do not sharpen it without bound; see :func:`fit_temperature`),
+        and ``predict_proba`` returns ``softmax(log p / T)``. The temperature
+        does not take part in the choice: fitted per candidate on the scores
+        that judge it, it let the choice wander among candidates the folds
+        could not tell apart.
     ensemble : bool, default=False
         ``False``: refit on all the data at the chosen epsilon (warm-started from
         the first fold's solution). ``True``: keep the fold models at the
@@ -145,22 +148,27 @@ class LabelSmoothingClassifierCV(
         ``CalibratedClassifierCV(ensemble=True)``), no refit. ``False`` is the
         default: the refit uses all the data; the docs' study page compares
         both.
-    param_grid : dict or list of dicts, default=None
+    param_grid : "auto", dict, list of dicts or None, default="auto"
         Settings of the inner estimator to search jointly with epsilon (e.g.
         ``{"C": [0.1, 1, 10]}``), as in :class:`~sklearn.model_selection.GridSearchCV`.
         Each setting walks its own epsilon path on the same folds.
-    selection : {"best", "one_standard_error"}, default="best"
-        How the choice is made from the mean fold scores of the first scorer
-        (the calibrated ones with ``calibration="temperature"``).
-        ``"best"``: the highest. ``"one_standard_error"``: glmnet's rule,
-        pointed at smaller epsilons: of the candidates within one standard
-        error of the best (``std(fold scores, ddof=1) / sqrt(n_folds)`` of the
-        best candidate), the smallest epsilon; with a ``param_grid``, over all
-        settings, then the best setting at that epsilon (smoothing and the
-        regulariser stand in for each other, so the regulariser may move with
-        epsilon). See :func:`select_candidate`. ``"best"`` is the default: on
-        the docs' study page the rule lowered epsilon but raised the clean
-        held-out log-loss more often than not.
+        ``"auto"``: with ``estimator=None``, the ten values of ``C`` that
+        :class:`~sklearn.linear_model.LogisticRegressionCV` searches by
+        default (``np.logspace(-4, 4, 10)``), so that epsilon is never chosen
+        against a badly set regulariser; with a given estimator, its own
+        settings. ``None``: the estimator's own settings.
+    selection : {"setting_first", "best"}, default="setting_first"
+        How the choice is made from the mean fold scores of the first scorer.
+        ``"setting_first"``: the setting (``C``, say) with the best score at
+        the smallest epsilon of its grid (0 on the default grids), as the
+        search without smoothing would choose it, then the best epsilon along
+        that setting's path. ``"best"``: the highest mean over every (setting,
+        epsilon). Searched jointly, smoothing and the regulariser stand in for
+        each other, and on small data the joint best is often a weakly
+        regularised model rescued by a large epsilon that the folds cannot
+        tell from the unsmoothed one but that predicts worse (with forward
+        smoothing, it reads the data's own ambiguity as label noise); the
+        docs' baselines page measures both.
     n_jobs : int, default=None
         Parallel (setting, fold) tasks, by joblib.
     random_state : int, RandomState instance or None, default=None
@@ -178,8 +186,8 @@ class LabelSmoothingClassifierCV(
     temperature_ : float
         The chosen temperature (1.0 without calibration).
     best_score_ : float
-        Mean cross-validated score of the choice (calibrated with calibration);
-        with ``selection="one_standard_error"`` it can be below the top score.
+        Mean cross-validated score of the choice, uncalibrated; with
+        ``selection="setting_first"`` it can be below the top score.
     best_params_ : dict
         ``{"epsilon": epsilon_, **best inner setting}``.
     epsilons_ : ndarray of shape (n_epsilons,)
@@ -194,11 +202,8 @@ class LabelSmoothingClassifierCV(
         ``params``, ``split{i}_test_score``, ``mean_test_score``,
         ``std_test_score``, ``rank_test_score`` (with several scorers ``_score``
         becomes ``_<name>``), ``mean_fit_time``, ``std_fit_time`` (one fit, per
-        fold); with calibration also ``temperature`` and the same score columns
-        for ``calibrated_test``. ``rank_test_score`` ranks the mean of what
-        decides the choice (the calibrated score with calibration); with
-        ``selection="one_standard_error"`` the choice, ``best_index_``, need not
-        have rank 1.
+        fold). With ``selection="setting_first"`` the choice, ``best_index_``,
+        need not have rank 1.
     estimator_ : estimator
         The refitted model (``ensemble=False``); its classes are the codes
         ``0..K-1`` of ``classes_`` (a :class:`LabelSmoothingClassifier` around
@@ -252,8 +257,8 @@ class LabelSmoothingClassifierCV(
         scoring="neg_log_loss",
         calibration=None,
         ensemble: bool = False,
-        param_grid=None,
-        selection: str = "best",
+        param_grid="auto",
+        selection: str = "setting_first",
         n_jobs=None,
         random_state=None,
         verbose: int = 0,
@@ -290,9 +295,7 @@ class LabelSmoothingClassifierCV(
             )
         check_param(self.ensemble, "ensemble", bool)
         check_param(self.verbose, "verbose", Integral, low=0)
-        settings = list(
-            ParameterGrid({} if self.param_grid is None else self.param_grid)
-        )
+        settings = self._settings()
         inner = self._inner_estimator()
         valid = inner.get_params()
         for setting in settings:
@@ -321,6 +324,19 @@ class LabelSmoothingClassifierCV(
             check_scorers(self.scoring, inner),
             forward,
         )
+
+    def _settings(self) -> list[dict]:
+        """The inner settings searched with epsilon: ``param_grid`` expanded,
+        ``"auto"`` resolved (see the class docstring)."""
+        grid = self.param_grid
+        if isinstance(grid, str):
+            if grid != "auto":
+                raise ValueError(
+                    f"param_grid must be 'auto', None, a dict or a list of dicts, "
+                    f"got {grid!r}."
+                )
+            grid = {"C": list(DEFAULT_C_GRID)} if self.estimator is None else None
+        return list(ParameterGrid({} if grid is None else grid))
 
     def _folds(self, X, y, codes, groups, classes):
         """The folds of the splitter, checked: every training part holds every
@@ -422,7 +438,7 @@ class LabelSmoothingClassifierCV(
             self.similarity_ = spreads[s_best]
         self.cv_results_ = results
         self.best_index_ = best_index
-        key = "mean_calibrated_test_" if self.calibration else "mean_test_"
+        key = "mean_test_"
         key += "score" if list(scorers) == ["score"] else next(iter(scorers))
         self.best_score_ = float(results[key][best_index])
         self.best_params_ = {"epsilon": epsilon, **settings[s_best]}

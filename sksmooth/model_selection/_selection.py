@@ -124,17 +124,21 @@ def anchor_similarity(proba, n_classes: int, quantile: float = ANCHOR_QUANTILE):
     return S
 
 
-def select_candidate(fold_scores, epsilons, selection: str = "best") -> int:
+def select_candidate(
+    fold_scores, epsilons, settings, selection: str = "setting_first"
+) -> int:
     """Index of the chosen candidate, from its fold scores (higher is better).
 
-    ``"best"``: the highest mean fold score. ``"one_standard_error"`` (the
-    rule glmnet uses for its penalty, here pointed at smaller epsilons): the
-    candidates whose mean is at least ``best mean - SE`` qualify, where ``SE``
-    is the standard error of the best candidate's mean,
-    ``std(fold scores, ddof=1) / sqrt(n_folds)``; the smallest epsilon among
-    them is chosen, and among candidates at that epsilon (several regulariser
-    settings) the highest mean. With one fold there is no standard error and
-    both rules agree. A NaN mean never qualifies.
+    ``"best"``: the highest mean fold score over every (setting, epsilon).
+    ``"setting_first"``: the setting (a regulariser value, say) is chosen by
+    its mean score at its smallest epsilon (0 on the default grids), as a
+    search without smoothing would choose it; then the epsilon with the
+    highest mean score along that setting's path. Searching the settings and
+    the epsilons jointly lets them stand in for each other: on small data
+    the joint best is often a weakly regularised model rescued by a large
+    epsilon, which the out-of-fold score cannot tell from the unsmoothed
+    model but which predicts worse (and, with forward smoothing, reads the
+    data's own ambiguity as label noise). A NaN mean never wins.
 
     Parameters
     ----------
@@ -142,7 +146,9 @@ def select_candidate(fold_scores, epsilons, selection: str = "best") -> int:
         Each candidate's score on each validation fold.
     epsilons : ndarray of shape (n_candidates,)
         Each candidate's epsilon.
-    selection : {"best", "one_standard_error"}, default="best"
+    settings : ndarray of shape (n_candidates,)
+        Each candidate's setting (an index into the searched settings).
+    selection : {"setting_first", "best"}, default="setting_first"
 
     Returns
     -------
@@ -151,24 +157,30 @@ def select_candidate(fold_scores, epsilons, selection: str = "best") -> int:
 
     Examples
     --------
+    Two settings, each with epsilon 0 and 0.3: the second setting is worse
+    unsmoothed, so ``"setting_first"`` keeps the first and smooths it; the
+    joint best is the second setting smoothed.
+
     >>> import numpy as np
-    >>> from sksmooth.model_selection import select_candidate
-    >>> scores = np.array([[-0.52, -0.50], [-0.50, -0.46], [-0.49, -0.43]])
-    >>> epsilons = np.array([0.0, 0.1, 0.3])
-    >>> select_candidate(scores, epsilons), select_candidate(
-    ...     scores, epsilons, "one_standard_error")
-    (2, 1)
+    >>> from sksmooth.model_selection._selection import select_candidate
+    >>> scores = np.array([[-0.50], [-0.48], [-0.60], [-0.47]])
+    >>> epsilons = np.array([0.0, 0.3, 0.0, 0.3])
+    >>> settings = np.array([0, 0, 1, 1])
+    >>> select_candidate(scores, epsilons, settings), select_candidate(
+    ...     scores, epsilons, settings, "best")
+    (1, 3)
     """
     fold_scores = np.asarray(fold_scores, dtype=np.float64)
+    epsilons, settings = np.asarray(epsilons), np.asarray(settings)
     mean = fold_scores.mean(axis=1)
     mean = np.where(np.isnan(mean), -np.inf, mean)
-    best = int(np.argmax(mean))
-    if selection == "best" or fold_scores.shape[1] < 2:
-        return best
-    standard_error = np.std(fold_scores[best], ddof=1) / np.sqrt(fold_scores.shape[1])
-    qualified = np.flatnonzero(mean >= mean[best] - standard_error)
-    smallest = qualified[epsilons[qualified] == epsilons[qualified].min()]
-    return int(smallest[np.argmax(mean[smallest])])
+    if selection == "best":
+        return int(np.argmax(mean))
+    smallest = {s: epsilons[settings == s].min() for s in np.unique(settings)}
+    unsmoothed = np.flatnonzero(epsilons == [smallest[s] for s in settings])
+    setting = settings[unsmoothed[np.argmax(mean[unsmoothed])]]
+    path = np.flatnonzero(settings == setting)
+    return int(path[np.argmax(mean[path])])
 
 
 def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
