@@ -677,6 +677,16 @@ def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, 
     assert err.startswith("error: the class 'rare' of 'species' has only 1 row")
 
 
+def test_a_continuous_target_is_one_error_line(tmp_path, iris_csv, call):
+    frame = pd.read_csv(iris_csv)
+    path = tmp_path / "regression.csv"
+    frame.assign(y=np.linspace(0.1257, 3.5, len(frame))).to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "y", "--epsilons", "0.1")
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("error: the target column 'y' looks continuous"), err
+    assert "sksmooth classifies" in err
+
+
 def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeypatch):
     """The selector's one summary reaches the user as one ``warning:`` line."""
     build = cli.build_pipeline

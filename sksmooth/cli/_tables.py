@@ -7,6 +7,8 @@ pandas is the ``cli`` extra; it is imported when a table is read.
 import sys
 from pathlib import Path
 
+from sklearn.utils.multiclass import type_of_target
+
 from sksmooth.cli._errors import CLIError, describe_error
 
 # The separators a table may use; the first line decides (see read_table).
@@ -133,6 +135,13 @@ def read_training_table(path: Path, target: str, n_folds: int):
         raise CLIError(
             f"the target column {target!r} has {int(y.isna().sum())} missing "
             f"value(s) in {len(y)} rows; fill or drop those rows"
+        )
+    if type_of_target(y) == "continuous":
+        values = ", ".join(f"{value:g}" for value in y.head(3))
+        raise CLIError(
+            f"the target column {target!r} looks continuous ({y.nunique()} distinct "
+            f"numbers such as {values}), but sksmooth classifies: give a column "
+            "of class labels (or bin the numbers into classes first)"
         )
     X = numeric_columns_as_numbers(frame.drop(columns=[target]))
     empty = X.columns[X.isna().all()]
