@@ -271,6 +271,25 @@ def test_fit_checks_save_before_cross_validating(tmp_path, iris_csv, call, monke
         assert code == 1 and fragment in err
 
 
+@pytest.mark.parametrize("name", ["model.parquet", "model.pkl", "model"])
+def test_save_refuses_a_name_other_than_skops_before_any_work(
+    tmp_path, iris_csv, call, monkeypatch, name
+):
+    monkeypatch.setattr(cli, "build_pipeline", None)  # never reached
+    code, _, err = call("fit", iris_csv, "--target", "species", "--save",
+                        tmp_path / name)  # fmt: skip
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"error: --save {tmp_path / name}: ") and ".skops" in err
+    assert not (tmp_path / name).exists()
+
+
+def test_predict_help_names_both_output_formats(call):
+    code, out, _ = call("predict", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert ".csv or .parquet" in text and "CSV to write" not in text
+
+
 def test_predict_never_overwrites_without_force_nor_its_inputs(
     tmp_path, iris_csv, model_file, call
 ):

@@ -265,6 +265,11 @@ def fit_command(args) -> int:
         check_output_path(
             args.save, force=args.force, inputs=[args.data], option="--save"
         )
+        if args.save.suffix.lower() != ".skops":
+            raise CLIError(
+                f"--save {args.save}: the model is written as a skops file; name "
+                "it with the .skops suffix (a file is what its name says)"
+            )
         import_skops()
     cluster = connect_scheduler(args.scheduler) if args.scheduler else None
     X, y = read_training_table(args.data, args.target, args.cv)

@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a running dask distributed scheduler (tcp://host:8786): the folds "
         "are fitted on its workers (needs the dask extra)",
     )
-    fit.add_argument("--save", type=Path, help="write the refitted model (skops)")
+    fit.add_argument(
+        "--save", type=Path, help="write the refitted model to this .skops file"
+    )
     fit.add_argument(
         "--force", action="store_true", help="replace an existing --save file"
     )
@@ -71,7 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
     predict.add_argument("data", type=Path, help="a .csv or .parquet file")
     predict.add_argument("--proba", action="store_true", help="add probabilities")
-    predict.add_argument("--output", type=Path, help="CSV to write (default stdout)")
+    predict.add_argument(
+        "--output",
+        type=Path,
+        help="write the predictions to this .csv or .parquet (.pq) file, in the "
+        "format its suffix names (default: CSV on stdout)",
+    )
     predict.add_argument(
         "--force", action="store_true", help="replace an existing --output file"
     )
