@@ -27,6 +27,7 @@ from sksmooth._targets import (
 )
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import LabelSmoothingClassifier
+from sksmooth.model_selection._checks import check_expansion_sizes
 from sksmooth.model_selection._selection import (
     anchor_similarity,
     confusion_similarity,
@@ -279,6 +280,8 @@ class PathRunner:
     forward : bool, default=False
         Smooth the predictions (see :func:`walk_epsilon_path`); the stored
         log-probabilities are still the model's own, ``log p``.
+    refit : bool, default=False
+        A refit on all the rows follows: :meth:`run` checks its expansion too.
     """
 
     def __init__(
@@ -294,7 +297,9 @@ class PathRunner:
         keep_models: bool,
         parallel,
         forward: bool = False,
+        refit: bool = False,
     ):
+        self.refit = refit
         self.learners, self.settings = learners, settings
         self.X, self.codes, self.sample_weight = X, codes, sample_weight
         self.folds = folds
@@ -305,7 +310,22 @@ class PathRunner:
     def run(self, epsilon_lists, spreads, starts=None):
         """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
         ``spreads[s]`` for setting ``s``, optionally warm-started from
-        ``starts[s][f]``. Returns one list of :class:`FoldPath` per setting."""
+        ``starts[s][f]``. Returns one list of :class:`FoldPath` per setting.
+
+        An expansion-path learner's largest copy of ``X`` is checked first,
+        before any fit (:func:`check_expansion_sizes`)."""
+        if not self.forward:  # forward smoothing has no expansion path
+            n_samples = self.codes.shape[0]
+            row_sets = [
+                (f"training part of fold {f}", train)
+                for f, (train, _) in enumerate(self.folds)
+            ]
+            if self.refit:
+                row_sets.append((f"refit on all {n_samples} samples", slice(None)))
+            for s, learner in enumerate(self.learners):
+                check_expansion_sizes(
+                    learner, self.X, self.codes, epsilon_lists[s], spreads[s], row_sets
+                )
         tasks = [
             delayed(fit_fold)(
                 learner,

@@ -38,6 +38,7 @@ from sksmooth._validation import (
 )
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import InnerLearnerMixin
+from sksmooth.model_selection._checks import check_X_2d
 from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
     PathRunner,
@@ -363,6 +364,7 @@ class LabelSmoothingClassifierCV(
             The fitted estimator.
         """
         inner, settings, warm, epsilons, scorers, forward = self._check_params()
+        check_X_2d(X, self)  # scikit-learn's message, not a fold's
         classes, codes = encode_labels(y, type(self).__name__)
         check_consistent_length(X, codes)
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
@@ -381,6 +383,7 @@ class LabelSmoothingClassifierCV(
             keep_models=warm or self.ensemble,
             parallel=Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
             forward=forward,
+            refit=not self.ensemble,
         )
         if isinstance(self.method, str) and self.method == "confusion":
             grids, spreads, paths = confusion_paths(runner, epsilons, classes)
