@@ -1,5 +1,5 @@
 """LabelSmoothingClassifierCV refuses, before any fold is fitted, what a fold
-would refuse later: the shape of X, an oversized expansion."""
+would refuse later: the shape of X, soft targets, an oversized expansion."""
 
 import numpy as np
 import pytest
@@ -36,6 +36,13 @@ def test_x_not_2d_is_scikit_learns_error_before_any_fold(shape):
     message = str(raised.value)
     assert message.startswith("Expected 2D array" if shape == "1d" else "Found array")
     assert "fold" not in message and "epsilon" not in message
+
+
+def test_soft_targets_point_to_label_smoothing_classifier():
+    X, y = small_data()
+    search = LabelSmoothingClassifierCV(NativeMustNotFit(), epsilons=[0, 0.1], cv=2)
+    with pytest.raises(ValueError, match=r"shape \(60, 3\).*LabelSmoothingClassifier"):
+        search.fit(X, np.eye(3)[y])
 
 
 def big_view(n_samples, n_features):

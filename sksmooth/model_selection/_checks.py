@@ -2,8 +2,8 @@
 
 A search runs many inner fits; an input that one of them would refuse is
 refused here first, with the message a user would get from a single fit (the
-shape of ``X``), or one that says what to do instead (an expansion too large
-for the largest epsilon).
+shape of ``X``), or one that names the search's own alternative (soft
+targets, an expansion too large for the largest epsilon).
 """
 
 import numpy as np
@@ -34,6 +34,23 @@ def check_X_2d(X, estimator) -> None:
         input_name="X",
         estimator=estimator,
     )
+
+
+def check_label_vector(y, name: str) -> None:
+    """Refuse soft targets (a matrix with a column per class) by name.
+
+    The search scores its candidates against class labels; a column vector
+    is still taken as labels (with scikit-learn's warning).
+    """
+    shape = np.shape(y)
+    if len(shape) == 2 and shape[1] > 1:
+        raise ValueError(
+            f"{name} fits class labels, y of shape (n_samples,), but got y of "
+            f"shape {shape}, which looks like soft targets (one column per "
+            "class). Fit soft targets with LabelSmoothingClassifier (epsilon "
+            "fixed) or with a soft-target learner directly; to choose epsilon "
+            "here, pass class labels (for instance Y.argmax(axis=1))."
+        )
 
 
 def check_expansion_sizes(learner, X, codes, epsilons, S, row_sets) -> None:

@@ -38,7 +38,7 @@ from sksmooth._validation import (
 )
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import InnerLearnerMixin
-from sksmooth.model_selection._checks import check_X_2d
+from sksmooth.model_selection._checks import check_label_vector, check_X_2d
 from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
     PathRunner,
@@ -365,6 +365,7 @@ class LabelSmoothingClassifierCV(
         """
         inner, settings, warm, epsilons, scorers, forward = self._check_params()
         check_X_2d(X, self)  # scikit-learn's message, not a fold's
+        check_label_vector(y, type(self).__name__)
         classes, codes = encode_labels(y, type(self).__name__)
         check_consistent_length(X, codes)
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
