@@ -45,6 +45,16 @@ def test_soft_targets_point_to_label_smoothing_classifier():
         search.fit(X, np.eye(3)[y])
 
 
+@pytest.mark.parametrize(
+    "param_grid", [{"epsilon": [0, 0.1]}, [{"C": [1.0]}, {"epsilon": [0.1], "C": [1]}]]
+)
+def test_epsilon_in_param_grid_names_the_epsilons_parameter(param_grid):
+    X, y = small_data()
+    search = LabelSmoothingClassifierCV(NativeMustNotFit(), param_grid=param_grid)
+    with pytest.raises(ValueError, match="must not hold 'epsilon'.*epsilons parameter"):
+        search.fit(X, y)
+
+
 def big_view(n_samples, n_features):
     """A float64 ``(n_samples, n_features)`` array that holds 8 bytes."""
     return np.broadcast_to(np.float64(0.0), (n_samples, n_features))

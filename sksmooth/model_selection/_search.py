@@ -297,14 +297,19 @@ class LabelSmoothingClassifierCV(
         inner = self._inner_estimator()
         valid = inner.get_params()
         for setting in settings:
+            if "epsilon" in setting:  # before the unknown names: say where it goes
+                raise ValueError(
+                    "param_grid must not hold 'epsilon': the values to search go in "
+                    "the epsilons parameter (epsilons=[0, 0.05, 0.1], or an int for "
+                    "the default grid); param_grid holds the inner estimator's "
+                    "parameters."
+                )
             unknown = sorted(set(setting) - set(valid))
             if unknown:
                 raise ValueError(
                     f"param_grid names {unknown}, which {type(inner).__name__} does "
                     f"not have; its parameters are {sorted(valid)}."
                 )
-            if "epsilon" in setting:
-                raise ValueError("param_grid must not hold epsilon; use epsilons.")
         native = accepts_soft_targets(inner)
         if not native and not has_fit_parameter(inner, "sample_weight"):
             raise TypeError(
