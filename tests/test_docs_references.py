@@ -1,0 +1,83 @@
+"""The docs name only README sections that the README has.
+
+The README is rewritten often; a page that sends readers to one of its
+sections by name ("the README's "Scaling out" section") or by anchor
+(``README.md#scaling-out``) must find it there.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = sorted(
+    path
+    for pattern in ("*.md", "*.rst")
+    for path in (ROOT / "docs").rglob(pattern)
+    if "_build" not in path.parts
+)
+QUOTE = "\"'“”‘’"
+# "the README's "X" section", "the "X" section of the README"; the words may
+# wrap onto the next line.
+NAMED = [
+    re.compile(rf"README(?:\.md)?['’]s\s+[{QUOTE}]([^{QUOTE}]+)[{QUOTE}]\s+section"),
+    re.compile(rf"[{QUOTE}]([^{QUOTE}]+)[{QUOTE}]\s+section\s+of\s+the\s+README"),
+]
+ANCHOR = re.compile(r"README\.md#([\w-]+)")
+
+
+def readme_headings() -> list[str]:
+    """The README's headings, outside fenced code blocks."""
+    headings, fenced = [], False
+    for line in README.read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            headings.append(line.lstrip("#").strip())
+    return headings
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.lower())
+    return text.replace(" ", "-")
+
+
+def references(text: str):
+    """``(kind, name)`` of every README section a page names."""
+    flat = " ".join(text.split())
+    for pattern in NAMED:
+        for match in pattern.finditer(flat):
+            yield "section", match.group(1)
+    for match in ANCHOR.finditer(flat):
+        yield "anchor", match.group(1)
+
+
+def test_the_patterns_find_both_kinds_of_reference():
+    text = (
+        'See the README\'s "Choosing ε"\nsection, the "Install and try it" section '
+        "of the README and [it](../README.md#when-smoothing-helps)."
+    )
+    assert list(references(text)) == [
+        ("section", "Choosing ε"),
+        ("section", "Install and try it"),
+        ("anchor", "when-smoothing-helps"),
+    ]
+    assert slug("When smoothing helps") == "when-smoothing-helps"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda path: path.name)
+def test_every_readme_section_a_page_names_exists(page):
+    headings = readme_headings()
+    anchors = {slug(heading) for heading in headings}
+    missing = [
+        name
+        for kind, name in references(page.read_text())
+        if (name not in headings if kind == "section" else name not in anchors)
+    ]
+    assert not missing, (
+        f"{page.relative_to(ROOT)} names README sections that README.md does not "
+        f"have: {missing}; its headings are {headings}"
+    )
