@@ -678,6 +678,38 @@ def test_a_column_of_distinct_values_is_dropped_by_name(tmp_path, iris_csv, call
     assert "colour" in fitted.feature_names_in_
 
 
+@pytest.mark.parametrize("start", [0, 1])
+def test_a_row_index_column_is_dropped_by_name(tmp_path, iris_csv, call, start):
+    """R's write.csv and pandas's to_csv write the row numbers as a column; in
+    a table sorted by class it is a perfect, meaningless predictor."""
+    frame = pd.read_csv(iris_csv)
+    table = tmp_path / "rownames.csv"
+    frame.index += start
+    frame.to_csv(table, index=True)  # an unnamed first column of row numbers
+    model = tmp_path / "m.skops"
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2", "--save", model)  # fmt: skip
+    assert code == 0, err
+    end = start + len(frame) - 1
+    assert f"Unnamed: 0: dropped (the integers {start} to {end} in row order" in err
+    import skops.io
+
+    fitted = skops.io.load(model, trusted=skops.io.get_untrusted_types(file=model))
+    assert "Unnamed: 0" not in fitted.feature_names_in_
+
+
+def test_an_integer_feature_is_not_a_row_index(tmp_path, iris_csv, call):
+    frame = pd.read_csv(iris_csv)
+    frame["count"] = np.arange(len(frame)) + 2  # starts at 2: a feature
+    frame["shuffled"] = np.random.default_rng(0).permutation(len(frame))
+    table = tmp_path / "counts.csv"
+    frame.to_csv(table, index=False)
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2")  # fmt: skip
+    assert code == 0, err
+    assert "count: numeric" in err and "shuffled: numeric" in err
+
+
 def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, call):
     """As the estimator: folds that cannot all hold the class are said, not
     refused; a class of one row is refused, by name, with the fix."""

@@ -89,7 +89,8 @@ IDENTIFIER_MIN_ROWS = 20
 
 
 def describe_columns(X):
-    """What each feature column becomes, and the identifier-like ones to drop.
+    """What each feature column becomes, and the ones to drop: identifier-like
+    text, and a row index (the integers 0 or 1 to n in row order).
 
     Returns ``(lines, dropped)``: one ``"name: numeric"``, ``"name:
     categorical (N values)"`` or ``"name: dropped (...)"`` line per column.
@@ -98,7 +99,16 @@ def describe_columns(X):
     numeric = set(X.select_dtypes(include="number").columns)
     for column in X.columns:
         if column in numeric:
-            lines.append(f"{column}: numeric")
+            start = row_index_start(X[column])
+            if start is None:
+                lines.append(f"{column}: numeric")
+                continue
+            dropped.append(column)
+            lines.append(
+                f"{column}: dropped (the integers {start} to {start + len(X) - 1} "
+                "in row order: a row index, which would leak how the rows were "
+                "ordered)"
+            )
             continue
         present = X[column].dropna()
         distinct = int(present.nunique())
@@ -114,6 +124,24 @@ def describe_columns(X):
         else:
             lines.append(f"{column}: categorical ({distinct} values)")
     return lines, dropped
+
+
+def row_index_start(values):
+    """0 or 1 if a numeric column counts the rows from it in order, else None.
+
+    A table written with its row names (R's ``write.csv``, pandas's
+    ``to_csv`` with the index) has such a column; in a table sorted by class
+    it predicts the label perfectly and means nothing on new rows.
+    """
+    pd = import_pandas()
+    n_rows = len(values)
+    if n_rows < IDENTIFIER_MIN_ROWS or not pd.api.types.is_integer_dtype(values):
+        return None
+    start = int(values.iloc[0])
+    if start not in (0, 1):
+        return None
+    expected = pd.RangeIndex(start, start + n_rows)
+    return start if (values.to_numpy() == expected.to_numpy()).all() else None
 
 
 def read_training_table(path: Path, target: str, n_folds: int):
