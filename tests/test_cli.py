@@ -710,6 +710,23 @@ def test_an_integer_feature_is_not_a_row_index(tmp_path, iris_csv, call):
     assert "count: numeric" in err and "shuffled: numeric" in err
 
 
+def test_a_column_of_numbers_but_for_a_few_tokens_says_why(tmp_path, iris_csv,
+                                                          call):  # fmt: skip
+    frame = pd.read_csv(iris_csv)
+    frame["sepal_length"] = frame["sepal_length"].astype(object)
+    frame.loc[::25, "sepal_length"] = "?"
+    frame.loc[1, "sepal_length"] = "unknown"
+    table = tmp_path / "question.csv"
+    frame.to_csv(table, index=False)
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2")  # fmt: skip
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "sepal_length:" in line)
+    assert line.strip().startswith("sepal_length: categorical (")
+    assert "because of '?' (6 rows), 'unknown' (1 row)" in line
+    assert "colour: categorical (2 values)" in err  # text stays plain text
+
+
 def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, call):
     """As the estimator: folds that cannot all hold the class are said, not
     refused; a class of one row is refused, by name, with the fix."""
