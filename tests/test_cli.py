@@ -434,7 +434,8 @@ def test_malformed_tables_never_crash_nor_change_the_input(tmp_path, call, name)
         ["fit"],
         ["fit", "{table}", "--target"],
         ["fit", "{table}", "--target", "label", "--epsilons", "nan"],
-        ["fit", "{table}", "--target", "label", "--epsilons", "-0.1"],
+        ["fit", "{table}", "--target", "label", "--epsilons", "--cv", "3"],
+        ["fit", "{table}", "--target", "label", "--epsilons", "-0.1,x"],
         ["fit", "{table}", "--target", "label", "--epsilons", ","],
         ["fit", "{table}", "--target", "label", "--cv", "10**9"],
         ["fit", "{table}", "--target", "label", "--model", "tree"],
@@ -449,6 +450,18 @@ def test_malformed_arguments_are_usage_errors(tmp_path, call, args):
     table.write_bytes(b"a,label\n1,x\n2,y\n")
     code, out, err = call(*[arg.format(table=table) for arg in args])
     assert code == 2 and "usage:" in err
+
+
+@pytest.mark.parametrize("epsilons", ["-0.1,0.1", "-0.1", "0.1,1.5"])
+def test_out_of_range_epsilons_get_the_estimators_error(iris_csv, call, epsilons):
+    """Values that look like options parse; the estimator says what is wrong."""
+    code, _, err = call("fit", iris_csv, "--target", "species", "--epsilons",
+                        epsilons, "--cv", "2")  # fmt: skip
+    assert code == 1, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    bad = epsilons.split(",").index("-0.1" if "-" in epsilons else "1.5")
+    assert errors == [errors[0]] and f"error: epsilons[{bad}] = " in errors[0]
+    assert "0 <= epsilon < 1" in errors[0]
 
 
 # -- model files: only what fit writes is ever built -------------------------

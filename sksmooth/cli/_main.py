@@ -37,7 +37,11 @@ from sksmooth._demo import NOISE, format_table, run_demo, text_progress
 from sksmooth.cli._errors import CLIError, describe_error
 from sksmooth.cli._files import OutputPathError, check_output_path, write_atomically
 from sksmooth.cli._models import import_skops, load_model, save_model, trusted_types
-from sksmooth.cli._parser import build_parser, format_epsilon
+from sksmooth.cli._parser import (
+    attach_signed_values,
+    build_parser,
+    format_epsilon,
+)
 from sksmooth.cli._tables import (
     numeric_columns_as_numbers,
     read_table,
@@ -63,7 +67,9 @@ def main(argv=None) -> int:
     ``SKSMOOTH_DEBUG=1`` to see its traceback instead.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        attach_signed_values(sys.argv[1:] if argv is None else argv)
+    )
     try:
         if args.command == "fit":
             return fit_command(args)

@@ -1,6 +1,7 @@
 """The command line's arguments: the parser and the types that check them."""
 
 import argparse
+import re
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +86,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with "-": argparse would read "-0.1,0.1" as
+# an unknown option and say "expected one argument".
+SIGNED_VALUE_OPTIONS = ("--epsilons",)
+NUMBER_LIST = re.compile(r"[-+0-9.eE,\s]*[0-9][-+0-9.eE,\s]*")
+
+
+def attach_signed_values(argv):
+    """``--epsilons -0.1,0.1`` as ``--epsilons=-0.1,0.1``, which argparse reads.
+
+    Only a value made of numbers and commas is attached, so that a forgotten
+    value (``--epsilons --cv 3``) stays argparse's usage error.
+    """
+    argv = list(argv)
+    joined, i = [], 0
+    while i < len(argv):
+        option = argv[i]
+        value = argv[i + 1] if i + 1 < len(argv) else ""
+        signed = value.startswith("-") and NUMBER_LIST.fullmatch(value)
+        if option in SIGNED_VALUE_OPTIONS and signed:
+            joined.append(f"{option}={value}")
+            i += 2
+            continue
+        joined.append(option)
+        i += 1
+    return joined
+
+
 def parse_epsilons(text: str):
+    """Comma-separated finite numbers; their range is the estimator's to check
+    (its error gives the bound for the method and the data's classes)."""
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
+        values = ()
+    if not values or not all(np.isfinite(values)):
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers, got {text!r}"
-        ) from None
-    if not values or any(not 0 <= value < 1 for value in values):
-        raise argparse.ArgumentTypeError(f"epsilons must lie in [0, 1), got {text!r}")
+        )
     return values
 
 
