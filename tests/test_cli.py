@@ -784,6 +784,9 @@ def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeyp
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(lines) == 1 and "3 of 3 inner fits of" in lines[0], err
+    # advice that fits the command line: no option it does not have
+    assert "max_iter" not in lines[0] and "scale the data" not in lines[0]
+    assert "--model mlp" in lines[0]
 
 
 def test_smooth_predictions_is_passed_on_and_said(tmp_path, iris_csv, call):

@@ -20,6 +20,7 @@ extra (pandas, skops, pyarrow for Parquet): ``pip install "sksmooth[cli]"``.
 """
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from joblib import parallel_config
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -289,7 +291,7 @@ def fit_command(args) -> int:
     ):
         warnings.simplefilter("always")
         model.fit(X, y)
-    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+    for message in dict.fromkeys(command_line_warning(w, args.model) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - start
     search = model[-1]
@@ -316,6 +318,27 @@ def fit_command(args) -> int:
         save_model(model, args.save, force=args.force)
         print(f"searched and refitted in {seconds:.2f} s, saved to {args.save}")
     return 0
+
+
+def command_line_warning(caught, model: str) -> str:
+    """A caught warning as one line, with advice that fits the command line.
+
+    The search's summary of unconverged fits advises raising ``max_iter`` or
+    scaling the data: here the numeric columns are scaled already and no
+    option sets the iteration limit, so the line says what can be done.
+    """
+    message = " ".join(str(caught.message).split())
+    if not issubclass(caught.category, ConvergenceWarning):
+        return message
+    count = re.match(r"\d+ of \d+ inner fits of \w+", message)
+    other = "mlp" if model == "softmax" else "softmax"
+    return (
+        f"{count.group(0) if count else 'some inner fits'} did not converge; "
+        "their scores may be off. The numeric columns are already scaled and "
+        "the iteration limit is not an option here: look for columns with "
+        "extreme values or many rare categories, try --model "
+        f"{other}, or fit the model in Python (see the command-line page)"
+    )
 
 
 def format_cv_table(results, *, calibrated) -> str:
