@@ -1,8 +1,10 @@
-"""The docs name only README sections that the README has.
+"""The docs agree with what they point to: README sections, extras, options.
 
 The README is rewritten often; a page that sends readers to one of its
 sections by name ("the README's "Scaling out" section") or by anchor
-(``README.md#scaling-out``) must find it there.
+(``README.md#scaling-out``) must find it there. The README's list of extras
+names every extra of ``pyproject.toml``, and the command-line synopses every
+option of ``sksmooth fit``.
 """
 
 import re
@@ -81,3 +83,16 @@ def test_every_readme_section_a_page_names_exists(page):
         f"{page.relative_to(ROOT)} names README sections that README.md does not "
         f"have: {missing}; its headings are {headings}"
     )
+
+
+def test_the_readme_names_every_extra():
+    # the keys of [project.optional-dependencies] (tomllib is Python >= 3.11)
+    table = (
+        (ROOT / "pyproject.toml")
+        .read_text()
+        .split("[project.optional-dependencies]\n")[1]
+    )
+    extras = re.findall(r"^([\w-]+) = ", table.split("\n[")[0], flags=re.M)
+    assert "lightgbm" in extras and "cli" in extras
+    named = set(re.findall(r"\.\[(\w+)\]", README.read_text()))
+    assert not set(extras) - named, f"extras missing from README: {set(extras) - named}"
