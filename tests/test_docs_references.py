@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sksmooth.cli._parser import build_parser
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PAGES = sorted(
@@ -96,3 +98,26 @@ def test_the_readme_names_every_extra():
     assert "lightgbm" in extras and "cli" in extras
     named = set(re.findall(r"\.\[(\w+)\]", README.read_text()))
     assert not set(extras) - named, f"extras missing from README: {set(extras) - named}"
+
+
+def fit_options(capsys) -> set[str]:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["fit", "--help"])
+    return set(re.findall(r"--[a-z][a-z-]*", capsys.readouterr().out)) - {"--help"}
+
+
+def synopsis(text: str, start: str) -> str:
+    """The first code block after ``start``: its lines from ``sksmooth fit`` on."""
+    text = text[text.index(start) :]
+    block = re.search(r"(?:```bash|code-block:: bash)\n(.*?)(?:```|\n\n\S)", text, re.S)
+    return block.group(1)
+
+
+@pytest.mark.parametrize(
+    ("page", "start"),
+    [("user_guide.rst", "The command line\n"), ("command_line.md", "# Command line")],
+)
+def test_the_command_line_synopses_name_every_fit_option(capsys, page, start):
+    block = synopsis((ROOT / "docs" / page).read_text(), start)
+    missing = sorted(option for option in fit_options(capsys) if option not in block)
+    assert not missing, f"{page}'s synopsis lacks {missing}"
