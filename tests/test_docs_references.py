@@ -121,3 +121,9 @@ def test_the_command_line_synopses_name_every_fit_option(capsys, page, start):
     block = synopsis((ROOT / "docs" / page).read_text(), start)
     missing = sorted(option for option in fit_options(capsys) if option not in block)
     assert not missing, f"{page}'s synopsis lacks {missing}"
+
+
+def test_the_quick_start_says_where_the_numbers_on_clean_labels_are():
+    quick_start = README.read_text().split("\n## ")[0]  # up to the first section
+    assert "clean labels" in quick_start
+    assert "docs/noisy_labels.md" in quick_start
