@@ -16,7 +16,7 @@ from scipy.special import expit, softmax
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_info
 
-from sksmooth import LabelSmoothingClassifier, smooth_labels
+from sksmooth import LabelSmoothingClassifier, LabelSmoothingClassifierCV, smooth_labels
 from sksmooth.boosting import SoftCrossEntropyObjective, SoftLGBMClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,6 +139,10 @@ def test_early_stopping_and_smoothing_on_a_frame_with_categories():
     direct = SoftLGBMClassifier(**params).fit(frame, smooth_labels(y, epsilon=0.2))
     assert_allclose(wrapped.predict_proba(frame), direct.predict_proba(frame))
     assert wrapped.__sklearn_tags__().input_tags.allow_nan
+    search = LabelSmoothingClassifierCV(
+        SoftLGBMClassifier(**params), epsilons=[0.0, 0.1], cv=2
+    ).fit(frame, y)  # the frame reaches every fold's booster as it is
+    assert categorical_splits(search.estimator_.estimator_.booster_) > 0
 
 
 def lightgbm_custom_fit(X, Y, params, n_estimators):
