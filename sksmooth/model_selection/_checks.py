@@ -42,7 +42,10 @@ def check_label_vector(y, name: str) -> None:
     The search scores its candidates against class labels; a column vector
     is still taken as labels (with scikit-learn's warning).
     """
-    shape = np.shape(y)
+    try:  # through __array__: np.shape would refuse array-likes that forbid it
+        shape = y.shape if hasattr(y, "ndim") else np.asarray(y).shape
+    except ValueError:  # ragged: encode_labels says what is wrong
+        return
     if len(shape) == 2 and shape[1] > 1:
         raise ValueError(
             f"{name} fits class labels, y of shape (n_samples,), but got y of "
