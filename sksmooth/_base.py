@@ -34,6 +34,9 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     """
 
     __sksmooth_soft_targets__ = True
+    # check_array's ensure_all_finite for X; a learner that handles missing
+    # values itself (LightGBM) sets False and declares the allow_nan tag.
+    _ensure_all_finite = True
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -50,22 +53,33 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
         one (see :func:`apply_class_weight`), and ``classes``.
         """
         name = type(self).__name__
-        X_checked = check_array(
-            X, accept_sparse="csr", dtype=FLOAT_DTYPES, input_name="X", estimator=self
-        )
-        targets, classes = check_targets(y, X_checked.dtype, name)
+        X_checked = self._check_X(X)
+        # a DataFrame passed through as it is (see _check_X) has no one dtype
+        dtype = getattr(X_checked, "dtype", np.dtype(np.float64))
+        targets, classes = check_targets(y, dtype, name)
         check_consistent_length(X_checked, targets)
-        sample_weight = check_sample_weight(
-            sample_weight, X_checked.shape[0], X_checked.dtype
-        )
+        sample_weight = check_sample_weight(sample_weight, X_checked.shape[0], dtype)
         sample_weight = apply_class_weight(
             getattr(self, "class_weight", None),
             classes,
             targets,
             sample_weight,
-            X_checked.dtype,
+            dtype,
         )
         return X_checked, targets, sample_weight, classes
+
+    def _check_X(self, X):
+        """``X`` for ``fit``: float32 kept, else float64, CSR if sparse, and
+        finite unless the learner handles missing values (``_ensure_all_finite``).
+        A learner that takes other inputs as they are overrides it."""
+        return check_array(
+            X,
+            accept_sparse="csr",
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite=self._ensure_all_finite,
+            input_name="X",
+            estimator=self,
+        )
 
     def _set_input_metadata(self, X):
         """Record ``n_features_in_`` and ``feature_names_in_`` from the raw ``X``."""
@@ -74,7 +88,12 @@ class SoftTargetClassifier(ClassifierMixin, BaseEstimator):
     def _validate_X_predict(self, X):
         check_is_fitted(self)
         return validate_data(
-            self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, reset=False
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite=self._ensure_all_finite,
+            reset=False,
         )
 
     def _raw_output(self, X):  # pragma: no cover - abstract

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import cpu_count
 from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._boosting_loss import (
@@ -66,6 +67,19 @@ def as_lightgbm_input(X):
     return X
 
 
+def has_category_columns(X) -> bool:
+    """Whether ``X`` is a DataFrame with a pandas ``category`` column.
+
+    LightGBM splits such columns as categorical features (its
+    ``categorical_feature="auto"``), so the frame goes to it as it is rather
+    than through ``check_array``, which would turn it into floats.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "iloc"):
+        return False
+    return any(getattr(dtype, "name", None) == "category" for dtype in dtypes)
+
+
 class SoftLGBMClassifier(SoftTargetClassifier):
     """LightGBM gradient boosting trained on soft targets.
 
@@ -94,6 +108,11 @@ class SoftLGBMClassifier(SoftTargetClassifier):
 
     Two classes use one logit and the sigmoid; more classes use one logit per
     class and the softmax.
+
+    It takes what ``LGBMClassifier`` takes: missing values (NaN) and infinite
+    values in ``X``, which LightGBM bins itself, and pandas DataFrames with
+    ``category`` columns, which LightGBM splits as categorical features (such a
+    DataFrame is handed to LightGBM as it is).
 
     Parameters
     ----------
@@ -237,6 +256,25 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    _ensure_all_finite = False  # LightGBM bins NaN (missing) and inf itself
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _check_X(self, X):
+        if has_category_columns(X):
+            return X  # LightGBM's Dataset checks the frame's dtypes
+        return super()._check_X(X)
+
+    def _validate_X_predict(self, X):
+        if not has_category_columns(X):
+            return super()._validate_X_predict(X)
+        check_is_fitted(self)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        return X
+
     # -- parameters -------------------------------------------------------------
 
     def _check_params(self):
@@ -339,7 +377,8 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; float32 stays float32, sparse is passed to LightGBM
-            as CSR.
+            as CSR; NaN marks a missing value. A DataFrame with ``category``
+            columns goes to LightGBM as it is (categorical splits).
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets: non-negative rows summing to one,
             column ``k`` being class ``k``.

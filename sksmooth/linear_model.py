@@ -247,7 +247,9 @@ class SoftmaxRegression(SoftTargetClassifier):
         self.n_iter_ = int(result.nit)
         return self
 
-    def fit_path(self, X, y, epsilons, *, method="uniform", sample_weight=None):
+    def fit_path(
+        self, X, y, epsilons, *, method="uniform", sample_weight=None, callback=None
+    ):
         """Fit the label-smoothed targets at each epsilon in turn, warm-started.
 
         At each ``epsilon`` the model is fitted to ``(1 - epsilon) * onehot(y) +
@@ -278,6 +280,10 @@ class SoftmaxRegression(SoftTargetClassifier):
             (weighted) class frequencies of ``y``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
+        callback : callable, default=None
+            Called as ``callback(i)`` once the fit at ``epsilons[i]`` is done
+            (in the order of ``epsilons``): the cross-validation estimator
+            times each point of the path with it.
 
         Returns
         -------
@@ -363,6 +369,8 @@ class SoftmaxRegression(SoftTargetClassifier):
             self._check_finite(result)
             W, b = loss.unpack(result.x)
             path.append(self._fitted_pair(W, b, loss.n_logits, dtype))
+            if callback is not None:
+                callback(len(path) - 1)
 
         self._set_input_metadata(X)
         self.classes_ = classes

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import lightgbm
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
@@ -15,7 +16,7 @@ from scipy.special import expit, softmax
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_info
 
-from sksmooth import LabelSmoothingClassifier, smooth_labels
+from sksmooth import LabelSmoothingClassifier, LabelSmoothingClassifierCV, smooth_labels
 from sksmooth.boosting import SoftCrossEntropyObjective, SoftLGBMClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,66 @@ def test_reproduces_lgbm_classifier_on_float32_sparse_string_labels():
     assert_array_equal(ours.classes_, theirs.classes_)
     assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=0, atol=1e-6)
     assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def missing_and_category_data():
+    """Labelled data with NaN (and an inf) in X, and the same with a pandas
+    ``category`` column the labels depend on."""
+    X, y = labelled_data(3)
+    X[::7, 0] = np.nan
+    X[3, 1] = np.inf
+    frame = pd.DataFrame(X[:, 1:], columns=["b", "c", "d", "e"])
+    colour = np.random.default_rng(2).choice(["red", "green", "blue", "grey"], len(y))
+    frame["colour"] = pd.Categorical(colour)
+    y_frame = np.where(colour == "grey", 2, y)
+    return X, y, frame, y_frame
+
+
+def categorical_splits(booster) -> int:
+    """How many splits of the booster's trees are on categories."""
+
+    def count(node):
+        if "split_index" not in node:
+            return 0
+        here = node["decision_type"] == "=="
+        return here + count(node["left_child"]) + count(node["right_child"])
+
+    return sum(count(t["tree_structure"]) for t in booster.dump_model()["tree_info"])
+
+
+@pytest.mark.parametrize("data", ["nan", "category"])
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_reproduces_lgbm_classifier_on_missing_values_and_categories(data, wrapped):
+    X, y, frame, y_frame = missing_and_category_data()
+    if data == "category":
+        X, y = frame, y_frame
+    params = {"n_estimators": 10, "num_leaves": 7, **QUIET}
+    ours = SoftLGBMClassifier(early_stopping=False, **params)
+    if wrapped:
+        ours = LabelSmoothingClassifier(ours, epsilon=0.0)
+    ours.fit(X, y)
+    theirs = lightgbm.LGBMClassifier(**params).fit(X, y)
+    assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=0, atol=1e-6)
+    booster = ours.estimator_.booster_ if wrapped else ours.booster_
+    if data == "category":  # the category column was split as categories
+        assert categorical_splits(booster) == categorical_splits(theirs.booster_) > 0
+        assert list(ours.feature_names_in_) == list(frame.columns)
+
+
+def test_early_stopping_and_smoothing_on_a_frame_with_categories():
+    _, _, frame, y = missing_and_category_data()
+    params = {"n_estimators": 10, "random_state": 0, **QUIET}
+    model = SoftLGBMClassifier(early_stopping=True, **params).fit(frame, y)
+    assert model.validation_score_.shape == (model.n_iter_ + 1,)
+    wrapped = LabelSmoothingClassifier(SoftLGBMClassifier(**params), epsilon=0.2)
+    wrapped.fit(frame, y)
+    direct = SoftLGBMClassifier(**params).fit(frame, smooth_labels(y, epsilon=0.2))
+    assert_allclose(wrapped.predict_proba(frame), direct.predict_proba(frame))
+    assert wrapped.__sklearn_tags__().input_tags.allow_nan
+    search = LabelSmoothingClassifierCV(
+        SoftLGBMClassifier(**params), epsilons=[0.0, 0.1], cv=2
+    ).fit(frame, y)  # the frame reaches every fold's booster as it is
+    assert categorical_splits(search.estimator_.estimator_.booster_) > 0
 
 
 def lightgbm_custom_fit(X, Y, params, n_estimators):

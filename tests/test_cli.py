@@ -271,6 +271,25 @@ def test_fit_checks_save_before_cross_validating(tmp_path, iris_csv, call, monke
         assert code == 1 and fragment in err
 
 
+@pytest.mark.parametrize("name", ["model.parquet", "model.pkl", "model"])
+def test_save_refuses_a_name_other_than_skops_before_any_work(
+    tmp_path, iris_csv, call, monkeypatch, name
+):
+    monkeypatch.setattr(cli, "build_pipeline", None)  # never reached
+    code, _, err = call("fit", iris_csv, "--target", "species", "--save",
+                        tmp_path / name)  # fmt: skip
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"error: --save {tmp_path / name}: ") and ".skops" in err
+    assert not (tmp_path / name).exists()
+
+
+def test_predict_help_names_both_output_formats(call):
+    code, out, _ = call("predict", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert ".csv or .parquet" in text and "CSV to write" not in text
+
+
 def test_predict_never_overwrites_without_force_nor_its_inputs(
     tmp_path, iris_csv, model_file, call
 ):
@@ -415,7 +434,8 @@ def test_malformed_tables_never_crash_nor_change_the_input(tmp_path, call, name)
         ["fit"],
         ["fit", "{table}", "--target"],
         ["fit", "{table}", "--target", "label", "--epsilons", "nan"],
-        ["fit", "{table}", "--target", "label", "--epsilons", "-0.1"],
+        ["fit", "{table}", "--target", "label", "--epsilons", "--cv", "3"],
+        ["fit", "{table}", "--target", "label", "--epsilons", "-0.1,x"],
         ["fit", "{table}", "--target", "label", "--epsilons", ","],
         ["fit", "{table}", "--target", "label", "--cv", "10**9"],
         ["fit", "{table}", "--target", "label", "--model", "tree"],
@@ -430,6 +450,18 @@ def test_malformed_arguments_are_usage_errors(tmp_path, call, args):
     table.write_bytes(b"a,label\n1,x\n2,y\n")
     code, out, err = call(*[arg.format(table=table) for arg in args])
     assert code == 2 and "usage:" in err
+
+
+@pytest.mark.parametrize("epsilons", ["-0.1,0.1", "-0.1", "0.1,1.5"])
+def test_out_of_range_epsilons_get_the_estimators_error(iris_csv, call, epsilons):
+    """Values that look like options parse; the estimator says what is wrong."""
+    code, _, err = call("fit", iris_csv, "--target", "species", "--epsilons",
+                        epsilons, "--cv", "2")  # fmt: skip
+    assert code == 1, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    bad = epsilons.split(",").index("-0.1" if "-" in epsilons else "1.5")
+    assert errors == [errors[0]] and f"error: epsilons[{bad}] = " in errors[0]
+    assert "0 <= epsilon < 1" in errors[0]
 
 
 # -- model files: only what fit writes is ever built -------------------------
@@ -659,6 +691,55 @@ def test_a_column_of_distinct_values_is_dropped_by_name(tmp_path, iris_csv, call
     assert "colour" in fitted.feature_names_in_
 
 
+@pytest.mark.parametrize("start", [0, 1])
+def test_a_row_index_column_is_dropped_by_name(tmp_path, iris_csv, call, start):
+    """R's write.csv and pandas's to_csv write the row numbers as a column; in
+    a table sorted by class it is a perfect, meaningless predictor."""
+    frame = pd.read_csv(iris_csv)
+    table = tmp_path / "rownames.csv"
+    frame.index += start
+    frame.to_csv(table, index=True)  # an unnamed first column of row numbers
+    model = tmp_path / "m.skops"
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2", "--save", model)  # fmt: skip
+    assert code == 0, err
+    end = start + len(frame) - 1
+    assert f"Unnamed: 0: dropped (the integers {start} to {end} in row order" in err
+    import skops.io
+
+    fitted = skops.io.load(model, trusted=skops.io.get_untrusted_types(file=model))
+    assert "Unnamed: 0" not in fitted.feature_names_in_
+
+
+def test_an_integer_feature_is_not_a_row_index(tmp_path, iris_csv, call):
+    frame = pd.read_csv(iris_csv)
+    frame["count"] = np.arange(len(frame)) + 2  # starts at 2: a feature
+    frame["shuffled"] = np.random.default_rng(0).permutation(len(frame))
+    table = tmp_path / "counts.csv"
+    frame.to_csv(table, index=False)
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2")  # fmt: skip
+    assert code == 0, err
+    assert "count: numeric" in err and "shuffled: numeric" in err
+
+
+def test_a_column_of_numbers_but_for_a_few_tokens_says_why(tmp_path, iris_csv,
+                                                          call):  # fmt: skip
+    frame = pd.read_csv(iris_csv)
+    frame["sepal_length"] = frame["sepal_length"].astype(object)
+    frame.loc[::25, "sepal_length"] = "?"
+    frame.loc[1, "sepal_length"] = "unknown"
+    table = tmp_path / "question.csv"
+    frame.to_csv(table, index=False)
+    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
+                        "--cv", "2")  # fmt: skip
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "sepal_length:" in line)
+    assert line.strip().startswith("sepal_length: categorical (")
+    assert "because of '?' (6 rows), 'unknown' (1 row)" in line
+    assert "colour: categorical (2 values)" in err  # text stays plain text
+
+
 def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, call):
     """As the estimator: folds that cannot all hold the class are said, not
     refused; a class of one row is refused, by name, with the fix."""
@@ -677,6 +758,16 @@ def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, 
     assert err.startswith("error: the class 'rare' of 'species' has only 1 row")
 
 
+def test_a_continuous_target_is_one_error_line(tmp_path, iris_csv, call):
+    frame = pd.read_csv(iris_csv)
+    path = tmp_path / "regression.csv"
+    frame.assign(y=np.linspace(0.1257, 3.5, len(frame))).to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "y", "--epsilons", "0.1")
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("error: the target column 'y' looks continuous"), err
+    assert "sksmooth classifies" in err
+
+
 def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeypatch):
     """The selector's one summary reaches the user as one ``warning:`` line."""
     build = cli.build_pipeline
@@ -693,6 +784,9 @@ def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeyp
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(lines) == 1 and "3 of 3 inner fits of" in lines[0], err
+    # advice that fits the command line: no option it does not have
+    assert "max_iter" not in lines[0] and "scale the data" not in lines[0]
+    assert "--model mlp" in lines[0]
 
 
 def test_smooth_predictions_is_passed_on_and_said(tmp_path, iris_csv, call):

@@ -20,6 +20,7 @@ extra (pandas, skops, pyarrow for Parquet): ``pip install "sksmooth[cli]"``.
 """
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from joblib import parallel_config
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -37,7 +39,11 @@ from sksmooth._demo import NOISE, format_table, run_demo, text_progress
 from sksmooth.cli._errors import CLIError, describe_error
 from sksmooth.cli._files import OutputPathError, check_output_path, write_atomically
 from sksmooth.cli._models import import_skops, load_model, save_model, trusted_types
-from sksmooth.cli._parser import build_parser, format_epsilon
+from sksmooth.cli._parser import (
+    attach_signed_values,
+    build_parser,
+    format_epsilon,
+)
 from sksmooth.cli._tables import (
     numeric_columns_as_numbers,
     read_table,
@@ -63,7 +69,9 @@ def main(argv=None) -> int:
     ``SKSMOOTH_DEBUG=1`` to see its traceback instead.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        attach_signed_values(sys.argv[1:] if argv is None else argv)
+    )
     try:
         if args.command == "fit":
             return fit_command(args)
@@ -265,6 +273,11 @@ def fit_command(args) -> int:
         check_output_path(
             args.save, force=args.force, inputs=[args.data], option="--save"
         )
+        if args.save.suffix.lower() != ".skops":
+            raise CLIError(
+                f"--save {args.save}: the model is written as a skops file; name "
+                "it with the .skops suffix (a file is what its name says)"
+            )
         import_skops()
     cluster = connect_scheduler(args.scheduler) if args.scheduler else None
     X, y = read_training_table(args.data, args.target, args.cv)
@@ -278,7 +291,7 @@ def fit_command(args) -> int:
     ):
         warnings.simplefilter("always")
         model.fit(X, y)
-    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+    for message in dict.fromkeys(command_line_warning(w, args.model) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - start
     search = model[-1]
@@ -305,6 +318,27 @@ def fit_command(args) -> int:
         save_model(model, args.save, force=args.force)
         print(f"searched and refitted in {seconds:.2f} s, saved to {args.save}")
     return 0
+
+
+def command_line_warning(caught, model: str) -> str:
+    """A caught warning as one line, with advice that fits the command line.
+
+    The search's summary of unconverged fits advises raising ``max_iter`` or
+    scaling the data: here the numeric columns are scaled already and no
+    option sets the iteration limit, so the line says what can be done.
+    """
+    message = " ".join(str(caught.message).split())
+    if not issubclass(caught.category, ConvergenceWarning):
+        return message
+    count = re.match(r"\d+ of \d+ inner fits of \w+", message)
+    other = "mlp" if model == "softmax" else "softmax"
+    return (
+        f"{count.group(0) if count else 'some inner fits'} did not converge; "
+        "their scores may be off. The numeric columns are already scaled and "
+        "the iteration limit is not an option here: look for columns with "
+        "extreme values or many rare categories, try --model "
+        f"{other}, or fit the model in Python (see the command-line page)"
+    )
 
 
 def format_cv_table(results, *, calibrated) -> str:

@@ -1,6 +1,7 @@
 """The command line's arguments: the parser and the types that check them."""
 
 import argparse
+import re
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a running dask distributed scheduler (tcp://host:8786): the folds "
         "are fitted on its workers (needs the dask extra)",
     )
-    fit.add_argument("--save", type=Path, help="write the refitted model (skops)")
+    fit.add_argument(
+        "--save", type=Path, help="write the refitted model to this .skops file"
+    )
     fit.add_argument(
         "--force", action="store_true", help="replace an existing --save file"
     )
@@ -71,22 +74,56 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
     predict.add_argument("data", type=Path, help="a .csv or .parquet file")
     predict.add_argument("--proba", action="store_true", help="add probabilities")
-    predict.add_argument("--output", type=Path, help="CSV to write (default stdout)")
+    predict.add_argument(
+        "--output",
+        type=Path,
+        help="write the predictions to this .csv or .parquet (.pq) file, in the "
+        "format its suffix names (default: CSV on stdout)",
+    )
     predict.add_argument(
         "--force", action="store_true", help="replace an existing --output file"
     )
     return parser
 
 
+# Options whose value may start with "-": argparse would read "-0.1,0.1" as
+# an unknown option and say "expected one argument".
+SIGNED_VALUE_OPTIONS = ("--epsilons",)
+NUMBER_LIST = re.compile(r"[-+0-9.eE,\s]*[0-9][-+0-9.eE,\s]*")
+
+
+def attach_signed_values(argv):
+    """``--epsilons -0.1,0.1`` as ``--epsilons=-0.1,0.1``, which argparse reads.
+
+    Only a value made of numbers and commas is attached, so that a forgotten
+    value (``--epsilons --cv 3``) stays argparse's usage error.
+    """
+    argv = list(argv)
+    joined, i = [], 0
+    while i < len(argv):
+        option = argv[i]
+        value = argv[i + 1] if i + 1 < len(argv) else ""
+        signed = value.startswith("-") and NUMBER_LIST.fullmatch(value)
+        if option in SIGNED_VALUE_OPTIONS and signed:
+            joined.append(f"{option}={value}")
+            i += 2
+            continue
+        joined.append(option)
+        i += 1
+    return joined
+
+
 def parse_epsilons(text: str):
+    """Comma-separated finite numbers; their range is the estimator's to check
+    (its error gives the bound for the method and the data's classes)."""
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
+        values = ()
+    if not values or not all(np.isfinite(values)):
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers, got {text!r}"
-        ) from None
-    if not values or any(not 0 <= value < 1 for value in values):
-        raise argparse.ArgumentTypeError(f"epsilons must lie in [0, 1), got {text!r}")
+        )
     return values
 
 

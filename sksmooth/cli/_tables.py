@@ -7,6 +7,8 @@ pandas is the ``cli`` extra; it is imported when a table is read.
 import sys
 from pathlib import Path
 
+from sklearn.utils.multiclass import type_of_target
+
 from sksmooth.cli._errors import CLIError, describe_error
 
 # The separators a table may use; the first line decides (see read_table).
@@ -64,19 +66,24 @@ def numeric_columns_as_numbers(frame):
     set by :func:`read_table`) when they are written with a decimal comma,
     ``5,1``. Other text stays categorical.
     """
-    pd = import_pandas()
     decimal_comma = frame.attrs.get("decimal_comma", False)
     for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
         present = frame[column].dropna()
         if not len(present):
             continue
-        text = present.astype(str)
-        if decimal_comma and not text.str.contains(".", regex=False).any():
-            text = text.str.replace(",", ".", regex=False)
-        converted = pd.to_numeric(text, errors="coerce")
+        converted = as_numbers(present, decimal_comma)
         if converted.notna().all():
             frame[column] = converted.astype(float).reindex(frame.index)
     return frame
+
+
+def as_numbers(present, decimal_comma: bool):
+    """The values of a text column as numbers, NaN where one is not a number."""
+    pd = import_pandas()
+    text = present.astype(str)
+    if decimal_comma and not text.str.contains(".", regex=False).any():
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
 
 
 # A text column with more distinct values than this share of its rows (and
@@ -87,19 +94,31 @@ IDENTIFIER_MIN_ROWS = 20
 
 
 def describe_columns(X):
-    """What each feature column becomes, and the identifier-like ones to drop.
+    """What each feature column becomes, and the ones to drop: identifier-like
+    text, and a row index (the integers 0 or 1 to n in row order).
 
     Returns ``(lines, dropped)``: one ``"name: numeric"``, ``"name:
-    categorical (N values)"`` or ``"name: dropped (...)"`` line per column.
+    categorical (N values)"`` or ``"name: dropped (...)"`` line per column; a
+    text column of numbers but for a few other values says which.
     """
     lines, dropped = [], []
     numeric = set(X.select_dtypes(include="number").columns)
     for column in X.columns:
         if column in numeric:
-            lines.append(f"{column}: numeric")
+            start = row_index_start(X[column])
+            if start is None:
+                lines.append(f"{column}: numeric")
+                continue
+            dropped.append(column)
+            lines.append(
+                f"{column}: dropped (the integers {start} to {start + len(X) - 1} "
+                "in row order: a row index, which would leak how the rows were "
+                "ordered)"
+            )
             continue
         present = X[column].dropna()
         distinct = int(present.nunique())
+        why = not_numbers_note(present, X.attrs.get("decimal_comma", False))
         if len(present) >= IDENTIFIER_MIN_ROWS and distinct > IDENTIFIER_SHARE * len(
             present
         ):
@@ -107,11 +126,53 @@ def describe_columns(X):
             lines.append(
                 f"{column}: dropped ({distinct} distinct values in {len(present)} "
                 "rows: an identifier or a timestamp? Convert it to a number or to "
-                "fewer categories to use it)"
+                f"fewer categories to use it{why})"
             )
         else:
-            lines.append(f"{column}: categorical ({distinct} values)")
+            lines.append(f"{column}: categorical ({distinct} values{why})")
     return lines, dropped
+
+
+def row_index_start(values):
+    """0 or 1 if a numeric column counts the rows from it in order, else None.
+
+    A table written with its row names (R's ``write.csv``, pandas's
+    ``to_csv`` with the index) has such a column; in a table sorted by class
+    it predicts the label perfectly and means nothing on new rows.
+    """
+    pd = import_pandas()
+    n_rows = len(values)
+    if n_rows < IDENTIFIER_MIN_ROWS or not pd.api.types.is_integer_dtype(values):
+        return None
+    start = int(values.iloc[0])
+    if start not in (0, 1):
+        return None
+    expected = pd.RangeIndex(start, start + n_rows)
+    return start if (values.to_numpy() == expected.to_numpy()).all() else None
+
+
+# A text column is called numeric but for a few values when at least this
+# share of its values are numbers.
+NUMERIC_SHARE = 0.5
+
+
+def not_numbers_note(present, decimal_comma: bool) -> str:
+    """Why a column of mostly numbers was read as text: its other values."""
+    if not len(present):
+        return ""
+    numbers = as_numbers(present, decimal_comma)
+    others = present[numbers.isna()].astype(str).value_counts()
+    if numbers.notna().mean() < NUMERIC_SHARE or not len(others):
+        return ""
+    shown = ", ".join(
+        f"{token!r} ({count} row{'s' if count > 1 else ''})"
+        for token, count in others[:3].items()
+    )
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return (
+        f"; read as text, not numbers, because of {shown}{more}: write missing "
+        "values as empty cells to make it numeric"
+    )
 
 
 def read_training_table(path: Path, target: str, n_folds: int):
@@ -133,6 +194,13 @@ def read_training_table(path: Path, target: str, n_folds: int):
         raise CLIError(
             f"the target column {target!r} has {int(y.isna().sum())} missing "
             f"value(s) in {len(y)} rows; fill or drop those rows"
+        )
+    if type_of_target(y) == "continuous":
+        values = ", ".join(f"{value:g}" for value in y.head(3))
+        raise CLIError(
+            f"the target column {target!r} looks continuous ({y.nunique()} distinct "
+            f"numbers such as {values}), but sksmooth classifies: give a column "
+            "of class labels (or bin the numbers into classes first)"
         )
     X = numeric_columns_as_numbers(frame.drop(columns=[target]))
     empty = X.columns[X.isna().all()]

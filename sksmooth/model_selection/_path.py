@@ -10,6 +10,7 @@ known only through their public API (``fit``, ``warm_start``, ``set_params``,
 """
 
 import copy
+import inspect
 import time
 import warnings
 
@@ -27,6 +28,7 @@ from sksmooth._targets import (
 )
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import LabelSmoothingClassifier
+from sksmooth.model_selection._checks import check_expansion_sizes
 from sksmooth.model_selection._selection import (
     anchor_similarity,
     confusion_similarity,
@@ -153,8 +155,10 @@ def walk_with_fit_path(learner, X_train, codes_train, sample_weight, epsilons, S
     """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
 
     ``fit_path`` returns the public ``(coef_, intercept_)`` pair of every point;
-    each becomes a copy of the fitted learner with those attributes. The path
-    is timed as a whole, so each epsilon is given an equal share.
+    each becomes a copy of the fitted learner with those attributes. Each
+    point is timed from the end of the one before (the first from the call),
+    through ``fit_path``'s ``callback``; a ``fit_path`` without one is timed
+    as a whole, each epsilon given an equal share.
 
     Without a ``start``, the path is walked from the largest epsilon down: the
     smoothest targets make the best-conditioned problem, whose cold fit is the
@@ -165,25 +169,30 @@ def walk_with_fit_path(learner, X_train, codes_train, sample_weight, epsilons, S
     model.set_params(warm_start=True)
     downward = start is None
     order = list(epsilons)[::-1] if downward else list(epsilons)
-    tic = time.perf_counter()
+    marks = [time.perf_counter()]
+    timed = "callback" in inspect.signature(model.fit_path).parameters
+    kwargs = {"callback": lambda i: marks.append(time.perf_counter())} if timed else {}
     try:
         path = model.fit_path(
-            X_train, codes_train, order, method=S, sample_weight=sample_weight
+            X_train, codes_train, order, method=S, sample_weight=sample_weight, **kwargs
         )
-        if downward:
-            path = path[::-1]
     except Exception as error:
         values = ", ".join(f"{float(e):.6g}" for e in epsilons)
         raise reraise_kind(error)(
             f"epsilon path [{values}]: {type(error).__name__}: {error}"
         ) from error
-    share = (time.perf_counter() - tic) / len(epsilons)
+    if len(marks) == len(path) + 1:
+        fit_times = np.diff(marks).tolist()
+    else:  # no callback: the path's time in equal shares
+        fit_times = [(time.perf_counter() - marks[0]) / len(path)] * len(path)
+    if downward:
+        path, fit_times = path[::-1], fit_times[::-1]
     models = []
     for coef, intercept in path:
         point = copy.deepcopy(model)
         point.coef_, point.intercept_ = coef, intercept
         models.append(point)
-    return models, [share] * len(epsilons)
+    return models, fit_times
 
 
 def reraise_kind(error):
@@ -279,6 +288,8 @@ class PathRunner:
     forward : bool, default=False
         Smooth the predictions (see :func:`walk_epsilon_path`); the stored
         log-probabilities are still the model's own, ``log p``.
+    refit : bool, default=False
+        A refit on all the rows follows: :meth:`run` checks its expansion too.
     """
 
     def __init__(
@@ -294,7 +305,9 @@ class PathRunner:
         keep_models: bool,
         parallel,
         forward: bool = False,
+        refit: bool = False,
     ):
+        self.refit = refit
         self.learners, self.settings = learners, settings
         self.X, self.codes, self.sample_weight = X, codes, sample_weight
         self.folds = folds
@@ -305,7 +318,22 @@ class PathRunner:
     def run(self, epsilon_lists, spreads, starts=None):
         """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
         ``spreads[s]`` for setting ``s``, optionally warm-started from
-        ``starts[s][f]``. Returns one list of :class:`FoldPath` per setting."""
+        ``starts[s][f]``. Returns one list of :class:`FoldPath` per setting.
+
+        An expansion-path learner's largest copy of ``X`` is checked first,
+        before any fit (:func:`check_expansion_sizes`)."""
+        if not self.forward:  # forward smoothing has no expansion path
+            n_samples = self.codes.shape[0]
+            row_sets = [
+                (f"training part of fold {f}", train)
+                for f, (train, _) in enumerate(self.folds)
+            ]
+            if self.refit:
+                row_sets.append((f"refit on all {n_samples} samples", slice(None)))
+            for s, learner in enumerate(self.learners):
+                check_expansion_sizes(
+                    learner, self.X, self.codes, epsilon_lists[s], spreads[s], row_sets
+                )
         tasks = [
             delayed(fit_fold)(
                 learner,

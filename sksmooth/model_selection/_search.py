@@ -38,6 +38,7 @@ from sksmooth._validation import (
 )
 from sksmooth._warnings import collected_warnings
 from sksmooth.meta import InnerLearnerMixin
+from sksmooth.model_selection._checks import check_label_vector, check_X_2d
 from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
     PathRunner,
@@ -299,14 +300,19 @@ class LabelSmoothingClassifierCV(
         inner = self._inner_estimator()
         valid = inner.get_params()
         for setting in settings:
+            if "epsilon" in setting:  # before the unknown names: say where it goes
+                raise ValueError(
+                    "param_grid must not hold 'epsilon': the values to search go in "
+                    "the epsilons parameter (epsilons=[0, 0.05, 0.1], or an int for "
+                    "the default grid); param_grid holds the inner estimator's "
+                    "parameters."
+                )
             unknown = sorted(set(setting) - set(valid))
             if unknown:
                 raise ValueError(
                     f"param_grid names {unknown}, which {type(inner).__name__} does "
                     f"not have; its parameters are {sorted(valid)}."
                 )
-            if "epsilon" in setting:
-                raise ValueError("param_grid must not hold epsilon; use epsilons.")
         native = accepts_soft_targets(inner)
         if not native and not has_fit_parameter(inner, "sample_weight"):
             raise TypeError(
@@ -379,6 +385,8 @@ class LabelSmoothingClassifierCV(
             The fitted estimator.
         """
         inner, settings, warm, epsilons, scorers, forward = self._check_params()
+        check_X_2d(X, self)  # scikit-learn's message, not a fold's
+        check_label_vector(y, type(self).__name__)
         classes, codes = encode_labels(y, type(self).__name__)
         check_consistent_length(X, codes)
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
@@ -397,6 +405,7 @@ class LabelSmoothingClassifierCV(
             keep_models=warm or self.ensemble,
             parallel=Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
             forward=forward,
+            refit=not self.ensemble,
         )
         if isinstance(self.method, str) and self.method == "confusion":
             grids, spreads, paths = confusion_paths(runner, epsilons, classes)

@@ -1,0 +1,92 @@
+"""The search's up-front checks: what can be refused before any fold is fitted.
+
+A search runs many inner fits; an input that one of them would refuse is
+refused here first, with the message a user would get from a single fit (the
+shape of ``X``), or one that names the search's own alternative (soft
+targets, an expansion too large for the largest epsilon).
+"""
+
+import numpy as np
+from sklearn.utils import check_array
+
+from sksmooth._rows import expanded_nbytes, rows_source
+from sksmooth._targets import smooth_codes
+from sksmooth._validation import accepts_soft_targets
+from sksmooth.meta import DEFAULT_MAX_EXPANSION_MIB
+
+_MIB = 2**20
+
+
+def check_X_2d(X, estimator) -> None:
+    """Refuse an ``X`` that is not 2-D with scikit-learn's own message.
+
+    Only the shape is checked: ``X`` is not converted (a DataFrame with
+    categories, NaN for a learner that takes them, a sparse matrix all reach
+    the inner learner as they are, and the inner learner validates them).
+    """
+    if getattr(X, "ndim", None) == 2:
+        return
+    check_array(
+        X,
+        accept_sparse=True,
+        dtype=None,
+        ensure_all_finite=False,
+        input_name="X",
+        estimator=estimator,
+    )
+
+
+def check_label_vector(y, name: str) -> None:
+    """Refuse soft targets (a matrix with a column per class) by name.
+
+    The search scores its candidates against class labels; a column vector
+    is still taken as labels (with scikit-learn's warning).
+    """
+    try:  # through __array__: np.shape would refuse array-likes that forbid it
+        shape = y.shape if hasattr(y, "ndim") else np.asarray(y).shape
+    except ValueError:  # ragged: encode_labels says what is wrong
+        return
+    if len(shape) == 2 and shape[1] > 1:
+        raise ValueError(
+            f"{name} fits class labels, y of shape (n_samples,), but got y of "
+            f"shape {shape}, which looks like soft targets (one column per "
+            "class). Fit soft targets with LabelSmoothingClassifier (epsilon "
+            "fixed) or with a soft-target learner directly; to choose epsilon "
+            "here, pass class labels (for instance Y.argmax(axis=1))."
+        )
+
+
+def check_expansion_sizes(learner, X, codes, epsilons, S, row_sets) -> None:
+    """Refuse, before any fit, an expansion that an inner fit would refuse.
+
+    A learner that does not take soft targets is fitted through
+    :class:`~sksmooth.LabelSmoothingClassifier`'s expansion (a row per class
+    with target mass), which refuses more than its default
+    ``max_expansion_mib``. The largest epsilon of the grid gives every class
+    the most rows; ``row_sets`` are ``(where, rows)`` of each fit to come (the
+    training parts of the folds, and all rows for the refit).
+    """
+    if accepts_soft_targets(learner) or len(epsilons) == 0:
+        return
+    largest = float(np.max(epsilons))
+    n_classes = S.shape[0]
+    per_class = np.count_nonzero(smooth_codes(np.arange(n_classes), largest, S), 1)
+    X = rows_source(X)
+    for where, rows in row_sets:
+        kept = np.zeros(codes.shape[0], dtype=np.intp)
+        kept[rows] = per_class[codes[rows]]
+        size = expanded_nbytes(X, kept)
+        if size <= DEFAULT_MAX_EXPANSION_MIB * _MIB:
+            continue
+        raise ValueError(
+            f"{type(learner).__name__} does not take soft targets, so it is "
+            "fitted by expansion (each row repeated once per class with target "
+            f"mass); at epsilon={largest:.6g}, the largest of the grid, the "
+            f"{where} would copy X into {int(kept.sum()):,} rows: {size / _MIB:,.4g} "
+            "MiB for X, labels and weights, above the "
+            f"{DEFAULT_MAX_EXPANSION_MIB} MiB that LabelSmoothingClassifier "
+            "allows (max_expansion_mib). Refused before any fit: use a learner "
+            "that takes soft targets natively (SoftmaxRegression, "
+            "SoftMLPClassifier, SoftLGBMClassifier: no copy of X), or fewer "
+            "rows or features."
+        )
