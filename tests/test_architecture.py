@@ -15,7 +15,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
 FLOORS = {
     "sksmooth._validation": 1,
     "sksmooth.datasets": 1,
-    "sksmooth._warnings": 1,
     "sksmooth._targets": 2,
     "sksmooth.targets": 2,
     "sksmooth._heads": 3,
