@@ -58,7 +58,7 @@ def succession_targets(codes, n_classes: int, sample_weight=None) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth.model_selection import succession_targets
+    >>> from sksmooth.model_selection._calibration import succession_targets
     >>> succession_targets(np.array([0, 0, 1]), 3).round(3)
     array([[0.75 , 0.125, 0.125],
            [0.75 , 0.125, 0.125],
