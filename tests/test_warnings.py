@@ -20,15 +20,9 @@ from sksmooth import (
     SoftmaxRegression,
 )
 from sksmooth._optimize import deferred_convergence_warnings
+from tests.helpers import recorded
 
 pd = pytest.importorskip("pandas")
-
-
-def recorded(action):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        action()
-    return caught
 
 
 @pytest.fixture(scope="module")
