@@ -122,12 +122,28 @@ def test_feature_names_warning_names_the_fitted_estimator_first(estimator):
     assert not recorded(lambda: estimator.predict_proba(X))
 
 
+# The packages sksmooth uses (and so could patch): every module of each is
+# polled. Not every module in the process: some rebind their own globals as they
+# run (hypothesis times the garbage collector in module globals).
+POLLED = {
+    "builtins",
+    "contextvars",
+    "joblib",
+    "numpy",
+    "scipy",
+    "sklearn",
+    "threading",
+    "threadpoolctl",
+    "warnings",
+}
+
+
 def module_attributes():
-    """``{(module, name): id(value)}`` of every module not sksmooth's own."""
+    """``{(module, name): id(value)}`` of every module of :data:`POLLED`."""
     return {
         (module_name, name): id(value)
         for module_name, module in list(sys.modules.items())
-        if module is not None and not module_name.startswith("sksmooth")
+        if module is not None and module_name.partition(".")[0] in POLLED
         for name, value in list(vars(module).items())
         if name != "__warningregistry__"
     }
