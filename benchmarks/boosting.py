@@ -17,9 +17,10 @@ fit. Contenders alternate their order from one repeat to the next; the table
 gives medians. Goals: ``soft`` within 1.3x the time and 1.2x the peak memory
 of ``hard``, and at most 0.25x the time of ``expansion``.
 
-Usage: ``python benchmarks/boosting.py [--quick] [--repeats N] [--output FILE]``
-(prints its table; with ``--output`` also writes it between the
-``bench:boosting`` markers of FILE).
+Usage: ``python -m benchmarks.boosting [--quick] [--repeats N] [--output FILE]``
+(prints its table and writes it between the ``bench:boosting`` markers of
+FILE, default docs/performance.md; nothing with ``--quick`` unless ``--output``
+is given).
 """
 
 from __future__ import annotations
@@ -36,10 +37,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import log_loss
 
-if __package__ in (None, ""):  # run as a script: python benchmarks/boosting.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks._harness import machine, make_data, write_block
+from benchmarks._harness import machine, make_data, output_path, write_block
 from benchmarks.linear import Case
 from sksmooth import LabelSmoothingClassifier
 from sksmooth.boosting import SoftLGBMClassifier
@@ -110,7 +108,8 @@ def run_worker(name: str, case: BoostingCase) -> dict:
     """One fit of contender ``name`` in a fresh interpreter."""
     command = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        "-m",
+        "benchmarks.boosting",
         "--worker",
         name,
         "--case",
@@ -184,17 +183,18 @@ def parse_args(argv=None):
         "--output",
         type=Path,
         default=None,
-        help="file to write the table into, between its markers (default: none)",
+        help="file to write the table into, between its markers (default: "
+        "docs/performance.md; none if --quick)",
     )
     parser.add_argument("--worker", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def main(argv=None, args=None) -> str:
-    """Run the study; print (and with ``--output`` write) and return its table."""
-    args = args or parse_args(argv)
-    if getattr(args, "worker", None):
+def main(argv=None) -> str:
+    """Run the study; print, write (see :func:`output_path`) and return its table."""
+    args = parse_args(argv)
+    if args.worker:
         result = worker(args.worker, BoostingCase(**json.loads(args.case)))
         print(json.dumps(result), flush=True)
         return ""
@@ -204,8 +204,9 @@ def main(argv=None, args=None) -> str:
         for case in (QUICK_CASES if args.quick else FULL_CASES)
     ]
     table = format_table(rows)
-    if args.output is not None:
-        write_block(STUDY, table, args.output)
+    path = output_path(args)
+    if path is not None:
+        write_block(STUDY, table, path)
     print(table)
     return table
 

@@ -14,20 +14,15 @@ training objective at ε, and to reach its held-out log-loss (on the labels),
 and both models' held-out log-loss at those points. Nothing is timed: the work
 is proportional to the trees grown.
 
-Usage: ``python benchmarks/boosting_warm_start.py [--quick]`` (prints its table).
+Usage: ``python -m benchmarks.boosting_warm_start [--quick]`` (prints its table).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 from scipy.special import log_softmax
-
-if __package__ in (None, ""):  # run as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import machine, make_data
 from benchmarks.linear import Case

@@ -15,14 +15,13 @@ Two measurements, in one process:
 
 Usage::
 
-    python benchmarks/concurrency.py                  # full run, prints the table
-    python benchmarks/concurrency.py --write   # ... into docs/performance.md
-    python benchmarks/concurrency.py --quick          # tiny cases, a smoke run
+    python -m benchmarks.concurrency          # full run, into docs/performance.md
+    python -m benchmarks.concurrency --quick  # tiny cases, a smoke run (prints only)
+    python -m benchmarks.concurrency --quick --output table.md
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import platform
@@ -38,9 +37,9 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import sksmooth._optimize as optimize
+from benchmarks._harness import output_path, parse_args, write_between
 from sksmooth import SoftmaxRegression, SoftMLPClassifier
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- concurrency:start -->", "<!-- concurrency:end -->"
 N_THREADS = 8
 
@@ -143,13 +142,17 @@ def describe(threads: dict[str, int]) -> str:
     )
 
 
-def table(quick: bool) -> str:
+def table(quick: bool, n_repeats: int | None = None) -> str:
+    """The study's table (without its markers); ``n_repeats`` overrides the
+    repeats of both measurements."""
     if quick:
         single = (5_000, 20, 4, 3)
         multi = (2, 500, 10, 3, 3)
     else:
         single = (100_000, 100, 10, 5)
         multi = (4, 5_000, 20, 5, 3)
+    if n_repeats is not None:
+        single, multi = (*single[:-1], n_repeats), (*multi[:-1], n_repeats)
     guard, no_guard = single_fit(*single)
     medians, before, after = concurrent_fits(*multi)
     concurrent, sequential = medians["concurrent"], medians["sequential"]
@@ -157,7 +160,6 @@ def table(quick: bool) -> str:
     n, d, K, repeats = single
     per_thread, n2, d2, K2, repeats2 = multi
     lines = [
-        START,
         "| measurement | result |",
         "|---|---:|",
         f"| one fit, {n:,} × {d}, K={K}: with the guard / without | "
@@ -175,30 +177,22 @@ def table(quick: bool) -> str:
         f"runs, order alternating. Machine: {os.cpu_count()} cores, "
         f"{platform.machine()}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}.",
-        END,
     ]
     return "\n".join(lines)
 
 
-def write_page(text: str) -> None:
-    page = PAGE.read_text()
-    start, end = page.index(START), page.index(END) + len(END)
-    PAGE.write_text(page[:start] + text + page[end:])
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny cases")
-    parser.add_argument(
-        "--write", action="store_true", help="write the table into docs/performance.md"
-    )
-    args = parser.parse_args(argv)
+def main(argv=None) -> str:
+    """Run the study; print, write (see ``_harness.output_path``) and return its
+    table."""
+    args = parse_args(__doc__.splitlines()[0], argv)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        text = table(args.quick)
+        text = table(args.quick, args.repeats)
     print(text)
-    if args.write:
-        write_page(text)
+    path = output_path(args)
+    if path is not None:
+        write_between(START, END, text, path)
+    return text
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/cv_speed.py   # full run, into docs/performance.md
-    python benchmarks/cv_speed.py --quick --output table.md   # smoke run (tests)
+    python -m benchmarks.cv_speed   # full run, into docs/performance.md
+    python -m benchmarks.cv_speed --quick --output table.md   # smoke run (tests)
 
 For each case both searches get the same data, the same five stratified folds
 and the same epsilon grid (the default grid of ten values): ours walks each
@@ -33,6 +33,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
+from benchmarks._harness import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
@@ -40,11 +41,6 @@ from sksmooth import (
 )
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth.model_selection import default_epsilon_grid
-
-if __package__ in (None, ""):  # run as a script: python benchmarks/cv_speed.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks._harness import write_between  # noqa: E402
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- cvspeed:start -->", "<!-- cvspeed:end -->"

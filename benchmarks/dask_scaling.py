@@ -30,9 +30,9 @@ every block on that worker).
 
 Usage::
 
-    python benchmarks/dask_scaling.py           # full run, writes docs/scaling_out.md
-    python benchmarks/dask_scaling.py --quick   # tiny sizes, a smoke run
-    python benchmarks/dask_scaling.py --output table.md
+    python -m benchmarks.dask_scaling           # full run, writes docs/scaling_out.md
+    python -m benchmarks.dask_scaling --quick   # tiny sizes, a smoke run
+    python -m benchmarks.dask_scaling --output table.md
 """
 
 from __future__ import annotations
@@ -55,15 +55,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from benchmarks._harness import write_between
 from sksmooth import SoftmaxRegression
 from sksmooth._dask._blocks import as_row_blocks, prepare_targets
 from sksmooth._dask._objective import DaskObjective
 from sksmooth._loss import LinearSoftCrossEntropy
-
-if __package__ in (None, ""):  # run as a script: python benchmarks/dask_scaling.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks._harness import write_between  # noqa: E402
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "scaling_out.md"
 START, END = "<!-- dask:start -->", "<!-- dask:end -->"

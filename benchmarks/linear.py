@@ -12,25 +12,20 @@ options, so their fit times compare equal work. Contenders interleaved
   relative to ``X``'s own bytes and to ``n * K * itemsize``;
 - float32 against float64 (our own fits), soft targets against hard ones.
 
-Usage: ``python benchmarks/linear.py [--quick] [--output FILE]`` (writes its
+Usage: ``python -m benchmarks.linear [--quick] [--output FILE]`` (writes its
 table between the ``bench:linear`` markers of docs/performance.md).
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-
-if __package__ in (None, ""):  # run as a script: python benchmarks/linear.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import (
     interleaved,
@@ -222,9 +217,9 @@ def format_table(rows: list[dict], n_repeats: int, params: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None, args=None) -> str:
-    """Run the study; write and return its table."""
-    args = args or parse_args(__doc__.splitlines()[0], argv)
+def main(argv=None) -> str:
+    """Run the study; write (see ``_harness.output_path``) and return its table."""
+    args = parse_args(__doc__.splitlines()[0], argv)
     cases = QUICK_CASES if args.quick else FULL_CASES
     n_repeats = args.repeats or (2 if args.quick else 5)
     params = {"C": 1.0, "tol": 1e-4, "max_iter": 100}

@@ -4,23 +4,18 @@ Same network, same initial weights (same ``random_state``), so the same
 iterates; reported per L-BFGS iteration, with one evaluation against the five
 matrix products of a forward and backward pass.
 
-Usage: ``python benchmarks/mlp.py [--quick] [--output FILE]`` (writes its table
+Usage: ``python -m benchmarks.mlp [--quick] [--output FILE]`` (writes its table
 between the ``bench:mlp`` markers of docs/performance.md).
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
-
-if __package__ in (None, ""):  # run as a script: python benchmarks/mlp.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import (
     interleaved,
@@ -132,9 +127,9 @@ def format_mlp_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None, args=None) -> str:
-    """Run the study; write and return its table."""
-    args = args or parse_args(__doc__.splitlines()[0], argv)
+def main(argv=None) -> str:
+    """Run the study; write (see ``_harness.output_path``) and return its table."""
+    args = parse_args(__doc__.splitlines()[0], argv)
     n_repeats = args.repeats or (2 if args.quick else 5)
     rows = []
     for case in QUICK_MLP_CASES if args.quick else FULL_MLP_CASES:

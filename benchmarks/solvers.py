@@ -12,24 +12,19 @@ evaluated for every contender by the same function. Also reported: the gap
 ours leaves at its default settings (``solver="newton-cg"``, ``tol=1e-4``)
 and its time against our own default L-BFGS fit.
 
-Usage: ``python benchmarks/solvers.py [--quick] [--output FILE]`` (writes its
+Usage: ``python -m benchmarks.solvers [--quick] [--output FILE]`` (writes its
 table between the ``bench:solvers`` markers of docs/performance.md).
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-
-if __package__ in (None, ""):  # run as a script: python benchmarks/solvers.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import (
     interleaved,
@@ -272,9 +267,9 @@ def format_table(rows: list[dict], n_repeats: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None, args=None) -> str:
-    """Run the study; write and return its table."""
-    args = args or parse_args(__doc__.splitlines()[0], argv)
+def main(argv=None) -> str:
+    """Run the study; write (see ``_harness.output_path``) and return its table."""
+    args = parse_args(__doc__.splitlines()[0], argv)
     problems = QUICK_PROBLEMS if args.quick else full_problems()
     n_repeats = args.repeats or 1
     rows = []

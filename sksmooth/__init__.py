@@ -7,7 +7,7 @@ from sksmooth.model_selection import LabelSmoothingClassifierCV
 from sksmooth.neural_network import SoftMLPClassifier
 from sksmooth.targets import smooth_labels
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"  # the one source: pyproject.toml reads it
 
 __all__ = [
     "LabelSmoothingClassifier",

@@ -327,8 +327,9 @@ class ForwardCrossEntropyHead:
     array([-0.3])
     """
 
-    def __init__(self, targets, sample_weight, *, transition, n_classes, dtype,
-                 curvature=False):  # fmt: skip
+    def __init__(
+        self, targets, sample_weight, *, transition, n_classes, dtype, curvature=False
+    ):
         n_samples = targets.shape[0]
         self.n_logits = 1 if n_classes == 2 else n_classes
         self._floor = underflow_floor(dtype)
@@ -410,8 +411,9 @@ class ForwardCrossEntropyHead:
         return P * (1.0 - P) * self._weights
 
 
-def make_head(targets, sample_weight, *, n_classes, dtype, curvature=False,
-              transition=None):  # fmt: skip
+def make_head(
+    targets, sample_weight, *, n_classes, dtype, curvature=False, transition=None
+):
     """The head of a loss: forward-corrected if a ``transition`` is given.
 
     Parameters
@@ -433,10 +435,17 @@ def make_head(targets, sample_weight, *, n_classes, dtype, curvature=False,
     """
     if transition is None or np.array_equal(transition, np.eye(n_classes)):
         return CrossEntropyHead(
-            targets, sample_weight, n_classes=n_classes, dtype=dtype,
+            targets,
+            sample_weight,
+            n_classes=n_classes,
+            dtype=dtype,
             curvature=curvature,
-        )  # fmt: skip
+        )
     return ForwardCrossEntropyHead(
-        targets, sample_weight, transition=transition, n_classes=n_classes,
-        dtype=dtype, curvature=curvature,
-    )  # fmt: skip
+        targets,
+        sample_weight,
+        transition=transition,
+        n_classes=n_classes,
+        dtype=dtype,
+        curvature=curvature,
+    )

@@ -8,7 +8,8 @@ A leaf module: it imports nothing of sksmooth, so every floor above may use it.
 - :func:`check_targets` accepts ``y`` as labels (encoded as codes ``0..K-1``
   by :func:`encode_labels`) or as a soft-target matrix
   (:func:`check_soft_targets`);
-- :func:`accepts_soft_targets` reads the marker a soft-target learner carries.
+- :func:`accepts_soft_targets` reads the marker a soft-target learner carries;
+- :func:`check_feature_names` checks a meta-estimator's input in its own name.
 """
 
 from numbers import Integral, Real
@@ -16,7 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import column_or_1d, validate_data
 
 # The dtypes an estimator computes in: float32 stays float32, anything else float64.
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -39,6 +40,22 @@ def accepts_soft_targets(estimator) -> bool:
     (True, False)
     """
     return getattr(estimator, "__sksmooth_soft_targets__", False) is True
+
+
+def check_feature_names(estimator, X) -> None:
+    """Check ``X`` against ``estimator``'s fitted features, in its own name.
+
+    A meta-estimator hands ``X`` to its inner model, whose warning about
+    missing or unexpected feature names names the inner class; this checks the
+    names (and the number of features) as ``estimator``, so that the first
+    warning or error names the estimator the user fitted. The inner model's
+    own check still runs after it (as in scikit-learn's meta-estimators).
+    Without names on either side there is nothing to say; the shape errors
+    (1-D input, wrong width) stay the inner model's.
+    """
+    named = hasattr(estimator, "feature_names_in_") or hasattr(X, "columns")
+    if named and getattr(X, "ndim", 2) == 2:
+        validate_data(estimator, X, reset=False, skip_check_array=True)
 
 
 def check_param(value, name: str, kind, *, low=None, low_open=False):

@@ -26,11 +26,11 @@ from sksmooth._targets import check_smooth, class_prior, plan_smoothing
 from sksmooth._validation import (
     accepts_soft_targets,
     apply_class_weight,
+    check_feature_names,
     check_param,
     check_sample_weight,
     check_targets,
 )
-from sksmooth._warnings import feature_names_checked
 from sksmooth.linear_model import SoftmaxRegression
 
 # Default of max_expansion_mib: see the class docstring.
@@ -442,8 +442,8 @@ class LabelSmoothingClassifier(
             Labels from ``classes_``.
         """
         check_is_fitted(self)
-        with feature_names_checked(self, X):
-            codes = self.estimator_.predict(X)
+        check_feature_names(self, X)
+        codes = self.estimator_.predict(X)
         return self.classes_[np.asarray(codes, dtype=np.intp)]
 
     @available_if(_fitted_estimator_has("predict_proba"))
@@ -462,8 +462,8 @@ class LabelSmoothingClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        with feature_names_checked(self, X):
-            proba = self.estimator_.predict_proba(X)
+        check_feature_names(self, X)
+        proba = self.estimator_.predict_proba(X)
         return self._all_columns(proba, fill=0.0)
 
     @available_if(_fitted_estimator_has("predict_log_proba"))
@@ -482,8 +482,8 @@ class LabelSmoothingClassifier(
             Columns follow ``classes_``.
         """
         check_is_fitted(self)
-        with feature_names_checked(self, X):
-            log_proba = self.estimator_.predict_log_proba(X)
+        check_feature_names(self, X)
+        log_proba = self.estimator_.predict_log_proba(X)
         return self._all_columns(log_proba, fill=-np.inf)
 
     @available_if(_fitted_estimator_has("decision_function"))
@@ -512,8 +512,8 @@ class LabelSmoothingClassifier(
             column per class of ``classes_``.
         """
         check_is_fitted(self)
-        with feature_names_checked(self, X):
-            scores = self.estimator_.decision_function(X)
+        check_feature_names(self, X)
+        scores = self.estimator_.decision_function(X)
         if scores.ndim == 1 and len(self.estimator_.classes_) < len(self.classes_):
             scores = np.column_stack([-scores / 2, scores / 2])
         return self._all_columns(scores, fill=-np.inf)

@@ -1,7 +1,14 @@
-"""The package's shape, read from its source with ``ast``: imports run one way
-(down the floors of the architecture page, never in a circle, counting imports
-inside functions), no module imports another's underscore name, and modules
-and functions stay small enough to read."""
+"""The package's shape, read from its source with ``ast``: every module has a
+floor, imports run one way (down the floors of the architecture page, never in
+a circle, counting imports inside functions), no import hides inside a function
+but the lazy Dask backend, no module imports another's underscore name or
+reassigns another module's attribute, modules and functions stay small enough
+to read, and ``ruff format`` owns the layout.
+
+Each rule is a function returning its violations in a tree of modules; the
+tests run them on ``sksmooth/``, and :func:`test_each_rule_fails_on_a_planted_violation`
+runs them on a small planted package that breaks each rule once.
+"""
 
 import ast
 from pathlib import Path
@@ -11,11 +18,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
 
 # The floors of docs/architecture.md: a module imports only from its own
-# floor or lower ones (a subpackage's modules from each other as well).
+# floor or lower ones (a subpackage's modules from each other as well). A
+# subpackage's entry covers its modules; the package itself ("sksmooth", its
+# __init__) covers nothing else, so a new module must be registered here.
 FLOORS = {
     "sksmooth._validation": 1,
     "sksmooth.datasets": 1,
-    "sksmooth._warnings": 1,
     "sksmooth._targets": 2,
     "sksmooth.targets": 2,
     "sksmooth._heads": 3,
@@ -40,40 +48,55 @@ FLOORS = {
     "sksmooth.__main__": 10,
     "sksmooth": 10,  # the package's public face
 }
+ROOT = "sksmooth"
 # The one module that may import sksmooth code inside a function: the lazy
 # import of the optional Dask backend.
 LAZY_IMPORTERS = {"sksmooth._backend": {"sksmooth._dask._api"}}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
+# Layout markers left in the files the search's rewrite (issue 27, item 3)
+# replaces; each count may only shrink, and the entry goes with the rewrite.
+FMT_MARKERS_PENDING = {
+    "sksmooth.model_selection._path": 1,
+    "sksmooth.model_selection._scoring": 4,
+    "sksmooth.model_selection._search": 3,
+}
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def modules_in(package: Path) -> dict[str, Path]:
+    """``{dotted name: path}`` of every module under ``package``."""
+    found = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = list(path.relative_to(package.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
 
 
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+MODULES = modules_in(PACKAGE)
 
 
-def floor_of(module: str) -> int:
+def group_of(module: str) -> str | None:
+    """The entry of FLOORS a module belongs to (a subpackage as a whole), or
+    None for a module registered nowhere (the package's own entry holds only
+    its ``__init__``)."""
     while module not in FLOORS:
         module = module.rpartition(".")[0]
-    return FLOORS[module]
-
-
-def group_of(module: str) -> str:
-    """The entry of FLOORS a module belongs to (a subpackage as a whole)."""
-    while module not in FLOORS:
-        module = module.rpartition(".")[0]
+        if module in ("", ROOT):
+            return None
     return module
 
 
-def imports(module: str):
-    """``(imported module, names, line, inside a function)`` of every import of
-    sksmooth code in ``module``."""
-    tree = ast.parse(MODULES[module].read_text())
+def floor_of(module: str) -> int | None:
+    group = group_of(module)
+    return None if group is None else FLOORS[group]
+
+
+def imports(path: Path):
+    """``(imported module, names, line, inside a function)`` of every absolute
+    import of sksmooth code in the module at ``path`` (a relative import is a
+    violation of its own, see :func:`relative_imports`)."""
     found = []
 
     def visit(node, in_function):
@@ -83,132 +106,260 @@ def imports(module: str):
             )
             if isinstance(child, ast.Import):
                 for alias in child.names:
-                    if alias.name.partition(".")[0] == "sksmooth":
+                    if alias.name.partition(".")[0] == ROOT:
                         found.append((alias.name, [], child.lineno, in_function))
             elif (
                 isinstance(child, ast.ImportFrom)
-                and child.module
-                and child.module.partition(".")[0] == "sksmooth"
+                and child.level == 0
+                and child.module.partition(".")[0] == ROOT
             ):
                 names = [alias.name for alias in child.names]
-                submodules = [
-                    f"{child.module}.{name}"
-                    for name in names
-                    if f"{child.module}.{name}" in MODULES
-                ]
-                for target in submodules or [child.module]:
-                    found.append((target, names, child.lineno, in_function))
+                found.append((child.module, names, child.lineno, in_function))
             visit(child, nested)
 
-    visit(tree, False)
+    visit(ast.parse(path.read_text()), False)
     return found
 
 
-def test_every_module_has_a_floor():
-    assert all(floor_of(module) for module in MODULES)
+def resolved(modules, target, names):
+    """The modules an import statement loads: ``from pkg import sub`` loads
+    the submodule ``pkg.sub``."""
+    submodules = [f"{target}.{name}" for name in names if f"{target}.{name}" in modules]
+    return submodules or [target]
 
 
-def test_no_relative_imports():
-    for module, path in MODULES.items():
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                assert node.level == 0, f"{module}:{node.lineno} imports relatively"
+# ----------------------------------------------------------------- the rules
+def unregistered(modules):
+    return [f"{module} has no floor" for module in modules if floor_of(module) is None]
 
 
-def test_imports_point_down_the_floors():
-    for module in MODULES:
-        for target, _, line, _ in imports(module):
-            if group_of(target) == group_of(module):
-                continue  # within a module or a subpackage
-            assert floor_of(target) <= floor_of(module), (
-                f"{module}:{line} (floor {floor_of(module)}) imports {target} "
-                f"(floor {floor_of(target)})"
-            )
+def relative_imports(modules):
+    return [
+        f"{module}:{node.lineno} imports relatively"
+        for module, path in modules.items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.level
+    ]
 
 
-def test_the_import_graph_has_no_cycle():
+def upward_imports(modules):
+    found = []
+    for module, path in modules.items():
+        for target, names, line, _ in imports(path):
+            for loaded in resolved(modules, target, names):
+                mine, theirs = floor_of(module), floor_of(loaded)
+                if group_of(loaded) == group_of(module) or None in (mine, theirs):
+                    continue  # within a module or a subpackage; or unregistered
+                if theirs > mine:
+                    found.append(
+                        f"{module}:{line} (floor {mine}) imports {loaded} "
+                        f"(floor {theirs})"
+                    )
+    return found
+
+
+def cycles(modules):
+    """One cycle of the import graph per strongly connected knot met."""
     graph = {
-        module: {target for target, _, _, _ in imports(module) if target in MODULES}
-        for module in MODULES
+        module: {
+            loaded
+            for target, names, _, _ in imports(path)
+            for loaded in resolved(modules, target, names)
+            if loaded in modules
+        }
+        for module, path in modules.items()
     }
-    state = {}
+    state, found = {}, []
 
     def walk(node, trail):
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycle = trail[trail.index(nxt) :] + [nxt]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if nxt not in state:
+                found.append(" -> ".join(trail[trail.index(nxt) :] + [nxt]))
+            elif nxt not in state:
                 walk(nxt, [*trail, nxt])
         state[node] = "done"
 
     for module in sorted(graph):
         if module not in state:
             walk(module, [module])
+    return found
 
 
-def test_no_import_inside_a_function_but_the_lazy_backend():
-    for module in MODULES:
-        for target, _, line, in_function in imports(module):
-            if in_function:
-                assert target in LAZY_IMPORTERS.get(module, ()), (
-                    f"{module}:{line} imports {target} inside a function"
+def imports_inside_functions(modules):
+    return [
+        f"{module}:{line} imports {target} inside a function"
+        for module, path in modules.items()
+        for target, _, line, in_function in imports(path)
+        if in_function and target not in LAZY_IMPORTERS.get(module, ())
+    ]
+
+
+def underscore_imports(modules):
+    """Imports of another module's underscore name; a subpackage's modules may
+    import each other's private submodules."""
+    found = []
+    for module, path in modules.items():
+        for target, names, line, _ in imports(path):
+            private = [
+                name
+                for name in names
+                if name.startswith("_")
+                and not (
+                    f"{target}.{name}" in modules
+                    and group_of(target) == group_of(module)
                 )
+            ]
+            if private:
+                found.append(f"{module}:{line} imports {private} from {target}")
+    return found
 
 
-def test_no_module_imports_another_modules_underscore_name():
-    for module in MODULES:
-        for target, names, line, _ in imports(module):
-            private = [name for name in names if name.startswith("_")]
-            assert not private, f"{module}:{line} imports {private} from {target}"
-
-
-@pytest.mark.parametrize("module", sorted(MODULES))
-def test_modules_and_functions_are_small(module):
-    source = MODULES[module].read_text()
-    n_lines = len(source.splitlines())
-    assert n_lines <= MAX_MODULE_LINES, f"{module} has {n_lines} lines"
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
+def reassigned_module_attributes(modules):
+    """Assignments to an attribute of an imported module (``warnings.warn =
+    ...``, ``setattr(np, ...)``): a process-wide patch."""
+    found = []
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text())
+        imported = {
+            (alias.asname or alias.name).partition(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        for node in ast.walk(tree):
+            targets = []
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = (
+                    node.targets if isinstance(node, ast.Assign) else [node.target]
+                )
+            elif isinstance(node, ast.Delete):
+                targets = node.targets
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("setattr", "delattr")
+                and node.args
             ):
-                body = body[1:]  # the docstring does not count
-            if not body:
-                continue
-            code = body[-1].end_lineno - body[0].lineno + 1
-            assert code <= MAX_FUNCTION_LINES, (
-                f"{module}.{node.name} has {code} lines of code"
-            )
+                targets = [ast.Attribute(value=node.args[0], attr="?")]
+            for target in targets:
+                base = target
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(base, ast.Name)
+                    and base.id in imported
+                ):
+                    found.append(f"{module}:{node.lineno} assigns to {base.id}.")
+    return found
 
 
-def test_the_checks_can_fail(tmp_path):
-    """The graph walk sees a cycle closed inside a function, and the floor
-    check an import pointing up."""
-    fake = tmp_path / "sksmooth"
-    fake.mkdir()
-    (fake / "__init__.py").write_text("")
-    (fake / "_validation.py").write_text("def f():\n    from sksmooth.meta import g\n")
-    (fake / "meta.py").write_text("from sksmooth._validation import f\n")
-    globals_ = globals()
-    saved = globals_["MODULES"]
-    globals_["MODULES"] = {
-        ".".join(p.relative_to(tmp_path).with_suffix("").parts).removesuffix(
-            ".__init__"
-        ): p
-        for p in fake.rglob("*.py")
+def oversized(modules):
+    found = []
+    for module, path in modules.items():
+        source = path.read_text()
+        n_lines = len(source.splitlines())
+        if n_lines > MAX_MODULE_LINES:
+            found.append(f"{module} has {n_lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = node.body
+                if (
+                    body
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                ):
+                    body = body[1:]  # the docstring does not count
+                if not body:
+                    continue
+                code = body[-1].end_lineno - body[0].lineno + 1
+                if code > MAX_FUNCTION_LINES:
+                    found.append(f"{module}.{node.name} has {code} lines of code")
+    return found
+
+
+def layout_markers(modules, pending=None):
+    """``# fmt: skip`` / ``# fmt: off``: layout kept from ``ruff format``."""
+    pending = FMT_MARKERS_PENDING if pending is None else pending
+    found = []
+    for module, path in modules.items():
+        lines = path.read_text().splitlines()
+        count = sum("fmt: skip" in line or "fmt: off" in line for line in lines)
+        if count > pending.get(module, 0):
+            found.append(f"{module} has {count} fmt: skip / fmt: off markers")
+    return found
+
+
+RULES = [
+    unregistered,
+    relative_imports,
+    upward_imports,
+    cycles,
+    imports_inside_functions,
+    underscore_imports,
+    reassigned_module_attributes,
+    oversized,
+    layout_markers,
+]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
+def test_the_package_keeps_the_rule(rule):
+    assert rule(MODULES) == []
+
+
+def test_each_rule_fails_on_a_planted_violation(tmp_path):
+    """A small package that breaks each rule once; every rule reports its own
+    violation, and only it."""
+    package = tmp_path / ROOT
+    (package / "model_selection").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        # a cycle (closed inside a function), which is also an import up
+        # from floor 1 and an import inside a function
+        "_validation.py": "def f():\n    from sksmooth.meta import g\n",
+        "meta.py": "from sksmooth._validation import f\n\n\ndef g():\n    pass\n",
+        # another module's underscore name
+        "_rows.py": "from sksmooth._targets import _spread\n",
+        "_targets.py": "def _spread():\n    pass\n",
+        # a module registered nowhere
+        "helpers.py": "",
+        # a patch of another module
+        "_optimize.py": "import warnings\n\nwarnings.warn = print\n",
+        # a module too long, and a function too long
+        "_loss.py": "x = 1\n" * (MAX_MODULE_LINES + 1),
+        "_heads.py": "def long():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES + 1),
+        # layout kept from the formatter
+        "_mlp_loss.py": "x = [1,2]  # fmt: skip\n",
+        # a relative import; within a subpackage, private submodules are fine
+        "model_selection/__init__.py": "from sksmooth.model_selection import _search\n",
+        "model_selection/_search.py": "from . import _path\n",
+        "model_selection/_path.py": "",
     }
-    try:
-        with pytest.raises(pytest.fail.Exception, match="import cycle"):
-            test_the_import_graph_has_no_cycle()
-        with pytest.raises(AssertionError, match="floor 1"):
-            test_imports_point_down_the_floors()
-        with pytest.raises(AssertionError, match="inside a function"):
-            test_no_import_inside_a_function_but_the_lazy_backend()
-    finally:
-        globals_["MODULES"] = saved
+    for name, text in files.items():
+        (package / name).write_text(text)
+    planted = modules_in(package)
+    expected = {
+        unregistered: ["sksmooth.helpers has no floor"],
+        relative_imports: ["sksmooth.model_selection._search:1 imports relatively"],
+        upward_imports: ["sksmooth._validation:2 (floor 1) imports sksmooth.meta"],
+        cycles: ["sksmooth._validation -> sksmooth.meta -> sksmooth._validation"],
+        imports_inside_functions: [
+            "sksmooth._validation:2 imports sksmooth.meta inside a function"
+        ],
+        underscore_imports: ["sksmooth._rows:1 imports ['_spread']"],
+        reassigned_module_attributes: ["sksmooth._optimize:3 assigns to warnings."],
+        oversized: [
+            f"sksmooth._heads.long has {MAX_FUNCTION_LINES + 1} lines of code",
+            f"sksmooth._loss has {MAX_MODULE_LINES + 1} lines",
+        ],
+        layout_markers: ["sksmooth._mlp_loss has 1 fmt: skip"],
+    }
+    assert set(expected) == set(RULES)
+    for rule, messages in expected.items():
+        found = rule(planted, {}) if rule is layout_markers else rule(planted)
+        assert len(found) == len(messages), (rule.__name__, found)
+        for message, seen in zip(messages, sorted(found), strict=True):
+            assert seen.startswith(message), (rule.__name__, found)

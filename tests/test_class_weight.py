@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import approx_fprime
 from scipy.special import log_softmax
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -28,21 +28,17 @@ from sksmooth import (
     SoftMLPClassifier,
     smooth_labels,
 )
+from tests.helpers import load_scaled
 
 TIGHT = {"tol": 1e-12, "max_iter": 20000}
-LOADERS = {"wine": load_wine, "breast_cancer": load_breast_cancer}
-
-
-def load_scaled(name):
-    X, y = LOADERS[name](return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+DATASETS = ["wine", "breast_cancer"]
 
 
 def some_weights(n, seed=0):
     return np.random.default_rng(seed).uniform(0.1, 3, size=n)
 
 
-@pytest.mark.parametrize("dataset", list(LOADERS))
+@pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 1: 0.5}])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_softmax_regression_reproduces_logistic_regression(

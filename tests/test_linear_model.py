@@ -8,25 +8,11 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, softmax
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression, smooth_labels
-
-LOADERS = {
-    "iris": load_iris,
-    "wine": load_wine,
-    "breast_cancer": load_breast_cancer,
-    "digits": load_digits,
-}
-
-
-def load_scaled(name):
-    X, y = LOADERS[name](return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
+from tests.helpers import LOADERS, load_scaled
 
 TIGHT = {"tol": 1e-12, "max_iter": 20000}
 

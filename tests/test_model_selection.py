@@ -21,11 +21,8 @@ from sksmooth import (
     SoftmaxRegression,
     SoftMLPClassifier,
 )
-from sksmooth.model_selection import (
-    confusion_similarity,
-    neg_log_loss_from_log_proba,
-    select_candidate,
-)
+from sksmooth.model_selection._scoring import neg_log_loss_from_log_proba
+from sksmooth.model_selection._selection import confusion_similarity, select_candidate
 
 TIGHT = {"tol": 1e-10, "max_iter": 2000}
 GRID = [0.0, 0.05, 0.2, 0.5]

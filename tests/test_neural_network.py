@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import OptimizeResult
 from scipy.special import log_expit, log_softmax
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -17,16 +17,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import LabelSmoothingClassifier, SoftMLPClassifier, smooth_labels
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy
+from tests.helpers import load_scaled
 
-LOADERS = {"digits": load_digits, "breast_cancer": load_breast_cancer}
-
-
-def load_scaled(name):
-    X, y = LOADERS[name](return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+DATASETS = ["digits", "breast_cancer"]
 
 
-@pytest.mark.parametrize("dataset", list(LOADERS))
+@pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_predict_proba_matches_mlpclassifier_with_same_weights(dataset, activation):
     X, y = load_scaled(dataset)
@@ -105,7 +101,7 @@ def test_gradient_matches_finite_differences(activation, n_classes, weighted, sp
     assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize("dataset", list(LOADERS))
+@pytest.mark.parametrize("dataset", DATASETS)
 def test_accuracy_at_zero_epsilon_matches_mlpclassifier(dataset):
     X, y = load_scaled(dataset)
     ours_scores, theirs_scores = [], []

@@ -75,7 +75,7 @@ def test_a_similarity_function_is_not_trusted(iris):
     X, y = iris
     fitted = LabelSmoothingClassifier(method=neighbours, epsilon=0.2).fit(X, y)
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(fitted))
-    assert set(untrusted) - trusted_types() == {"test_persistence.neighbours"}
+    assert set(untrusted) - trusted_types() == {f"{__name__}.neighbours"}
 
 
 def neighbours(classes):

@@ -24,6 +24,7 @@ from sksmooth import (
     SoftmaxRegression,
     smooth_labels,
 )
+from tests.helpers import load_scaled
 
 
 class RecordingClassifier(ClassifierMixin, BaseEstimator):
@@ -50,13 +51,8 @@ class RecordingSoftClassifier(RecordingClassifier):
         return self
 
 
-def wine():
-    X, y = load_wine(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
 def test_native_path_receives_requested_metadata():
-    X, y = wine()
+    X, y = load_scaled("wine")
     weights = np.random.default_rng(0).uniform(0.5, 2, len(y))
     metadata = np.arange(len(y)) * 10
     with config_context(enable_metadata_routing=True):
@@ -75,7 +71,7 @@ def test_native_path_receives_requested_metadata():
 
 @pytest.mark.parametrize("container", [np.asarray, list, sp.csr_matrix])
 def test_expansion_path_repeats_per_sample_metadata_with_its_rows(container):
-    X, y = wine()
+    X, y = load_scaled("wine")
     weights = np.random.default_rng(1).uniform(0.5, 2, len(y))
     metadata = np.arange(len(y)) * 10
     given = (
@@ -100,7 +96,7 @@ def test_expansion_path_repeats_per_sample_metadata_with_its_rows(container):
 
 
 def test_sample_weight_not_requested_still_weights_the_prior_only():
-    X, y = wine()
+    X, y = load_scaled("wine")
     weights = np.where(y == 0, 5.0, 1.0)
     with config_context(enable_metadata_routing=True):
         inner = RecordingSoftClassifier().set_fit_request(sample_weight=False)
@@ -118,7 +114,7 @@ def test_sample_weight_not_requested_still_weights_the_prior_only():
 
 
 def test_unrequested_metadata_raises_scikit_learns_routing_error():
-    X, y = wine()
+    X, y = load_scaled("wine")
     with config_context(enable_metadata_routing=True):
         model = LabelSmoothingClassifier(RecordingSoftClassifier())
         with pytest.raises(UnsetMetadataPassedError, match=r"\[metadata\]"):
@@ -131,7 +127,7 @@ def test_unrequested_metadata_raises_scikit_learns_routing_error():
 
 
 def test_without_routing_extra_fit_parameters_are_refused():
-    X, y = wine()
+    X, y = load_scaled("wine")
     model = LabelSmoothingClassifier(RecordingSoftClassifier())
     with pytest.raises(ValueError, match="enable_metadata_routing=True"):
         model.fit(X, y, metadata=np.arange(len(y)))
@@ -162,7 +158,7 @@ def test_routed_through_a_pipeline_equals_a_direct_fit():
 
 def test_the_cv_refuses_extra_fit_parameters_as_the_meta_estimator_does():
     # ValueError in both, as scikit-learn's own meta-estimators without routing
-    X, y = wine()
+    X, y = load_scaled("wine")
     search = LabelSmoothingClassifierCV(epsilons=[0.0, 0.1], cv=3)
     with pytest.raises(ValueError, match="enable_metadata_routing=True"):
         search.fit(X, y, metadata=np.arange(len(y)))

@@ -199,7 +199,10 @@ def test_anchor_similarity_recovers_a_one_way_flip():
     """Written from the definition: a model sure of the true class k predicts
     the noisy-label distribution T[k]; the class means would mix in the
     samples flipped into k and look symmetric."""
-    from sksmooth.model_selection import anchor_similarity, confusion_similarity
+    from sksmooth.model_selection._selection import (
+        anchor_similarity,
+        confusion_similarity,
+    )
 
     n_classes, rate = 4, 0.3
     T = (1 - rate) * np.eye(n_classes) + rate * np.roll(np.eye(n_classes), 1, axis=1)

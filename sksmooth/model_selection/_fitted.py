@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from sksmooth._warnings import feature_names_checked
+from sksmooth._validation import check_feature_names
 from sksmooth.model_selection._calibration import scaled_log_proba
 from sksmooth.model_selection._path import log_proba_of
 
@@ -59,8 +59,8 @@ class FittedSelectorMixin:
     def _log_proba_of(self, model, X):
         """``model``'s float64 log-probabilities and dtype, ``X`` checked as
         this estimator's input (a warning names it, not the inner model)."""
-        with feature_names_checked(self, X):
-            return log_proba_of(model, X, return_dtype=True)
+        check_feature_names(self, X)
+        return log_proba_of(model, X, return_dtype=True)
 
     def predict_proba(self, X):
         """Probability of each class (temperature applied, folds averaged).
@@ -124,8 +124,8 @@ class FittedSelectorMixin:
             For two classes the score of ``classes_[1]``.
         """
         check_is_fitted(self)
-        with feature_names_checked(self, X):
-            return self.estimator_.decision_function(X) / self.temperature_
+        check_feature_names(self, X)
+        return self.estimator_.decision_function(X) / self.temperature_
 
     def predict(self, X):
         """Most probable class.

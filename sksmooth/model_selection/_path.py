@@ -19,6 +19,7 @@ from joblib import delayed
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
+from sksmooth._optimize import deferred_convergence_warnings
 from sksmooth._rows import take_rows
 from sksmooth._targets import (
     SmoothingPlan,
@@ -26,7 +27,6 @@ from sksmooth._targets import (
     spread_matrix,
     transition_matrix,
 )
-from sksmooth._warnings import collected_warnings
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.model_selection._checks import check_expansion_sizes
 from sksmooth.model_selection._selection import (
@@ -209,7 +209,8 @@ class FoldPath:
         self.models = models  # list over epsilons, or None when not kept
         self.log_proba = log_proba  # (n_epsilons, n_val, K)
         self.fit_times = fit_times  # (n_epsilons,)
-        self.unconverged = list(unconverged)  # the fits' ConvergenceWarnings
+        # the convergence messages of sksmooth's own solvers in these fits
+        self.unconverged = list(unconverged)
 
 
 def fit_fold(
@@ -238,7 +239,7 @@ def fit_fold(
     X_train, X_val = take_rows(X, train), take_rows(X, val)
     weights = None if sample_weight is None else sample_weight[train]
     try:
-        with collected_warnings(ConvergenceWarning) as unconverged:
+        with deferred_convergence_warnings() as unconverged:
             models, fit_times = walk_epsilon_path(
                 learner,
                 X_train,
@@ -427,9 +428,12 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
 def warn_unconverged(messages, n_fits: int, learner) -> None:
     """One ``ConvergenceWarning`` for a search's unconverged inner fits.
 
-    ``messages`` are the inner fits' own warnings, collected per thread
-    (``sksmooth._warnings.collected_warnings``); the first is quoted, since it
-    says what that learner's remedy is.
+    ``messages`` are the convergence messages of sksmooth's own solvers in the
+    inner fits, deferred in each fold's context
+    (:func:`sksmooth._optimize.deferred_convergence_warnings`); the first is
+    quoted, since it says what that learner's remedy is. A third-party
+    learner's warnings are not counted: they pass through as they come, as in
+    ``GridSearchCV``.
     """
     if messages:
         first = " ".join(messages[0].split())

@@ -40,7 +40,7 @@ def neg_log_loss_from_log_proba(log_proba, codes, sample_weight=None) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth.model_selection import neg_log_loss_from_log_proba
+    >>> from sksmooth.model_selection._scoring import neg_log_loss_from_log_proba
     >>> round(neg_log_loss_from_log_proba(np.log([[0.5, 0.5], [0.2, 0.8]]), [0, 1]), 4)
     -0.4581
     """

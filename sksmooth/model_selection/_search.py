@@ -12,7 +12,6 @@ import numpy as np
 from joblib import Parallel
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, StratifiedKFold, check_cv
 from sklearn.utils import check_consistent_length
@@ -23,6 +22,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import has_fit_parameter
 
+from sksmooth._optimize import deferred_convergence_warnings
 from sksmooth._targets import (
     SMOOTHING_METHODS,
     check_smooth,
@@ -36,7 +36,6 @@ from sksmooth._validation import (
     check_sample_weight,
     encode_labels,
 )
-from sksmooth._warnings import collected_warnings
 from sksmooth.meta import InnerLearnerMixin
 from sksmooth.model_selection._checks import check_label_vector, check_X_2d
 from sksmooth.model_selection._fitted import FittedSelectorMixin
@@ -432,7 +431,7 @@ class LabelSmoothingClassifierCV(
         if self.ensemble:
             fitted = fold_models
         else:
-            with collected_warnings(ConvergenceWarning) as refit_unconverged:
+            with deferred_convergence_warnings() as refit_unconverged:
                 fitted = self._refit(
                     learners[s_best], X, codes, weights, epsilon, spreads[s_best],
                     warm, fold_models[0] if warm else None, forward,

@@ -56,7 +56,7 @@ def confusion_similarity(proba, codes, n_classes: int, sample_weight=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth.model_selection import confusion_similarity
+    >>> from sksmooth.model_selection._selection import confusion_similarity
     >>> proba = np.array([[0.8, 0.2, 0.0], [0.1, 0.6, 0.3], [0.0, 0.0, 1.0]])
     >>> confusion_similarity(proba, np.array([0, 1, 2]), 3).round(2)
     array([[0.  , 1.  , 0.  ],
@@ -105,7 +105,7 @@ def anchor_similarity(proba, n_classes: int, quantile: float = ANCHOR_QUANTILE):
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth.model_selection import anchor_similarity
+    >>> from sksmooth.model_selection._selection import anchor_similarity
     >>> proba = np.array([[0.7, 0.3, 0.0], [0.0, 0.7, 0.3], [0.3, 0.0, 0.7]])
     >>> anchor_similarity(proba, 3, quantile=1.0)
     array([[0., 1., 0.],

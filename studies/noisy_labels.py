@@ -2,20 +2,20 @@
 
 Usage::
 
-    python benchmarks/noisy_labels_study.py   # full run, into docs/noisy_labels.md
-    python benchmarks/noisy_labels_study.py --quick --output table.md   # smoke run
-    python benchmarks/noisy_labels_study.py --tables glass olive --seeds 1
+    python -m studies.noisy_labels   # full run, into docs/noisy_labels.md
+    python -m studies.noisy_labels --quick --output table.md   # smoke run
+    python -m studies.noisy_labels --tables glass olive --seeds 1
     # a full run in two shorter ones, then one table of both:
-    python benchmarks/noisy_labels_study.py --first-seed 0 --seeds 1 --rows rows.jsonl
-    python benchmarks/noisy_labels_study.py --first-seed 1 --seeds 1 --rows rows.jsonl
-    python benchmarks/noisy_labels_study.py --from-rows rows.jsonl
+    python -m studies.noisy_labels --first-seed 0 --seeds 1 --rows rows.jsonl
+    python -m studies.noisy_labels --first-seed 1 --seeds 1 --rows rows.jsonl
+    python -m studies.noisy_labels --from-rows rows.jsonl
 
-Cells: real tables (``benchmarks/_real_tables.py``: digits, segment, glass,
+Cells: real tables (``studies/_real_tables.py``: digits, segment, glass,
 penguins, auto-origin, olive, hpc; K from 3 to 10) x training-label noise
 (clean; symmetric 20 % and 40 %: ``sksmooth.datasets.flip_labels``, a label
 replaced by a uniformly drawn other class; confusable pairs 30 %: as many
 labels of class ``k`` flip to class ``(k + 1) mod K``, the class codes in
-sorted label order, as in ``calibration_study.py``) x seeds. In each cell, a
+sorted label order, as in ``studies/calibration.py``) x seeds. In each cell, a
 stratified 70/30 split; only the training labels get the noise, the test
 labels are scored clean (what the model should predict); a StandardScaler
 fitted on the training features. Every search of a cell uses the same 3
@@ -49,7 +49,7 @@ Contenders
   and ``method="confusion"``, the regulariser and a temperature inside ``T``.
 
 Extra packages (benchmark references and table sources, never dependencies
-of sksmooth): ``pip install -r benchmarks/requirements-noisy-study.txt``.
+of sksmooth): ``pip install -r studies/requirements.txt``.
 
 Sizes: regulariser grids of 4 values (``C`` in 0.01..10, ``alpha`` in 1e-3..1;
 noisy labels push the network's choice up, and a grid ending at 0.1 had it at
@@ -100,16 +100,12 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_sp
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from benchmarks._harness import write_between
 from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression, SoftMLPClassifier
 from sksmooth.boosting import SoftLGBMClassifier
 from sksmooth.datasets import flip_labels
 from sksmooth.metrics import expected_calibration_error
-
-if __package__ in (None, ""):  # run as a script, not as benchmarks.noisy_...
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks._harness import write_between  # noqa: E402
-from benchmarks._real_tables import TABLES, load_table  # noqa: E402
+from studies._real_tables import TABLES, load_table
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "noisy_labels.md"
 START, END = "<!-- study:start -->", "<!-- study:end -->"
@@ -120,10 +116,10 @@ orphan: true
 
 # Label smoothing under label noise, on real tables
 
-`benchmarks/noisy_labels_study.py` compares label smoothing chosen by
+`studies/noisy_labels.py` compares label smoothing chosen by
 cross-validation with the tuned unsmoothed model, temperature scaling and
 cleanlab's confident learning (`CleanLearning`), on real classification tables
-that ship inside pip packages (`benchmarks/_real_tables.py`), with noise on the
+that ship inside pip packages (`studies/_real_tables.py`), with noise on the
 training labels only and the test labels scored clean. The script's docstring
 says what every contender is; the table below is its output.
 

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/calibration_study.py   # full run, into docs/choosing_epsilon.md
-    python benchmarks/calibration_study.py --quick --output table.md   # smoke run
+    python -m studies.calibration   # full run, into docs/choosing_epsilon.md
+    python -m studies.calibration --quick --output table.md   # smoke run
 
 Cells: datasets (wine, K=3; a subsample of digits, K=10; a synthetic K=6
 problem) x training-label noise (symmetric 20 % and 40 %: a label is replaced
@@ -65,6 +65,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from benchmarks._harness import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
@@ -72,11 +73,6 @@ from sksmooth import (
     SoftMLPClassifier,
 )
 from sksmooth.metrics import expected_calibration_error
-
-if __package__ in (None, ""):  # run as a script: python benchmarks/calibration_study.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks._harness import write_between  # noqa: E402
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "choosing_epsilon.md"
 START, END = "<!-- study:start -->", "<!-- study:end -->"

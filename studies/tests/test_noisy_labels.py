@@ -1,5 +1,5 @@
-"""benchmarks/noisy_labels_study.py --quick runs in-process and writes its
-summary table; benchmarks/_real_tables.py reads every table it can find.
+"""``studies.noisy_labels --quick`` runs in-process and writes its summary
+table; ``studies._real_tables`` reads every table it can find.
 
 The quick run uses the digits table, which ships with scikit-learn: it needs
 no benchmark-only package. cleanlab's rows are checked only where cleanlab is
@@ -10,8 +10,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from benchmarks import noisy_labels_study as study
-from benchmarks._real_tables import TABLES, load_table
+from studies import noisy_labels as study
+from studies._real_tables import TABLES, load_table
 
 # The boosted trees' quick run costs as much as the other two together; CI
 # runs these two and checks the trees' configuration below.
