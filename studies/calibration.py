@@ -22,8 +22,8 @@ and HistGradientBoostingClassifier (expansion path). Contenders:
 - ``CV eps+reg``: LabelSmoothingClassifierCV, epsilon and regulariser jointly;
 - ``CV eps+reg+T``: the same with ``calibration="temperature"``;
 - ``CV eps+reg+T ens``: and ``ensemble=True``;
-- ``CV eps+reg+T 1se``: the same with ``selection="one_standard_error"``
-  (the smallest epsilon within one standard error of the best CV score);
+- ``CV eps+reg+T joint``: the same with ``selection="best"`` (epsilon and
+  the regulariser chosen jointly, not the regulariser first);
 - ``CV confusion+reg+T``: ``method="confusion"``, with temperature;
 - ``temperature scaling``: ``CalibratedClassifierCV(learner, method="temperature")``
   at the default regulariser (scikit-learn's answer to over-confidence);
@@ -76,20 +76,6 @@ from sksmooth.metrics import expected_calibration_error
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "choosing_epsilon.md"
 START, END = "<!-- study:start -->", "<!-- study:end -->"
-# The README's short version of the table, derived from the page's table.
-README = Path(__file__).resolve().parent.parent / "README.md"
-HEADLINE_START, HEADLINE_END = "<!-- headline:start -->", "<!-- headline:end -->"
-HEADLINE_ROWS = {
-    "eps=0, reg CV": "ε = 0, regulariser tuned by CV",
-    "**CV eps+reg+T**": "`LabelSmoothingClassifierCV`: ε, regulariser, temperature",
-    "temperature scaling": "temperature scaling",
-}
-HEADLINE_LEARNERS = {
-    "softmax": "linear (`SoftmaxRegression`)",
-    "mlp": "network (`SoftMLPClassifier`)",
-    "hgb": "boosted trees (expansion path)",
-}
-
 NOISES = [("symmetric", 0.2), ("symmetric", 0.4), ("pairs", 0.3)]
 N_EPSILONS = 5
 CONTENDERS = [
@@ -99,12 +85,12 @@ CONTENDERS = [
     "CV eps+reg",
     "CV eps+reg+T",
     "CV eps+reg+T ens",
-    "CV eps+reg+T 1se",
+    "CV eps+reg+T joint",
     "CV confusion+reg+T",
     "temperature scaling",
 ]
 SELECTED = "CV eps+reg+T"
-HUMBLE = "CV eps+reg+T 1se"
+JOINT = "CV eps+reg+T joint"
 SKORCH = "skorch eps=0.1 (ref)"
 SKORCH_EPSILON = 0.1
 MLP_WIDTH = 32
@@ -199,11 +185,8 @@ def contenders(learner, grid, folds):
         "CV eps+reg+T ens": LabelSmoothingClassifierCV(
             clone(learner), calibration="temperature", ensemble=True, **cv_common
         ),
-        "CV eps+reg+T 1se": LabelSmoothingClassifierCV(
-            clone(learner),
-            calibration="temperature",
-            selection="one_standard_error",
-            **cv_common,
+        "CV eps+reg+T joint": LabelSmoothingClassifierCV(
+            clone(learner), calibration="temperature", selection="best", **cv_common
         ),
         "CV confusion+reg+T": LabelSmoothingClassifierCV(
             clone(learner), method="confusion", calibration="temperature", **cv_common
@@ -349,7 +332,7 @@ def summary_table(rows, n_cells):
             noisy = mean("noisy_log_loss")
             noisy = "–" if np.isnan(noisy) else f"{noisy:.3f}"
 
-            bold = "**" if contender in (SELECTED, HUMBLE) else ""
+            bold = "**" if contender in (SELECTED, JOINT) else ""
             lines.append(
                 f"| {learner} | {bold}{contender}{bold} | "
                 f"{mean('clean_log_loss'):.3f} | "
@@ -459,25 +442,25 @@ def goals_table(rows):
             None,
         ),
         (
-            "one-SE selection (CV eps+reg+T 1se) beats eps=0 on log-loss",
+            "joint selection (CV eps+reg+T joint) beats eps=0 on log-loss",
             "–",
-            HUMBLE,
+            JOINT,
             "eps=0",
             ll_better,
             None,
         ),
         (
-            "one-SE selection within 2 % of the log-loss of eps=0",
+            "joint selection within 2 % of the log-loss of eps=0",
             "all (softmax)",
-            HUMBLE,
+            JOINT,
             "eps=0",
             within_2pc,
             None,
         ),
         (
-            "one-SE selection within 2 % of the log-loss of eps=0, reg CV",
+            "joint selection within 2 % of the log-loss of eps=0, reg CV",
             "–",
-            HUMBLE,
+            JOINT,
             "eps=0, reg CV",
             within_2pc,
             None,
@@ -533,34 +516,6 @@ def rows_from_log(path: Path):
     return rows
 
 
-def headline_table(page: str) -> str:
-    """The README's short table: per learner, the tuned ``ε = 0`` baseline,
-    the selector and temperature scaling, as the page's summary table has them
-    (clean held-out log-loss, ECE and accuracy)."""
-    block = page[page.index(START) + len(START) : page.index(END)]
-    lines = [
-        "| learner | contender | clean log-loss | clean ECE | clean accuracy |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for line in block.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) < 5 or cells[0] not in HEADLINE_LEARNERS:
-            continue
-        if cells[1] in HEADLINE_ROWS:
-            lines.append(
-                f"| {HEADLINE_LEARNERS[cells[0]]} | {HEADLINE_ROWS[cells[1]]} | "
-                f"{cells[2]} | {cells[3]} | {cells[4]} |"
-            )
-    return "\n".join(lines)
-
-
-def write_headline(page_path: Path, readme: Path = README) -> None:
-    """Write :func:`headline_table` of ``page_path`` into the README's block."""
-    write_between(
-        HEADLINE_START, HEADLINE_END, headline_table(page_path.read_text()), readme
-    )
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -573,20 +528,12 @@ def main(argv=None) -> int:
         help="file to write (default docs/choosing_epsilon.md)",
     )
     parser.add_argument(
-        "--headline",
-        action="store_true",
-        help="only rewrite the README's short table from the page's table",
-    )
-    parser.add_argument(
         "--from-log",
         type=Path,
         default=None,
         help="tabulate the cells printed by an earlier (possibly cut) run",
     )
     args = parser.parse_args(argv)
-    if args.headline:
-        write_headline(args.output or PAGE)
-        return 0
     if args.from_log is not None:
         rows = rows_from_log(args.from_log)
         n_cells = len({(r["dataset"], r["noise"], r["seed"]) for r in rows})
@@ -649,8 +596,6 @@ def main(argv=None) -> int:
     output = args.output or (None if args.quick else PAGE)
     if output is not None:
         write_between(START, END, table, output)
-        if output == PAGE:
-            write_headline(PAGE)
     print()
     print(table)
     return 0

@@ -191,11 +191,6 @@ def test_the_fit_table_is_the_searchs_cv_results(iris_csv, call, monkeypatch,
             ],
             atol=5e-5,
         )
-        if calibration == "temperature":
-            np.testing.assert_allclose(cells[4], results["temperature"][i], rtol=1e-3)
-            np.testing.assert_allclose(
-                cells[5], -results["mean_calibrated_test_log_loss"][i], atol=5e-5
-            )
     assert "chosen epsilon" in out and cli.format_epsilon(search.epsilon_) in out
     if calibration == "temperature":
         assert f"{search.temperature_:.4g}" in out.split("chosen")[1]

@@ -33,11 +33,11 @@ ESTIMATORS = [
     LabelSmoothingClassifier(),
     LabelSmoothingClassifier(LogisticRegression()),
     LabelSmoothingClassifier(epsilon=0.2, smooth="predictions"),
-    # the selector: plain; with a temperature and the one-SE rule; forward
+    # the selector: plain; the joint selection and a temperature; forward
     # smoothing with its temperature inside T
     LabelSmoothingClassifierCV(CV_LEARNER, **CV_GRID),
     LabelSmoothingClassifierCV(
-        CV_LEARNER, **CV_GRID, calibration="temperature", selection="one_standard_error"
+        CV_LEARNER, **CV_GRID, calibration="temperature", selection="best"
     ),
     LabelSmoothingClassifierCV(
         CV_LEARNER, **CV_GRID, smooth="predictions", calibration="temperature"

@@ -126,4 +126,4 @@ def test_the_command_line_synopses_name_every_fit_option(capsys, page, start):
 def test_the_quick_start_says_where_the_numbers_on_clean_labels_are():
     quick_start = README.read_text().split("\n## ")[0]  # up to the first section
     assert "clean labels" in quick_start
-    assert "docs/noisy_labels.md" in quick_start
+    assert "docs/baselines.md" in quick_start

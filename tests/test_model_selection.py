@@ -5,7 +5,6 @@ similarity formula written out here."""
 import numpy as np
 import pytest
 from scipy.special import log_softmax
-from scipy.stats import sem
 from sklearn import config_context
 from sklearn.datasets import load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -150,7 +149,9 @@ def test_default_grid_reaches_ninety_percent_of_the_bound(method, n_classes):
     y = np.repeat(np.arange(n_classes), np.arange(n_classes) * 4 + 6)
     X = rng.normal(size=(len(y), 3)) + y[:, None]
     prior = np.bincount(y) / len(y)
-    model = LabelSmoothingClassifierCV(epsilons=5, method=method, cv=2).fit(X, y)
+    model = LabelSmoothingClassifierCV(
+        epsilons=5, method=method, cv=2, param_grid=None
+    ).fit(X, y)
     grid = model.cv_results_["param_epsilon"]
     bound = by_hand_bound(method, n_classes, prior)
     assert grid[0] == 0 and grid[-1] == pytest.approx(0.9 * bound)
@@ -160,13 +161,15 @@ def test_default_grid_reaches_ninety_percent_of_the_bound(method, n_classes):
 
 def test_default_grid_for_confusion_respects_the_learned_bound(noisy):
     X, y = noisy
-    model = LabelSmoothingClassifierCV(epsilons=4, method="confusion", cv=3).fit(X, y)
+    model = LabelSmoothingClassifierCV(
+        epsilons=4, method="confusion", cv=3, param_grid=None
+    ).fit(X, y)
     S = model.similarity_
     bound = min(1 / (1 + S[k].max()) for k in range(len(S)))  # zero diagonal
     assert model.cv_results_["param_epsilon"].max() == pytest.approx(0.9 * bound)
 
 
-def test_temperature_minimises_out_of_fold_log_loss(noisy):
+def test_temperature_is_fitted_for_the_choice_on_the_labels(noisy):
     X, y = noisy
     folds = list(StratifiedKFold(3).split(X, y))
     model = LabelSmoothingClassifierCV(
@@ -175,27 +178,27 @@ def test_temperature_minimises_out_of_fold_log_loss(noisy):
         cv=folds,
         calibration="temperature",
     ).fit(X, y)
-    for eps, temperature in zip(
-        model.cv_results_["param_epsilon"],
-        model.cv_results_["temperature"],
-        strict=True,
-    ):
-        log_proba = cold_oof_log_proba(X, y, folds, eps, C=100.0)
-        scan = np.exp(np.linspace(np.log(0.2), np.log(5.0), 2001))
-        # Platt's targets, and a standard normal prior on log t
-        n_k, rows = np.bincount(y)[y], np.arange(len(y))
-        targets = np.repeat((1 / (n_k + 2) / 3)[:, None], 4, axis=1)
-        targets[rows, y] = (n_k + 1) / (n_k + 2)
-        losses = [
-            -np.mean(np.sum(targets * log_softmax(log_proba / t, axis=1), axis=1))
-            + np.log(t) ** 2 / (2 * len(y))
-            for t in scan
-        ]
-        assert temperature == pytest.approx(scan[np.argmin(losses)], rel=2e-3)
-    # the choice is joint: the best calibrated score
-    calibrated = model.cv_results_["mean_calibrated_test_score"]
-    assert model.best_score_ == calibrated.max()
-    assert model.temperature_ == model.cv_results_["temperature"][calibrated.argmax()]
+    plain = LabelSmoothingClassifierCV(
+        SoftmaxRegression(C=100.0, **TIGHT), epsilons=[0.0, 0.3], cv=folds
+    ).fit(X, y)
+    # the uncalibrated scores decide: the same choice and scores as without it
+    assert (
+        model.best_index_
+        == plain.best_index_
+        == np.argmax(plain.cv_results_["mean_test_score"])
+    )
+    assert model.best_score_ == plain.best_score_
+    log_proba = cold_oof_log_proba(X, y, folds, model.epsilon_, C=100.0)
+    scan = np.exp(np.linspace(np.log(0.2), np.log(5.0), 2001))
+    # the labels' mean cross-entropy, and a standard normal prior on log t
+    rows = np.arange(len(y))
+    losses = [
+        -np.mean(log_softmax(log_proba / t, axis=1)[rows, y])
+        + np.log(t) ** 2 / (2 * len(y))
+        for t in scan
+    ]
+    assert model.temperature_ == pytest.approx(scan[np.argmin(losses)], rel=2e-3)
+    assert "temperature" not in model.cv_results_
     expected = np.exp(
         log_softmax(model.estimator_.predict_log_proba(X) / model.temperature_, axis=1)
     )
@@ -430,7 +433,8 @@ def test_expansion_and_network_learners_work(noisy):
         calibration="temperature",
     ).fit(X, y)
     assert forest.predict_proba(X).shape == (len(y), 4)
-    assert np.all(np.isfinite(forest.cv_results_["mean_calibrated_test_score"]))
+    assert np.all(np.isfinite(forest.cv_results_["mean_test_score"]))
+    assert np.isfinite(forest.temperature_)
     mlp = SoftMLPClassifier((8,), max_iter=500, random_state=0)
     network = LabelSmoothingClassifierCV(mlp, epsilons=[0.0, 0.3], cv=2).fit(X, y)
     assert network.estimator_.warm_start is False  # the user's setting, restored
@@ -503,101 +507,71 @@ def test_stored_log_loss_equals_scikit_learns(n_classes, weighted):
     assert ours == pytest.approx(expected, rel=1e-12)
 
 
-def one_standard_error_by_hand(results, n_folds, kind="test"):
-    """glmnet's rule from the split columns of cv_results_: SE of the best
-    mean by scipy.stats.sem; the smallest qualifying epsilon, then the best
-    mean among candidates at it."""
-    splits = np.array([results[f"split{i}_{kind}_score"] for i in range(n_folds)]).T
-    means = splits.mean(axis=1)
-    best = int(np.argmax(means))
-    threshold = means[best] - sem(splits[best])
-    qualified = [
-        (results["param_epsilon"][i], -means[i], i)
-        for i in range(len(means))
-        if means[i] >= threshold
-    ]
-    return min(qualified)[2], best
-
-
 @pytest.mark.parametrize("calibration", [None, "temperature"])
-@pytest.mark.parametrize("param_grid", [None, {"C": [0.01, 1.0]}])
-def test_one_standard_error_rule_picks_a_smaller_epsilon(
-    noisy, calibration, param_grid
-):
+def test_setting_first_chooses_C_unsmoothed_then_epsilon(noisy, calibration):
+    """The rule from the split columns of cv_results_, written out here: the C
+    with the best mean at epsilon 0, then the best epsilon at that C."""
     X, y = noisy
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     common = {
         "epsilons": GRID,
         "cv": cv,
         "calibration": calibration,
-        "param_grid": param_grid,
+        "param_grid": {"C": [0.003, 1.0, 300.0]},
     }
-    best = LabelSmoothingClassifierCV(SoftmaxRegression(**TIGHT), **common).fit(X, y)
-    humble = LabelSmoothingClassifierCV(
-        SoftmaxRegression(**TIGHT), selection="one_standard_error", **common
+    first = LabelSmoothingClassifierCV(SoftmaxRegression(**TIGHT), **common).fit(X, y)
+    joint = LabelSmoothingClassifierCV(
+        SoftmaxRegression(**TIGHT), selection="best", **common
     ).fit(X, y)
-    kind = "calibrated_test" if calibration else "test"
-    expected, top = one_standard_error_by_hand(humble.cv_results_, 3, kind)
-    results = humble.cv_results_
-    assert humble.best_index_ == expected
-    assert best.best_index_ == top
-    # on these noisy labels the best score is at epsilon > 0; the rule goes lower
-    assert humble.epsilon_ < best.epsilon_
-    assert humble.epsilon_ == results["param_epsilon"][expected]
-    assert humble.best_params_ == results["params"][expected]
-    assert humble.best_score_ == pytest.approx(results[f"mean_{kind}_score"][expected])
+    results = first.cv_results_
+    means = results["mean_test_score"]
+    Cs, eps = results["param_C"].data.astype(float), results["param_epsilon"]
+    unsmoothed = np.flatnonzero(eps == 0.0)
+    best_C = Cs[unsmoothed[np.argmax(means[unsmoothed])]]
+    path = np.flatnonzero(Cs == best_C)
+    expected = path[np.argmax(means[path])]
+    assert first.best_index_ == expected
+    assert joint.best_index_ == np.argmax(means)
+    # on these noisy labels the two rules disagree: the joint best takes
+    # another C than the unsmoothed search would
+    assert joint.best_params_["C"] != first.best_params_["C"] == best_C
+    assert first.best_params_ == results["params"][expected]
+    assert first.best_score_ == pytest.approx(means[expected])
     # the selection changes the choice, never the scores
     for key in ("mean_test_score", "split0_test_score", "rank_test_score"):
-        np.testing.assert_array_equal(results[key], best.cv_results_[key])
-    # the stored std (ddof=0) and the standard error agree as documented
-    assert sem(
-        [results[f"split{i}_{kind}_score"][top] for i in range(3)]
-    ) == pytest.approx(results[f"std_{kind}_score"][top] / np.sqrt(2))
-    # the temperature and the refit belong to the chosen row
-    if calibration:
-        assert humble.temperature_ == results["temperature"][expected]
-    else:
-        assert humble.temperature_ == 1.0
-    params = results["params"][expected]
+        np.testing.assert_array_equal(results[key], joint.cv_results_[key])
     reference = LabelSmoothingClassifier(
-        SoftmaxRegression(**TIGHT, C=params.get("C", 1.0)),
-        epsilon=params["epsilon"],
+        SoftmaxRegression(**TIGHT, C=best_C), epsilon=first.epsilon_
     ).fit(X, y)
     np.testing.assert_allclose(
-        humble.predict_log_proba(X),
-        log_softmax(reference.predict_log_proba(X) / humble.temperature_, axis=1),
+        first.predict_log_proba(X),
+        log_softmax(reference.predict_log_proba(X) / first.temperature_, axis=1),
         rtol=1e-5,
         atol=1e-7,
     )
 
 
 def test_select_candidate_on_hand_made_scores():
-    # means: -0.50, -0.45, -0.40 (best), -0.43, -0.60; the best's fold scores
-    # -0.30 and -0.50 give SE = std(ddof=1) / sqrt(2) = 0.1, threshold -0.50
     scores = np.array(
         [
-            [-0.50, -0.50],  # eps 0.0, setting a: qualifies (-0.50 >= -0.50)
-            [-0.45, -0.45],  # eps 0.1, setting a
-            [-0.30, -0.50],  # eps 0.3, setting a: the best
-            [-0.43, -0.43],  # eps 0.1, setting b
-            [-0.60, -0.60],  # eps 0.0, setting b: below the threshold
+            [-0.50, -0.50],  # setting a, eps 0.0
+            [-0.45, -0.45],  # setting a, eps 0.1
+            [-0.44, -0.46],  # setting a, eps 0.3: setting a's best
+            [-0.60, -0.60],  # setting b, eps 0.0: worse unsmoothed
+            [-0.30, -0.50],  # setting b, eps 0.1: the joint best
         ]
     )
-    epsilons = np.array([0.0, 0.1, 0.3, 0.1, 0.0])
-    assert select_candidate(scores, epsilons) == 2
-    assert select_candidate(scores, epsilons, "one_standard_error") == 0
-    # without row 0, epsilon 0.1 is the smallest qualifying; of its two
-    # settings the higher mean (-0.43) wins
-    keep = [1, 2, 3, 4]
-    assert (
-        keep[select_candidate(scores[keep], epsilons[keep], "one_standard_error")] == 3
-    )
-    # a NaN score never qualifies, even at the smallest epsilon
+    epsilons = np.array([0.0, 0.1, 0.3, 0.0, 0.1])
+    settings = np.array([0, 0, 0, 1, 1])
+    assert select_candidate(scores, epsilons, settings, "best") == 4
+    assert select_candidate(scores, epsilons, settings) == 1
+    # a grid without 0: each setting's smallest epsilon stands for it
+    keep = [1, 2, 4]
+    assert keep[select_candidate(scores[keep], epsilons[keep], settings[keep])] == 4
+    # a NaN score never wins
     with_nan = scores.copy()
     with_nan[0, 0] = np.nan
-    assert select_candidate(with_nan, epsilons, "one_standard_error") == 3
-    # one fold: no standard error, both rules take the best
-    assert select_candidate(scores[:, :1], epsilons, "one_standard_error") == 2
+    assert select_candidate(with_nan, epsilons, settings) == 4
 
 
 @pytest.mark.parametrize("as_pandas", [False, True])

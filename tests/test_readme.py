@@ -1,7 +1,7 @@
 """The README is a landing page; the usage page's example runs as written.
 
-(That the README's short table is the calibration study's output is checked
-beside the study, in ``studies/tests/test_calibration.py``.)"""
+(That the README's short table is the baselines study's output is checked
+beside the study, in ``studies/tests/test_baselines.py``.)"""
 
 import re
 from pathlib import Path

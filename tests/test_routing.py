@@ -191,6 +191,7 @@ def test_the_cv_routes_metadata_to_every_scorer_it_uses():
             epsilons=[0.0, 0.1],
             cv=3,
             scoring={"log_loss": "neg_log_loss", "m": scorer},
+            param_grid=None,
         ).fit(X, y, marker=marker)
     folds = list(StratifiedKFold(3).split(X, y))
     # one call per epsilon and fold (folds inner), each with the fold's rows

@@ -106,20 +106,14 @@ def test_temperature_is_fitted_on_p_inside_the_transition():
     q = np.exp(log_softmax(log_p / 2, axis=1)) @ T
     codes = np.array([rng.choice(3, p=row) for row in q])
 
-    # Platt's targets: 1 / (n_k + 2) of a class-k sample's mass on the others
-    counts = np.bincount(codes, minlength=3)
-    targets = np.zeros((200, 3))
-    for i, k in enumerate(codes):
-        targets[i] = 1 / (counts[k] + 2) / 2
-        targets[i, k] = (counts[k] + 1) / (counts[k] + 2)
-
     def loss(tau):
         q = np.exp(log_softmax(log_p / tau, axis=1)) @ T
         prior = np.log(tau) ** 2 / 2  # standard normal on log tau
-        return -np.sum(targets * np.log(q)) / 200 + prior / 200
+        return -np.log(q[np.arange(200), codes]).sum() / 200 + prior / 200
 
     taus = np.exp(np.linspace(np.log(0.01), np.log(100), 20001))
     best = taus[np.argmin([loss(t) for t in taus])]
+    assert best > 1  # the floor of the sharpening does not bind here
     assert fit_temperature(log_p, codes, transition=T) == pytest.approx(best, rel=1e-3)
     assert fit_temperature(log_p, codes) != pytest.approx(best, rel=1e-2)
 
@@ -127,16 +121,38 @@ def test_temperature_is_fitted_on_p_inside_the_transition():
 def test_predictions_without_a_mistake_are_not_sharpened_without_bound():
     """Maximum likelihood sends the temperature of separable out-of-fold
     predictions to its lower bound (0.01): every later mistake then costs
-    about 100 times its margin in nats. Platt's targets stop it where one
-    mistake in n_k + 2 is expected."""
+    about 100 times its margin in nats. The fit stops where the expected error
+    rate is the rule of succession's one mistake in n + 2."""
     log_p = np.log(np.tile([[0.98, 0.01, 0.01], [0.01, 0.98, 0.01]], (50, 1)))
     codes = np.tile([0, 1], 50)
     tau = fit_temperature(log_p, codes)
-    # the off-class mass at tau is the rule of succession's 1 / (50 + 2)
+    assert 0.01 < tau < 1
     off = 1 - np.exp(log_softmax(log_p[:1] / tau, axis=1))[0, 0]
-    assert off == pytest.approx(1 / 52, rel=0.05)
-    T = uniform_transition(0.3, 3)
-    assert fit_temperature(log_p, codes, transition=T) > 0.5
+    assert off == pytest.approx(1 / 102, rel=1e-5)
+    # the same through a transition: q's expected error is held at 1 / 102
+    T = uniform_transition(0.01, 3)
+    tau = fit_temperature(log_p, codes, transition=T)
+    q = np.exp(log_softmax(log_p[:1] / tau, axis=1)) @ T
+    assert 1 - q.max() == pytest.approx(1 / 102, rel=1e-5)
+
+
+def test_the_floor_only_limits_sharpening():
+    """With mistakes enough the labels' own optimum stands, sharper than 1."""
+    rng = np.random.default_rng(4)
+    log_p = log_softmax(rng.normal(size=(400, 3)), axis=1)
+    # labels drawn from a sharper p (true temperature 0.5)
+    q = np.exp(log_softmax(log_p / 0.5, axis=1))
+    codes = np.array([rng.choice(3, p=row) for row in q])
+    rows = np.arange(400)
+
+    def loss(tau):
+        scaled = log_softmax(log_p / tau, axis=1)
+        return -scaled[rows, codes].mean() + np.log(tau) ** 2 / 800
+
+    taus = np.exp(np.linspace(np.log(0.05), np.log(2), 20001))
+    best = taus[np.argmin([loss(t) for t in taus])]
+    assert best < 0.8
+    assert fit_temperature(log_p, codes) == pytest.approx(best, rel=1e-3)
 
 
 def test_temperature_stays_at_one_where_the_labels_say_nothing_of_it():

@@ -296,14 +296,10 @@ def fit_command(args) -> int:
     seconds = time.perf_counter() - start
     search = model[-1]
     print(f"{args.cv}-fold cross-validation, model {args.model}, {len(y)} rows:\n")
-    print(format_cv_table(search.cv_results_, calibrated=search.calibration))
-    if search.calibration is None:
-        chosen = f"epsilon (lowest log-loss): {format_epsilon(search.epsilon_)}"
-    else:
-        chosen = (
-            "epsilon and temperature (lowest calibrated log-loss): "
-            f"{format_epsilon(search.epsilon_)}, {search.temperature_:.4g}"
-        )
+    print(format_cv_table(search.cv_results_))
+    chosen = f"epsilon (lowest log-loss): {format_epsilon(search.epsilon_)}"
+    if search.calibration is not None:
+        chosen += f", then its temperature: {search.temperature_:.4g}"
     print(f"\nchosen {chosen}")
     if args.smooth == "predictions":
         print(
@@ -341,7 +337,7 @@ def command_line_warning(caught, model: str) -> str:
     )
 
 
-def format_cv_table(results, *, calibrated) -> str:
+def format_cv_table(results) -> str:
     """One Markdown row per epsilon of ``cv_results_`` (mean over the folds).
 
     Examples
@@ -352,30 +348,22 @@ def format_cv_table(results, *, calibrated) -> str:
     ...            "mean_test_log_loss": np.array([-0.3, -0.2]),
     ...            "mean_test_ece": np.array([-0.05, -0.02]),
     ...            "mean_fit_time": np.array([0.01, 0.02])}
-    >>> print(format_cv_table(results, calibrated=None))
+    >>> print(format_cv_table(results))
     | epsilon | accuracy | log-loss | ECE | fit time (s) |
     |--------:|---------:|---------:|----:|-------------:|
     | 0 | 0.9000 | 0.3000 | 0.0500 | 0.01 |
     | 0.1 | 0.9500 | 0.2000 | 0.0200 | 0.02 |
     """
-    header = "| epsilon | accuracy | log-loss | ECE |"
-    rule = "|--------:|---------:|---------:|----:|"
-    if calibrated is not None:
-        header += " temperature | calibrated log-loss | calibrated ECE |"
-        rule += "------------:|--------------------:|---------------:|"
-    lines = [header + " fit time (s) |", rule + "-------------:|"]
+    lines = [
+        "| epsilon | accuracy | log-loss | ECE | fit time (s) |",
+        "|--------:|---------:|---------:|----:|-------------:|",
+    ]
     for i, epsilon in enumerate(results["param_epsilon"]):
         row = (
             f"| {format_epsilon(epsilon)} | {results['mean_test_accuracy'][i]:.4f} | "
             f"{-results['mean_test_log_loss'][i]:.4f} | "
             f"{-results['mean_test_ece'][i]:.4f} |"
         )
-        if calibrated is not None:
-            row += (
-                f" {results['temperature'][i]:.4g} | "
-                f"{-results['mean_calibrated_test_log_loss'][i]:.4f} | "
-                f"{-results['mean_calibrated_test_ece'][i]:.4f} |"
-            )
         lines.append(row + f" {results['mean_fit_time'][i]:.2f} |")
     return "\n".join(lines)
 

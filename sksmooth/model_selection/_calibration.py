@@ -82,7 +82,7 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
 
     >>> never_wrong = np.log(np.tile([[0.9, 0.1], [0.1, 0.9]], (10, 1)))
     >>> round(float(fit_temperature(never_wrong, np.tile([0, 1], 10))), 3)
-    0.711
+    0.722
     """
     n_samples = log_proba.shape[0]
     weights = np.ones(n_samples) if sample_weight is None else sample_weight

@@ -124,6 +124,11 @@ def anchor_similarity(proba, n_classes: int, quantile: float = ANCHOR_QUANTILE):
     return S
 
 
+# The smallest gain over the unsmoothed score, relative to it, that smoothing
+# must show: below it, gains are the solver's tolerance, not the data's.
+RESOLUTION = 1e-3
+
+
 def select_candidate(
     fold_scores, epsilons, settings, selection: str = "setting_first"
 ) -> int:
@@ -133,12 +138,17 @@ def select_candidate(
     ``"setting_first"``: the setting (a regulariser value, say) is chosen by
     its mean score at its smallest epsilon (0 on the default grids), as a
     search without smoothing would choose it; then the epsilon with the
-    highest mean score along that setting's path. Searching the settings and
-    the epsilons jointly lets them stand in for each other: on small data
-    the joint best is often a weakly regularised model rescued by a large
-    epsilon, which the out-of-fold score cannot tell from the unsmoothed
-    model but which predicts worse (and, with forward smoothing, reads the
-    data's own ambiguity as label noise). A NaN mean never wins.
+    highest mean along that setting's path, if it is better than the
+    smallest epsilon by more than the folds can blur: its mean gain must
+    exceed one standard error of the paired fold differences and
+    ``RESOLUTION`` (0.1 %) of the smallest epsilon's score; else the smallest
+    epsilon stays. Searching settings and epsilons jointly lets them stand in
+    for each other: on small data the joint best is often a weakly
+    regularised model rescued by a large epsilon, which the out-of-fold score
+    cannot tell from the unsmoothed model but which predicts worse. And where
+    the folds cannot tell epsilons apart (labels that carry little about
+    ``X``), forward smoothing's large epsilon reads the data's own ambiguity as
+    label noise and sharpens ``p`` far beyond the truth. A NaN mean never wins.
 
     Parameters
     ----------
@@ -163,7 +173,7 @@ def select_candidate(
 
     >>> import numpy as np
     >>> from sksmooth.model_selection._selection import select_candidate
-    >>> scores = np.array([[-0.50], [-0.48], [-0.60], [-0.47]])
+    >>> scores = np.array([[-0.5, -0.52], [-0.48, -0.49], [-0.6, -0.6], [-0.47, -0.47]])
     >>> epsilons = np.array([0.0, 0.3, 0.0, 0.3])
     >>> settings = np.array([0, 0, 1, 1])
     >>> select_candidate(scores, epsilons, settings), select_candidate(
@@ -178,9 +188,14 @@ def select_candidate(
         return int(np.argmax(mean))
     smallest = {s: epsilons[settings == s].min() for s in np.unique(settings)}
     unsmoothed = np.flatnonzero(epsilons == [smallest[s] for s in settings])
-    setting = settings[unsmoothed[np.argmax(mean[unsmoothed])]]
-    path = np.flatnonzero(settings == setting)
-    return int(path[np.argmax(mean[path])])
+    reference = unsmoothed[np.argmax(mean[unsmoothed])]
+    path = np.flatnonzero(settings == settings[reference])
+    best = path[np.argmax(mean[path])]
+    gains = fold_scores[best] - fold_scores[reference]
+    blur = RESOLUTION * abs(mean[reference])
+    if len(gains) > 1:
+        blur = max(blur, np.std(gains, ddof=1) / np.sqrt(len(gains)))
+    return int(best if mean[best] - mean[reference] > blur else reference)
 
 
 def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
