@@ -254,3 +254,23 @@ def test_cv_with_confusion_learns_a_one_way_flip_and_beats_uniform():
     successor = np.argmax(search.similarity_, axis=1) == (np.arange(10) + 1) % 10
     assert successor.sum() >= 8
     assert scores["confusion"] < 0.8 * scores["uniform"]
+
+
+def test_labels_that_carry_nothing_of_X_get_no_smoothing():
+    """Labels drawn independently of X: every epsilon's q fits them as well
+    (p's intercepts absorb epsilon), and forward smoothing must not read that
+    ambiguity as noise: a large epsilon would sharpen p toward a prior far
+    more extreme than the labels' own."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 5))
+    y = rng.choice(3, size=300, p=[0.5, 0.3, 0.2])
+    X_test = rng.normal(size=(2000, 5))
+    y_test = rng.choice(3, size=2000, p=[0.5, 0.3, 0.2])
+    search = LabelSmoothingClassifierCV(
+        smooth="predictions", calibration="temperature"
+    ).fit(X, y)
+    assert search.epsilon_ == 0.0
+    prior = np.tile(np.bincount(y) / len(y), (len(y_test), 1))
+    assert log_loss(y_test, search.predict_proba(X_test)) < 1.01 * log_loss(
+        y_test, prior
+    )
