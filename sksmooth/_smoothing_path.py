@@ -31,10 +31,13 @@ from sksmooth._path_solver import CurvatureMemory, carried_lbfgs
 MEMORY_SIZE = 10
 # Points of the predictor polynomial (four: a cubic).
 PREDICTOR_POINTS = 4
-# The Kronecker initial inverse Hessian costs one X^T X, about (d + 1) / (4 K)
-# objective evaluations' worth of arithmetic: used up to this many features per
-# logit (and a cap on d for its Cholesky factor).
-KRONECKER_FEATURES_PER_LOGIT = 24
+# The Kronecker initial inverse Hessian costs one X^T X (d / (4 K) objective
+# evaluations' worth of arithmetic, or more) and a (d + 1)^2 solve per use; it
+# halves the evaluations of a path at few features per logit and no longer pays
+# near d = 100 K (measured up to d = 1000, K = 10): used up to
+# KRONECKER_FEATURES_PER_LOGIT * n_logits + KRONECKER_FEATURES features.
+KRONECKER_FEATURES_PER_LOGIT = 50
+KRONECKER_FEATURES = 400
 KRONECKER_MAX_FEATURES = 2000
 
 
@@ -177,7 +180,8 @@ def use_kronecker(option, n_features: int, n_logits: int) -> bool:
     if option != "auto":
         return bool(option)
     return n_features <= min(
-        KRONECKER_MAX_FEATURES, KRONECKER_FEATURES_PER_LOGIT * n_logits + 32
+        KRONECKER_MAX_FEATURES,
+        KRONECKER_FEATURES_PER_LOGIT * n_logits + KRONECKER_FEATURES,
     )
 
 
