@@ -531,11 +531,12 @@ def test_fit_path_rejects_soft_targets():
         SoftmaxRegression().fit_path(X, np.eye(3)[y], [0.1])
 
 
-def test_fit_path_with_class_weight_uses_the_unweighted_prior():
+@pytest.mark.parametrize("solver", ["newton-cg", "lbfgs"])
+def test_fit_path_with_class_weight_uses_the_unweighted_prior(solver):
     # class_weight scales the samples; the "prior" spread stays the class
     # frequencies of y (as LabelSmoothingClassifier's class_prior_).
     X, y = load_scaled("wine")
-    params = {"C": 0.5, "solver": "newton-cg", "tol": 1e-9}
+    params = {"C": 0.5, "solver": solver, "tol": 1e-9, "max_iter": 1000}
     model = SoftmaxRegression(class_weight="balanced", **params)
     ((coef, intercept),) = model.fit_path(X, y, [0.2], method="prior")
     counts = np.bincount(y)
