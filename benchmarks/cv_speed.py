@@ -30,6 +30,7 @@ import argparse
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from unittest import mock
 
@@ -56,18 +57,22 @@ from benchmarks._harness import write_between  # noqa: E402
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- cvspeed:start -->", "<!-- cvspeed:end -->"
 
-# (label, n_samples, n_features, n_classes, class weights of make_classification)
+# (label, n_samples, n_features, n_classes, class weights of make_classification,
+#  values of C searched jointly with epsilon or None)
 COVTYPE_SHARES = [0.365, 0.488, 0.062, 0.005, 0.016, 0.030, 0.034]
+C_GRID = [0.01, 0.1, 1.0, 10.0]
 FULL_CASES = [
-    ("20,000 × 50, K=10", 20_000, 50, 10, None),
-    ("50,000 × 20, K=3", 50_000, 20, 3, None),
-    ("binary 50,000 × 50", 50_000, 50, 2, None),
-    ("digits (1,797 × 64, K=10)", None, None, None, None),
-    ("100,000 × 54, K=7, imbalanced", 100_000, 54, 7, COVTYPE_SHARES),
+    ("20,000 × 50, K=10", 20_000, 50, 10, None, None),
+    ("50,000 × 20, K=3", 50_000, 20, 3, None, None),
+    ("binary 50,000 × 50", 50_000, 50, 2, None, None),
+    ("digits (1,797 × 64, K=10)", None, None, None, None, None),
+    ("100,000 × 54, K=7, imbalanced", 100_000, 54, 7, COVTYPE_SHARES, None),
+    ("20,000 × 50, K=10, 4 values of C", 20_000, 50, 10, None, C_GRID),
+    ("digits, 4 values of C", None, None, None, None, C_GRID),
 ]
 QUICK_CASES = [
-    ("600 × 10, K=4", 600, 10, 4, None),
-    ("900 × 5, K=3", 900, 5, 3, None),
+    ("600 × 10, K=4", 600, 10, 4, None, None),
+    ("900 × 5, K=3", 900, 5, 3, None, None),
 ]
 N_FOLDS = 5
 N_EPSILONS = 10
@@ -95,16 +100,22 @@ def make_data(n_samples, n_features, n_classes, weights, seed=0):
     return StandardScaler().fit_transform(X), y
 
 
-def ours(folds, grid, **params):
+def ours(folds, grid, C_values=None, **params):
     return LabelSmoothingClassifierCV(
-        SoftmaxRegression(**params), epsilons=grid, cv=folds
+        SoftmaxRegression(**params),
+        epsilons=grid,
+        cv=folds,
+        param_grid=None if C_values is None else {"C": C_values},
     )
 
 
-def reference(folds, grid, **params):
+def reference(folds, grid, C_values=None, **params):
+    param_grid = {"epsilon": grid}
+    if C_values is not None:
+        param_grid["estimator__C"] = C_values
     return GridSearchCV(
         LabelSmoothingClassifier(SoftmaxRegression(**params)),
-        {"epsilon": grid},
+        param_grid,
         cv=folds,
         scoring="neg_log_loss",
     )
@@ -132,16 +143,23 @@ def count_evaluations(fit) -> int:
 
 
 def chosen(search):
+    """The chosen epsilon, and C when it was searched too."""
     if isinstance(search, GridSearchCV):
-        return search.best_params_["epsilon"]
-    return search.epsilon_
+        params = search.best_params_
+        epsilon, C = params["epsilon"], params.get("estimator__C")
+    else:
+        epsilon, C = search.epsilon_, search.best_params_.get("C")
+    return f"{epsilon:.3g}" if C is None else f"{epsilon:.3g} (C={C:g})"
 
 
 def run_case(case, n_repeats, tight_tol):
-    X, y = make_data(*case[1:])
+    X, y = make_data(*case[1:5])
     folds = list(StratifiedKFold(N_FOLDS).split(X, y))
     grid = [float(e) for e in default_epsilon_grid(N_EPSILONS, 1.0)]
-    makers = {"ours": ours, "ref": reference}
+    makers = {
+        "ours": partial(ours, C_values=case[5]),
+        "ref": partial(reference, C_values=case[5]),
+    }
     wall = {name: [] for name in makers}
     cpu = {name: [] for name in makers}
     choice = {}
@@ -208,8 +226,8 @@ def format_table(rows, n_repeats, tight_tol):
             f"**{cpu['ref'] / cpu['ours']:.1f}×** | "
             f"{wall['ours']:.2f}, {wall['ref']:.2f} | "
             f"{wall['ref'] / wall['ours']:.1f}× | "
-            f"{row['eps_default'][0]:.3g}, {row['eps_default'][1]:.3g} | "
-            f"{row['eps_tight'][0]:.3g}, {row['eps_tight'][1]:.3g} | "
+            f"{row['eps_default'][0]}, {row['eps_default'][1]} | "
+            f"{row['eps_tight'][0]}, {row['eps_tight'][1]} | "
             f"{row['split_diff']:.1e} | {path} / {cold} = {path / cold:.1f} |"
         )
     lines.append("")
@@ -221,8 +239,10 @@ def format_table(rows, n_repeats, tight_tol):
         f"{n_repeats} interleaved runs, the order alternating. The last "
         "column: fold 0's 10-ε `fit_path` against one cold fit at the middle "
         "ε of the grid. Data: `make_classification` with 10 % resampled "
-        "labels (the last case with covtype's class shares), and digits; "
-        "standardised."
+        "labels (one case with covtype's class shares), and digits; "
+        "standardised. The rows with 4 values of C search C "
+        f"∈ {{{', '.join(f'{c:g}' for c in C_GRID)}}} jointly with ε "
+        "(`param_grid`; GridSearchCV over both); their last column is at C=1."
     )
     return "\n".join(lines)
 
