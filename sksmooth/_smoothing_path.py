@@ -161,14 +161,16 @@ def kronecker_inverse(X, sample_weight, sums, *, n_logits, fit_intercept, l2):
     if fit_intercept:
         mask[-1] = 0.0
     matrix[np.diag_indices_from(matrix)] += l2 * mask
-    factor = cho_factor(matrix)
+    factor = cho_factor(matrix, check_finite=False)
 
     def apply(vector):
         rows = _rows(vector, n_logits, fit_intercept)
         if n_logits == 1:
-            return _to_flat(cho_solve(factor, rows.T).T, fit_intercept)
+            return _to_flat(
+                cho_solve(factor, rows.T, check_finite=False).T, fit_intercept
+            )
         mean = rows.mean(axis=0)
-        out = cho_solve(factor, (rows - mean).T).T
+        out = cho_solve(factor, (rows - mean).T, check_finite=False).T
         out += mean * mask / l2
         return _to_flat(out, fit_intercept)
 
