@@ -161,7 +161,7 @@ def test_every_path_point_is_a_cold_fit(n_classes, method):
     X, y = problem(n_classes, n_samples=120)
     weights = np.random.default_rng(8).uniform(0.2, 3, len(y))
     S = spread(method, y, n_classes, weights)
-    epsilons = [0.0, 0.3, 0.05, 0.15]
+    epsilons = [0.0, 0.3, 0.05, 0.15, 0.05]  # any order, a repeat too
     tight = {"C": 2.0, "tol": 1e-10, "max_iter": 1000}
     path = SoftmaxRegression(**tight).fit_path(
         X, y, epsilons, method=method, sample_weight=weights
