@@ -1,52 +1,80 @@
-"""LabelSmoothingClassifierCV against the GridSearchCV it replaces: time and agreement.
+"""LabelSmoothingClassifierCV against the GridSearchCV it replaces: cost and agreement.
 
 Usage::
 
     python -m benchmarks.cv_speed   # full run, into docs/performance.md
+    python -m benchmarks.cv_speed --c-grid   # epsilon and C searched jointly
     python -m benchmarks.cv_speed --quick --output table.md   # smoke run (tests)
 
 For each case both searches get the same data, the same five stratified folds
 and the same epsilon grid (the default grid of ten values): ours walks each
-fold's epsilon path with warm starts and scores stored out-of-fold predictions;
-the reference is ``GridSearchCV(LabelSmoothingClassifier(SoftmaxRegression()),
-{"epsilon": grid}, cv=folds, scoring="neg_log_loss")``, one cold fit per
-(epsilon, fold). A third contender is ours around
-``SoftmaxRegression(solver="newton-cg")``, whose ``fit_path`` follows each
-fold's path by Newton homotopy; its speed-up is against the same reference
-(the default L-BFGS cold fits). All run sequentially (``n_jobs=None``) and all
-refit at the choice. Timing: repeats interleaved, the order rotating, medians,
-at the default ``tol=1e-4``. Agreement: one more run of each at ``tol=1e-6``
-(1e-8 for the small quick cases: the gradient of the summed objective grows
-with n), where the warm and cold fits must reach the same optima (fold scores
-within 1e-6).
+fold's epsilon path with ``SoftmaxRegression.fit_path`` (one carried L-BFGS
+memory per fold, from the largest epsilon down) and scores stored out-of-fold
+predictions; the reference is ``GridSearchCV(LabelSmoothingClassifier(
+SoftmaxRegression()), {"epsilon": grid}, cv=folds, scoring="neg_log_loss")``,
+one cold fit per (epsilon, fold). Both run sequentially (``n_jobs=None``) and
+refit at their choice, at the default ``tol=1e-4``.
+
+Reported per case: objective evaluations of one whole search (counted, so
+independent of the machine's load; each costs two passes over a fold's data),
+CPU seconds and wall seconds (medians of interleaved repeats, the order
+alternating), the chosen epsilon, and the chosen epsilon and the largest
+difference of fold scores at a tight tolerance (``tol=1e-6``, 1e-8 for the
+small quick cases), where both searches must reach the same optima. The last
+column is one fold's 10-epsilon ``fit_path`` in evaluations, over one cold fit
+at the grid's middle epsilon. Everything runs with one BLAS thread
+(``threadpool_limits(1)``, set here for this process): on a loaded machine
+numpy's BLAS threads wait on each other and make any timing meaningless.
 """
 
 import argparse
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_digits, make_classification
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from benchmarks._harness import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
     SoftmaxRegression,
+    smooth_labels,
 )
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth.model_selection import default_epsilon_grid
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- cvspeed:start -->", "<!-- cvspeed:end -->"
+C_START, C_END = "<!-- cvspeed-c:start -->", "<!-- cvspeed-c:end -->"
 
-FULL_CASES = [(20_000, 50, 10), (50_000, 20, 3)]
-QUICK_CASES = [(600, 10, 4), (900, 5, 3)]
+# (label, n_samples, n_features, n_classes, class weights of make_classification,
+#  values of C searched jointly with epsilon or None)
+COVTYPE_SHARES = [0.365, 0.488, 0.062, 0.005, 0.016, 0.030, 0.034]
+C_GRID = [0.01, 0.1, 1.0, 10.0]
+FULL_CASES = [
+    ("20,000 × 50, K=10", 20_000, 50, 10, None, None),
+    ("50,000 × 20, K=3", 50_000, 20, 3, None, None),
+    ("binary 50,000 × 50", 50_000, 50, 2, None, None),
+    ("digits (1,797 × 64, K=10)", None, None, None, None, None),
+    ("100,000 × 54, K=7, imbalanced", 100_000, 54, 7, COVTYPE_SHARES, None),
+]
+# Searched with --c-grid, into their own table.
+C_CASES = [
+    ("digits, 4 values of C", None, None, None, None, C_GRID),
+    ("20,000 × 50, K=10, 4 values of C", 20_000, 50, 10, None, C_GRID),
+]
+QUICK_CASES = [
+    ("600 × 10, K=4", 600, 10, 4, None, None),
+    ("900 × 5, K=3", 900, 5, 3, None, None),
+]
 N_FOLDS = 5
 N_EPSILONS = 10
 # Tolerance of the agreement runs: the gradient of a summed objective grows with
@@ -54,160 +82,179 @@ N_EPSILONS = 10
 TIGHT_TOL = {"full": 1e-6, "quick": 1e-8}
 
 
-def make_data(n_samples, n_features, n_classes, seed=0):
-    """A multiclass problem with 10 % of the labels resampled (``flip_y``)."""
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=max(2, n_features // 2),
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        flip_y=0.1,
-        random_state=seed,
-    )
+def make_data(n_samples, n_features, n_classes, weights, seed=0):
+    """A problem with 10 % of the labels resampled (``flip_y``), standardised;
+    ``n_samples=None`` is scikit-learn's digits."""
+    if n_samples is None:
+        X, y = load_digits(return_X_y=True)
+    else:
+        X, y = make_classification(
+            n_samples=n_samples,
+            n_features=n_features,
+            n_informative=max(2, n_features // 2),
+            n_classes=n_classes,
+            n_clusters_per_class=1,
+            weights=weights,
+            flip_y=0.1,
+            random_state=seed,
+        )
     return StandardScaler().fit_transform(X), y
 
 
-def ours(folds, grid, **params):
+def ours(folds, grid, C_values=None, **params):
     return LabelSmoothingClassifierCV(
-        SoftmaxRegression(**params), epsilons=grid, cv=folds
+        SoftmaxRegression(**params),
+        epsilons=grid,
+        cv=folds,
+        param_grid=None if C_values is None else {"C": C_values},
     )
 
 
-def ours_newton(folds, grid, **params):
-    return ours(folds, grid, solver="newton-cg", **params)
-
-
-def reference(folds, grid, **params):
+def reference(folds, grid, C_values=None, **params):
+    param_grid = {"epsilon": grid}
+    if C_values is not None:
+        param_grid["estimator__C"] = C_values
     return GridSearchCV(
         LabelSmoothingClassifier(SoftmaxRegression(**params)),
-        {"epsilon": grid},
+        param_grid,
         cv=folds,
         scoring="neg_log_loss",
     )
 
 
 def timed_fit(search, X, y):
-    tic = time.perf_counter()
+    """``(wall seconds, CPU seconds, fitted search)``."""
+    wall, cpu = time.perf_counter(), time.process_time()
     search.fit(X, y)
-    return time.perf_counter() - tic, search
+    return time.perf_counter() - wall, time.process_time() - cpu, search
 
 
-def count_products(search, X, y):
-    """Fit ``search``; return (objective evaluations, Hessian products) it made.
+def count_evaluations(fit) -> int:
+    """Objective evaluations (``loss_gradient`` calls) that ``fit()`` makes."""
+    calls = [0]
+    original = LinearSoftCrossEntropy.loss_gradient
 
-    Counts do not depend on the machine's load, so they explain the times:
-    every evaluation costs the same two passes over a fold's ``X``, a Hessian
-    product two as well.
-    """
-    counts = {"loss_gradient": 0, "hessp": 0}
+    def counting(self, coef):
+        calls[0] += 1
+        return original(self, coef)
 
-    def counting(name):
-        original = getattr(LinearSoftCrossEntropy, name)
+    with mock.patch.object(LinearSoftCrossEntropy, "loss_gradient", counting):
+        fit()
+    return calls[0]
 
-        def wrapper(self, vector):
-            counts[name] += 1
-            return original(self, vector)
 
-        return wrapper
+def chosen(search):
+    """The chosen epsilon, and C when it was searched too."""
+    if isinstance(search, GridSearchCV):
+        params = search.best_params_
+        epsilon, C = params["epsilon"], params.get("estimator__C")
+    else:
+        epsilon, C = search.epsilon_, search.best_params_.get("C")
+    return f"{epsilon:.3g}" if C is None else f"{epsilon:.3g} (C={C:g})"
 
-    with (
-        mock.patch.object(
-            LinearSoftCrossEntropy, "loss_gradient", counting("loss_gradient")
-        ),
-        mock.patch.object(LinearSoftCrossEntropy, "hessp", counting("hessp")),
-    ):
-        search.fit(X, y)
-    return counts["loss_gradient"], counts["hessp"]
+
+def fold_scores(search):
+    """``{(epsilon, C): fold scores}``: the two searches order their candidates
+    differently."""
+    results = search.cv_results_
+    scores = np.column_stack([results[f"split{i}_test_score"] for i in range(N_FOLDS)])
+    keys = []
+    for params in results["params"]:
+        C = params.get("C", params.get("estimator__C"))
+        keys.append((float(params["epsilon"]), C))
+    return dict(zip(keys, scores, strict=True))
 
 
 def run_case(case, n_repeats, tight_tol):
-    X, y = make_data(*case)
+    X, y = make_data(*case[1:5])
     folds = list(StratifiedKFold(N_FOLDS).split(X, y))
     grid = [float(e) for e in default_epsilon_grid(N_EPSILONS, 1.0)]
-    makers = {"ours": ours, "ref": reference, "newton": ours_newton}
-    times = {name: [] for name in makers}
-    chosen = {}
+    makers = {
+        "ours": partial(ours, C_values=case[5]),
+        "ref": partial(reference, C_values=case[5]),
+    }
+    wall = {name: [] for name in makers}
+    cpu = {name: [] for name in makers}
+    choice = {}
     for repeat in range(n_repeats):
-        names = list(makers)
-        shift = repeat % len(names)  # rotate which one goes first
-        for name in names[shift:] + names[:shift]:
-            seconds, fitted = timed_fit(makers[name](folds, grid), X, y)
-            times[name].append(seconds)
-            chosen[name] = (
-                fitted.best_params_["epsilon"] if name == "ref" else fitted.epsilon_
-            )
+        names = list(makers) if repeat % 2 == 0 else list(makers)[::-1]
+        for name in names:
+            seconds, cpu_seconds, fitted = timed_fit(makers[name](folds, grid), X, y)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+            choice[name] = chosen(fitted)
     tight = {"tol": tight_tol, "max_iter": 1000}
     tight_fits = {
-        name: timed_fit(make(folds, grid, **tight), X, y)[1]
+        name: timed_fit(make(folds, grid, **tight), X, y)[2]
         for name, make in makers.items()
     }
-
-    products = {
-        name: count_products(make(folds, grid), X, y) for name, make in makers.items()
+    evaluations = {
+        name: count_evaluations(lambda make=make: make(folds, grid).fit(X, y))
+        for name, make in makers.items()
     }
-
-    def split_diff(name):
-        return max(
-            np.abs(
-                tight_fits[name].cv_results_[f"split{i}_test_score"]
-                - tight_fits["ref"].cv_results_[f"split{i}_test_score"]
-            ).max()
-            for i in range(N_FOLDS)
+    train = folds[0][0]
+    path = count_evaluations(
+        lambda: SoftmaxRegression().fit_path(X[train], y[train], grid)
+    )
+    middle = grid[N_EPSILONS // 2]
+    cold = count_evaluations(
+        lambda: SoftmaxRegression().fit(
+            X[train], smooth_labels(y[train], epsilon=middle)
         )
-
+    )
+    ours_scores, ref_scores = (
+        fold_scores(tight_fits[name]) for name in ("ours", "ref")
+    )
+    split_diff = max(
+        np.abs(ours_scores[key] - ref_scores[key]).max() for key in ref_scores
+    )
     return {
-        "case": case,
-        "ours": statistics.median(times["ours"]),
-        "ref": statistics.median(times["ref"]),
-        "newton": statistics.median(times["newton"]),
-        "eps_default": (chosen["ours"], chosen["ref"]),
-        "eps_tight": (
-            tight_fits["ours"].epsilon_,
-            tight_fits["ref"].best_params_["epsilon"],
-        ),
-        "split_diff": split_diff("ours"),
-        "eps_newton": (chosen["newton"], tight_fits["newton"].epsilon_),
-        "split_diff_newton": split_diff("newton"),
-        "products": products,
+        "case": case[0],
+        "wall": {name: statistics.median(v) for name, v in wall.items()},
+        "cpu": {name: statistics.median(v) for name, v in cpu.items()},
+        "evaluations": evaluations,
+        "eps_default": (choice["ours"], choice["ref"]),
+        "eps_tight": (chosen(tight_fits["ours"]), chosen(tight_fits["ref"])),
+        "split_diff": split_diff,
+        "path": (path, cold),
     }
 
 
 def format_table(rows, n_repeats, tight_tol):
     lines = [
-        "| case | ours (s) | GridSearchCV (s) | speed-up | chosen ε (ours, ref) "
-        f"| at tol={tight_tol:g}: chosen ε | max fold-score diff "
-        "| ours, newton-cg (s) | speed-up | chosen ε (tol=1e-4, "
-        f"{tight_tol:g}) | max fold-score diff | evaluations: ours, "
-        "GridSearchCV | newton-cg: evaluations + Hessian products |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | evaluations: ours, GridSearchCV | ratio | CPU s: ours, "
+        "GridSearchCV | ratio | wall s: ours, GridSearchCV | ratio | chosen ε "
+        f"(ours, ref) | at tol={tight_tol:g}: chosen ε | max fold-score diff "
+        "| a fold's path / one cold fit (evaluations) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
-        n, d, k = row["case"]
+        evals, cpu, wall = row["evaluations"], row["cpu"], row["wall"]
+        path, cold = row["path"]
         lines.append(
-            f"| {n:,} × {d}, K={k} | {row['ours']:.1f} | {row['ref']:.1f} | "
-            f"**{row['ref'] / row['ours']:.1f}×** | "
-            f"{row['eps_default'][0]:.3g}, {row['eps_default'][1]:.3g} | "
-            f"{row['eps_tight'][0]:.3g}, {row['eps_tight'][1]:.3g} | "
-            f"{row['split_diff']:.1e} | {row['newton']:.1f} | "
-            f"**{row['ref'] / row['newton']:.1f}×** | "
-            f"{row['eps_newton'][0]:.3g}, {row['eps_newton'][1]:.3g} | "
-            f"{row['split_diff_newton']:.1e} | "
-            f"{row['products']['ours'][0]}, {row['products']['ref'][0]} | "
-            f"{row['products']['newton'][0]} + {row['products']['newton'][1]} |"
+            f"| {row['case']} | {evals['ours']}, {evals['ref']} | "
+            f"**{evals['ref'] / evals['ours']:.1f}×** | "
+            f"{cpu['ours']:.2f}, {cpu['ref']:.2f} | "
+            f"**{cpu['ref'] / cpu['ours']:.1f}×** | "
+            f"{wall['ours']:.2f}, {wall['ref']:.2f} | "
+            f"{wall['ref'] / wall['ours']:.1f}× | "
+            f"{row['eps_default'][0]}, {row['eps_default'][1]} | "
+            f"{row['eps_tight'][0]}, {row['eps_tight'][1]} | "
+            f"{row['split_diff']:.1e} | {path} / {cold} = {path / cold:.1f} |"
         )
     lines.append("")
     lines.append(
         f"{N_FOLDS} stratified folds, {N_EPSILONS} epsilons (the default grid), "
-        "`SoftmaxRegression()` at tol=1e-4 for the times (median of "
-        f"{n_repeats} interleaved runs, order rotating, all sequential, "
-        "refit included); the next four columns: ours around "
-        '`SoftmaxRegression(solver="newton-cg")` (Newton homotopy along each '
-        "fold's path), its speed-up against the same GridSearchCV, and its "
-        "fold scores against GridSearchCV's at the tight tolerance; the last "
-        "two columns: objective evaluations (and Hessian-vector products) of one whole "
-        "search at tol=1e-4, each costing two passes over a fold's data; data "
-        "`make_classification` with 10 % resampled labels, standardised."
+        "`SoftmaxRegression()` at tol=1e-4, both searches sequential with one "
+        "BLAS thread, refit included. Evaluations: of one whole search, each "
+        "two passes over a fold's data. CPU and wall seconds: medians of "
+        f"{n_repeats} interleaved runs, the order alternating. The last "
+        "column: fold 0's 10-ε `fit_path` against one cold fit at the middle "
+        "ε of the grid. Data: `make_classification` with 10 % resampled "
+        "labels (one case with covtype's class shares), and digits; "
+        "standardised. The rows with 4 values of C search C "
+        f"∈ {{{', '.join(f'{c:g}' for c in C_GRID)}}} jointly with ε "
+        "(`param_grid`; GridSearchCV over both); their last column is at C=1."
     )
     return "\n".join(lines)
 
@@ -217,6 +264,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument(
+        "--c-grid",
+        action="store_true",
+        help="the cases that search C jointly with epsilon (their own table)",
+    )
+    parser.add_argument(
+        "--cases", type=int, nargs="*", default=None, help="indices of the cases"
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -225,14 +280,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     n_repeats = args.repeats or (1 if args.quick else 3)
     tight_tol = TIGHT_TOL["quick" if args.quick else "full"]
+    cases = QUICK_CASES if args.quick else C_CASES if args.c_grid else FULL_CASES
+    start, end = (C_START, C_END) if args.c_grid else (START, END)
+    if args.cases is not None:
+        cases = [cases[i] for i in args.cases]
     rows = []
     output = args.output or (None if args.quick else PAGE)
-    for case in QUICK_CASES if args.quick else FULL_CASES:
-        rows.append(run_case(case, n_repeats, tight_tol))
-        print(format_table(rows[-1:], n_repeats, tight_tol).splitlines()[2], flush=True)
-        table = format_table(rows, n_repeats, tight_tol)
-        if output is not None:  # after each case, so a long run shows progress
-            write_between(START, END, table, output)
+    with threadpool_limits(1):
+        for case in cases:
+            rows.append(run_case(case, n_repeats, tight_tol))
+            line = format_table(rows[-1:], n_repeats, tight_tol).splitlines()[2]
+            print(line, flush=True)
+            table = format_table(rows, n_repeats, tight_tol)
+            if output is not None:  # after each case, so a long run shows progress
+                write_between(start, end, table, output)
     print()
     print(table)
     return 0

@@ -1,20 +1,21 @@
 """Multinomial logistic regression trained on soft targets."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import conjugate_gradient, lbfgs, newton_cg
+from sksmooth._smoothing_path import smoothing_path
 from sksmooth._targets import class_prior, plan_smoothing, smooth_codes
 from sksmooth._validation import check_param, check_sample_weight, check_transition
 
 SOLVERS = ("lbfgs", "newton-cg")
-# Longest extrapolation of fit_path's L-BFGS starts, in units of the last step.
-MAX_SECANT_RATIO = 4.0
 
 
 class SoftmaxRegression(SoftTargetClassifier):
@@ -237,7 +238,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         or the distributed fit's parameter layout); ``X`` is the raw input, for
         ``n_features_in_`` and ``feature_names_in_``.
         """
-        self._check_finite(result)
+        self._check_finite(result.x)
         coef, intercept = loss.unpack(result.x)
         self._set_input_metadata(X)
         self.classes_ = classes
@@ -250,19 +251,37 @@ class SoftmaxRegression(SoftTargetClassifier):
     def fit_path(
         self, X, y, epsilons, *, method="uniform", sample_weight=None, callback=None
     ):
-        """Fit the label-smoothed targets at each epsilon in turn, warm-started.
+        """Fit the label-smoothed targets at every epsilon, one path.
 
         At each ``epsilon`` the model is fitted to ``(1 - epsilon) * onehot(y) +
         epsilon * S[y]`` (``S`` the spread matrix of ``method``, see
-        :func:`~sksmooth.smooth_labels`), starting from the previous solution.
-        With ``solver="newton-cg"`` each start is a homotopy *predictor* step:
-        the solution moves along the tangent ``dw/de = -H^{-1} dg/de``, where
-        ``H`` is the Hessian at the previous solution and ``dg/de`` the change
-        of the gradient with the targets, a fixed matrix product (the targets
-        are linear in epsilon). One conjugate-gradient solve with the Hessian
-        products gives the tangent, and the next start lands where one or two
-        Newton corrections suffice. With ``solver="lbfgs"`` each start is the
-        secant through the two previous solutions (no extra evaluations).
+        :func:`~sksmooth.smooth_labels`), to the same ``tol`` as :meth:`fit`.
+
+        With ``solver="lbfgs"`` the points are solved as one problem
+        (:func:`sksmooth._smoothing_path.smoothing_path`): the objective at
+        ``epsilon`` is the one at 0 tilted by ``-epsilon * <b, w>`` (the soft
+        cross-entropy is linear in the targets), so every point shares one
+        Hessian and one L-BFGS memory is carried from point to point. The walk
+        goes from the largest epsilon down (unless ``warm_start`` starts it from
+        a previous fit: then in the order given), each start predicted by the
+        polynomial through the last solutions. For ``"uniform"`` and ``"prior"``
+        it starts from the known solution at ``epsilon = 1`` (all weights zero)
+        and, with few features per class, uses the closed-form inverse Hessian
+        there as the memory's initial matrix. A point that reaches ``max_iter``
+        does not stop the path: one ``ConvergenceWarning`` names such points.
+        :meth:`fit` itself runs scipy's L-BFGS-B.
+
+        With ``solver="newton-cg"`` the points are fitted in the order given,
+        each start a homotopy *predictor* step: the solution moves along the
+        tangent ``dw/de = -H^{-1} dg/de``, where ``H`` is the Hessian at the
+        previous solution and ``dg/de`` the change of the gradient with the
+        targets, a fixed matrix product. One conjugate-gradient solve with the
+        Hessian products gives the tangent, and the next start lands where one
+        or two Newton corrections suffice.
+
+        The path works on data in memory: a dask array is computed into memory
+        by the validation (the blockwise solver of :meth:`fit` does not walk
+        paths).
 
         Parameters
         ----------
@@ -271,9 +290,8 @@ class SoftmaxRegression(SoftTargetClassifier):
         y : array-like of shape (n_samples,)
             Class labels (not soft targets: the path smooths the labels).
         epsilons : array-like of shape (n_epsilons,)
-            Smoothing strengths, fitted in the order given (any order works;
-            sorted values make neighbouring solutions closest, hence the
-            cheapest path). Each must be valid for ``method``.
+            Smoothing strengths, any order (for ``"newton-cg"`` sorted values
+            make the cheapest path). Each must be valid for ``method``.
         method : {"uniform", "off_target", "prior"}, array-like of shape \
                 (n_classes, n_classes) or callable, default="uniform"
             As in :func:`~sksmooth.smooth_labels`; ``"prior"`` uses the
@@ -281,23 +299,22 @@ class SoftmaxRegression(SoftTargetClassifier):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
         callback : callable, default=None
-            Called as ``callback(i)`` once the fit at ``epsilons[i]`` is done
-            (in the order of ``epsilons``): the cross-validation estimator
-            times each point of the path with it.
+            Called as ``callback(i)`` when the point of ``epsilons[i]`` is
+            solved, in the order the path walks (for timing each point).
 
         Returns
         -------
         path : list of (coef, intercept)
             One pair per epsilon, in the order of ``epsilons``: arrays shaped
             as :attr:`coef_` and :attr:`intercept_`. The estimator is left
-            fitted at the last epsilon.
+            fitted at the last epsilon given (``n_iter_`` its iterations).
 
         Examples
         --------
         >>> from sklearn.datasets import load_iris
         >>> from sksmooth import SoftmaxRegression
         >>> X, y = load_iris(return_X_y=True)
-        >>> model = SoftmaxRegression(solver="newton-cg")
+        >>> model = SoftmaxRegression(max_iter=500)
         >>> path = model.fit_path(X, y, [0.0, 0.1, 0.2])
         >>> len(path), path[-1][0].shape
         (3, (3, 4))
@@ -325,15 +342,72 @@ class SoftmaxRegression(SoftTargetClassifier):
         S = plan.S
         epsilons = plan.check_epsilons(epsilons)
 
-        dtype = X_checked.dtype
-        weight_sum = (
-            X_checked.shape[0] if sample_weight is None else float(sample_weight.sum())
+        if self.solver == "newton-cg":
+            path, n_iter = self._newton_path(
+                X_checked, codes, sample_weight, classes, S, epsilons, callback
+            )
+        else:
+            path, n_iter = self._carried_path(
+                X_checked, codes, sample_weight, classes, S, epsilons, callback
+            )
+        self._set_input_metadata(X)
+        self.classes_ = classes
+        self.coef_, self.intercept_ = path[-1][0].copy(), path[-1][1].copy()
+        self.n_iter_ = int(n_iter)
+        return path
+
+    def _carried_path(self, X, codes, sample_weight, classes, S, epsilons, callback):
+        """:meth:`fit_path` with ``solver="lbfgs"``: the path solver of
+        :func:`sksmooth._smoothing_path.smoothing_path`, one L-BFGS memory for
+        every epsilon; one ``ConvergenceWarning`` names the points that stopped
+        short. Returns the path and the last point's iterations."""
+        weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        n_logits = 1 if len(classes) == 2 else len(classes)
+        result = smoothing_path(
+            X,
+            codes,
+            sample_weight,
+            epsilons,
+            S,
+            n_classes=len(classes),
+            fit_intercept=self.fit_intercept,
+            l2_reg_strength=1.0 / (self.C * weight_sum),
+            tol=self.tol,
+            max_iter=self.max_iter,
+            coef0=self._warm_coef(n_logits, X.shape[1], classes),
+            verbose=self.verbose,
+            name=type(self).__name__,
+            callback=callback,
         )
-        newton = self.solver == "newton-cg"
+        path = []
+        for coef in result.coefs:
+            self._check_finite(coef)
+            W, b = result.loss.unpack(coef)
+            path.append(self._fitted_pair(W, b, n_logits, X.dtype))
+        if not result.converged.all():
+            missed = [float(e) for e in np.asarray(epsilons)[~result.converged]]
+            warnings.warn(
+                f"{type(self).__name__}.fit_path did not converge at "
+                f"{len(missed)} of {len(epsilons)} epsilons ({missed}) within "
+                f"max_iter={self.max_iter} L-BFGS iterations each; the path went "
+                "on. Increase max_iter, scale the data (e.g. with sklearn."
+                "preprocessing.StandardScaler), or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return path, result.n_iter[-1]
+
+    def _newton_path(self, X, codes, sample_weight, classes, S, epsilons, callback):
+        """:meth:`fit_path` with ``solver="newton-cg"``: each start a homotopy
+        predictor step from the last solution. Returns the path and the last
+        point's iterations."""
+        dtype = X.dtype
+        n_classes = len(classes)
+        weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
 
         def make_loss(epsilon):
             return self._make_loss(
-                X_checked,
+                X,
                 smooth_codes(codes, epsilon, S).astype(dtype, copy=False),
                 sample_weight,
                 n_classes=n_classes,
@@ -342,7 +416,7 @@ class SoftmaxRegression(SoftTargetClassifier):
 
         # d(w_i Y_i)/d epsilon = w_i (S[y_i] - onehot(y_i)), in the (K, n) layout
         target_change = None
-        if newton and len(epsilons) > 1:
+        if len(epsilons) > 1:
             target_change = S[codes].T.astype(dtype)
             target_change[codes, np.arange(codes.shape[0])] -= 1.0
             if sample_weight is not None:
@@ -356,27 +430,19 @@ class SoftmaxRegression(SoftTargetClassifier):
             next_loss = make_loss(epsilon)
             if loss is None:
                 coef = self._initial_coef(next_loss, classes)
-            elif newton:
+            else:
                 coef = self._predict(
                     loss, target_change, result.x, last_epsilon, epsilon, previous
                 )
-            else:
-                coef = self._extrapolate(result.x, last_epsilon, epsilon, previous)
-            if loss is not None:
-                previous = (last_epsilon, result.x)
+            previous = None if loss is None else (last_epsilon, result.x)
             loss, last_epsilon = next_loss, epsilon
             result = self._minimize(loss, coef)
-            self._check_finite(result)
+            self._check_finite(result.x)
             W, b = loss.unpack(result.x)
             path.append(self._fitted_pair(W, b, loss.n_logits, dtype))
             if callback is not None:
                 callback(len(path) - 1)
-
-        self._set_input_metadata(X)
-        self.classes_ = classes
-        self.coef_, self.intercept_ = path[-1][0].copy(), path[-1][1].copy()
-        self.n_iter_ = int(result.nit)
-        return path
+        return path, result.nit
 
     @staticmethod
     def _predict(loss, target_change, coef, epsilon, next_epsilon, previous):
@@ -407,30 +473,8 @@ class SoftmaxRegression(SoftTargetClassifier):
         return predicted
 
     @staticmethod
-    def _extrapolate(coef, epsilon, next_epsilon, previous):
-        """L-BFGS's start at ``next_epsilon``: the secant through the last two
-        solutions, ``coef + (next - e) / (e - e0) * (coef - w0)``.
-
-        L-BFGS starts each fit with no curvature memory, so a closer start saves
-        fewer iterations than it would for Newton; the secant start still saves
-        evaluations over the plain warm start (``benchmarks/solvers.py``).
-        Only a step in the same direction as the last one
-        extrapolates, and by at most ``MAX_SECANT_RATIO`` times the last step (a
-        straight line is trusted only near its two points); the first step, a
-        step that turns back or repeats an epsilon starts from ``coef``.
-        """
-        if previous is None:
-            return coef
-        back_epsilon, back_coef = previous
-        step, back_step = next_epsilon - epsilon, epsilon - back_epsilon
-        if step * back_step <= 0:
-            return coef
-        ratio = min(step / back_step, MAX_SECANT_RATIO)
-        return coef + ratio * (coef - back_coef)
-
-    @staticmethod
-    def _check_finite(result):
-        if not np.all(np.isfinite(result.x)):
+    def _check_finite(coef):
+        if not np.all(np.isfinite(coef)):
             raise FloatingPointError(
                 "SoftmaxRegression produced non-finite coefficients; scale the "
                 "data (e.g. with StandardScaler) or decrease C."
@@ -469,19 +513,24 @@ class SoftmaxRegression(SoftTargetClassifier):
 
     def _initial_coef(self, loss, classes):
         """Zeros, or the previous solution when warm-starting on the same shape."""
-        coef = np.zeros(loss.n_params)
+        coef = self._warm_coef(loss.n_logits, loss.n_features, classes)
+        return np.zeros(loss.n_params) if coef is None else coef
+
+    def _warm_coef(self, n_logits, n_features, classes):
+        """The previous solution as a flat ``[W.ravel(), b]`` vector when
+        warm-starting on data of the same shape and classes, else ``None``."""
         previous = getattr(self, "coef_", None)
-        if (
+        if not (
             self.warm_start
             and previous is not None
-            and previous.shape == (loss.n_logits, loss.n_features)
+            and previous.shape == (n_logits, n_features)
             and np.array_equal(self.classes_, classes)
         ):
-            W, b = loss.unpack(coef)
-            W[:] = previous
-            if b is not None:
-                b[:] = self.intercept_
-        return coef
+            return None
+        parts = [np.asarray(previous, dtype=np.float64).ravel()]
+        if self.fit_intercept:
+            parts.append(np.asarray(self.intercept_, dtype=np.float64))
+        return np.concatenate(parts)
 
     @blockwise_on_dask
     def decision_function(self, X):

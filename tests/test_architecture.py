@@ -30,6 +30,8 @@ FLOORS = {
     "sksmooth._loss": 3,
     "sksmooth._mlp_loss": 3,
     "sksmooth._optimize": 3,
+    "sksmooth._path_solver": 3,
+    "sksmooth._smoothing_path": 3,
     "sksmooth._blas_threads": 3,
     "sksmooth._rows": 3,
     "sksmooth._boosting_loss": 3,

@@ -47,7 +47,12 @@ def test_fit_path_calls_back_after_each_point_in_order(iris):
     X, y = iris
     calls = []
     path = SoftmaxRegression().fit_path(X, y, [0.2, 0.0, 0.1], callback=calls.append)
-    assert calls == [0, 1, 2] and len(path) == 3
+    # the L-BFGS path walks from the largest epsilon down
+    assert calls == [0, 2, 1] and len(path) == 3
+    calls = []
+    newton = SoftmaxRegression(solver="newton-cg")
+    newton.fit_path(X, y, [0.2, 0.0, 0.1], callback=calls.append)
+    assert calls == [0, 1, 2]  # the order given
 
 
 def test_each_epsilon_gets_its_own_fit_time(iris, monkeypatch):

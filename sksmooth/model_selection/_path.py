@@ -150,8 +150,9 @@ def walk_epsilon_path(
     return models, fit_times
 
 
-def walk_with_fit_path(learner, X_train, codes_train, sample_weight, epsilons, S,
-                        start):  # fmt: skip
+def walk_with_fit_path(
+    learner, X_train, codes_train, sample_weight, epsilons, S, start
+):
     """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
 
     ``fit_path`` returns the public ``(coef_, intercept_)`` pair of every point;

@@ -175,8 +175,9 @@ def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
     return scores
 
 
-def candidate_scores(per_fold, e, folds, codes, classes, scorers, score_params,
-                     transition=None):  # fmt: skip
+def candidate_scores(
+    per_fold, e, folds, codes, classes, scorers, score_params, transition=None
+):
     """One candidate's row: its fit times and its fold scores.
 
     With a ``transition`` matrix (forward smoothing) every score is of the
@@ -249,9 +250,21 @@ def rank_scores(mean) -> np.ndarray:
     return (np.searchsorted(np.sort(-mean), -mean, side="left") + 1).astype(np.int32)
 
 
-def score_paths(paths, grids, settings, folds, codes, classes, weights, scorers,
-                score_params, *, calibration, selection,
-                transitions=None):  # fmt: skip
+def score_paths(
+    paths,
+    grids,
+    settings,
+    folds,
+    codes,
+    classes,
+    weights,
+    scorers,
+    score_params,
+    *,
+    calibration,
+    selection,
+    transitions=None,
+):
     """Score every candidate from the stored predictions; make the choice.
 
     ``transitions[s][e]``, for forward smoothing, is the transition matrix of

@@ -406,24 +406,23 @@ class LabelSmoothingClassifierCV(
             forward=forward,
             refit=not self.ensemble,
         )
-        if isinstance(self.method, str) and self.method == "confusion":
-            grids, spreads, paths = confusion_paths(runner, epsilons, classes)
-        else:
-            plan = plan_smoothing(self.method, classes, prior=prior)
-            grids = [epsilon_grid(epsilons, plan)] * len(learners)
-            spreads = [plan.S] * len(learners)
-            paths = runner.run(grids, spreads)
-        transitions = None
-        if forward:
-            transitions = [
-                [transition_matrix(e, S) for e in grid]
-                for grid, S in zip(grids, spreads, strict=True)
-            ]
+        grids, spreads, paths, transitions = self._walk(
+            runner, epsilons, classes, prior, forward
+        )
         results, (best_index, s_best, e_best, temperature) = score_paths(
-            paths, grids, settings, folds, codes, classes, weights, scorers,
-            score_params, calibration=self.calibration, selection=self.selection,
+            paths,
+            grids,
+            settings,
+            folds,
+            codes,
+            classes,
+            weights,
+            scorers,
+            score_params,
+            calibration=self.calibration,
+            selection=self.selection,
             transitions=transitions,
-        )  # fmt: skip
+        )
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
         unconverged = [w for per_fold in paths for p in per_fold for w in p.unconverged]
@@ -433,9 +432,16 @@ class LabelSmoothingClassifierCV(
         else:
             with deferred_convergence_warnings() as refit_unconverged:
                 fitted = self._refit(
-                    learners[s_best], X, codes, weights, epsilon, spreads[s_best],
-                    warm, fold_models[0] if warm else None, forward,
-                )  # fmt: skip
+                    learners[s_best],
+                    X,
+                    codes,
+                    weights,
+                    epsilon,
+                    spreads[s_best],
+                    warm,
+                    fold_models[0] if warm else None,
+                    forward,
+                )
             unconverged += refit_unconverged
             n_fits += 1
         warn_unconverged(unconverged, n_fits, inner)
@@ -453,6 +459,25 @@ class LabelSmoothingClassifierCV(
         self.epsilons_ = np.asarray(grids[s_best], dtype=np.float64)
         self.n_splits_ = len(folds)
         return self
+
+    def _walk(self, runner, epsilons, classes, prior, forward):
+        """Every (setting, fold) path: the epsilon grids, spread matrices and
+        fold paths per setting, and for forward smoothing the transition
+        matrix of every (setting, epsilon)."""
+        if isinstance(self.method, str) and self.method == "confusion":
+            grids, spreads, paths = confusion_paths(runner, epsilons, classes)
+        else:
+            plan = plan_smoothing(self.method, classes, prior=prior)
+            grids = [epsilon_grid(epsilons, plan)] * len(runner.learners)
+            spreads = [plan.S] * len(runner.learners)
+            paths = runner.run(grids, spreads)
+        transitions = None
+        if forward:
+            transitions = [
+                [transition_matrix(e, S) for e in grid]
+                for grid, S in zip(grids, spreads, strict=True)
+            ]
+        return grids, spreads, paths, transitions
 
     def _routed_params(self, groups, weights, params):
         """``groups`` for the splitter and the scorers' parameters.
@@ -488,9 +513,16 @@ class LabelSmoothingClassifierCV(
         """The final model on all the data at the chosen epsilon."""
         try:
             models, _ = walk_epsilon_path(
-                learner, X, codes, weights, [epsilon], S, warm_start=warm,
-                start=start, forward=forward,
-            )  # fmt: skip
+                learner,
+                X,
+                codes,
+                weights,
+                [epsilon],
+                S,
+                warm_start=warm,
+                start=start,
+                forward=forward,
+            )
         except Exception as error:  # already names the epsilon
             raise reraise_kind(error)(
                 f"Refitting {describe(learner)} on all the data failed at {error}"

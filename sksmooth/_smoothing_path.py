@@ -1,0 +1,469 @@
+"""The target-smoothing path of the L2 soft cross-entropy, solved as one problem.
+
+The soft cross-entropy is ``H(Y, softmax z) = logsumexp(z) - Y.z`` and smoothed
+targets are ``Y(e) = onehot + e (S[y] - onehot)``, so the objective at ``e`` is
+a linear tilt of the one at ``e = 0``::
+
+    f_e(theta) = f_0(theta) - e <b, theta>,
+    b = (1 / sum(w)) sum_i w_i (S[y_i] - onehot_i) (x) [x_i, 1]
+
+(binary: the same for the logit of class 1). ``b`` is a product of the class
+sums of ``[X, 1]`` with ``S - I`` (:func:`class_sums`, :func:`tilt_vector`).
+All the problems share one Hessian, so :func:`smoothing_path` walks the
+epsilons with one L-BFGS memory (:func:`sksmooth._path_solver.carried_lbfgs`)
+and needs only ``f_0``'s evaluations; the objective and gradient of the next
+epsilon at the last solution cost nothing. Each start is predicted by the
+polynomial through the last solutions (each first moved by a free quasi-Newton
+step on its own residual gradient), kept only if it lowers the objective. For a
+spread matrix with equal rows (``"uniform"``, ``"prior"``) the path passes
+through a known point at ``e = 1``, ``W = 0`` (:func:`anchor`), and the inverse
+Hessian at that point has a closed Kronecker form (:func:`kronecker_inverse`),
+the memory's initial matrix.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import cho_factor, cho_solve
+
+from sksmooth._loss import LinearSoftCrossEntropy
+from sksmooth._path_solver import CurvatureMemory, carried_lbfgs
+
+MEMORY_SIZE = 10
+# Points of the predictor polynomial: five (a quartic) took 409 evaluations
+# over three folds of each of four problems of benchmarks/cv_speed.py, against
+# 436 with four, 489 with three and 405 with six.
+PREDICTOR_POINTS = 5
+# The Kronecker initial inverse Hessian costs one X^T X (d / (4 K) objective
+# evaluations' worth of arithmetic, or more) and a (d + 1)^2 solve per use; it
+# halves the evaluations of a path at few features per logit and no longer pays
+# near d = 100 K (measured up to d = 1000, K = 10): used up to
+# KRONECKER_FEATURES_PER_LOGIT * n_logits + KRONECKER_FEATURES features.
+KRONECKER_FEATURES_PER_LOGIT = 50
+KRONECKER_FEATURES = 400
+KRONECKER_MAX_FEATURES = 2000
+
+
+def class_sums(X, codes, sample_weight, n_classes: int, fit_intercept: bool):
+    """``sum_{i: y_i = k} w_i [x_i, 1]`` for every class ``k``, in float64.
+
+    One sparse-indicator product, for dense and sparse ``X`` alike.
+
+    Returns
+    -------
+    sums : ndarray of shape (n_classes, n_features + fit_intercept)
+    """
+    n_samples = X.shape[0]
+    weights = np.ones(n_samples) if sample_weight is None else sample_weight
+    indicator = sp.csr_matrix(
+        (np.asarray(weights, dtype=np.float64), (codes, np.arange(n_samples))),
+        shape=(n_classes, n_samples),
+    )
+    sums = indicator @ X
+    sums = sums.toarray() if sp.issparse(sums) else np.asarray(sums)
+    sums = sums.astype(np.float64, copy=False)
+    if fit_intercept:
+        counts = np.asarray(indicator.sum(axis=1)).ravel()
+        sums = np.column_stack([sums, counts])
+    return sums
+
+
+def tilt_vector(sums, S, weight_sum: float, fit_intercept: bool) -> np.ndarray:
+    """The flat tilt ``b`` of ``f_e = f_0 - e <b, theta>`` from the class sums.
+
+    Row ``k`` of ``(S - I)^T sums / sum(w)`` is the tilt of logit ``k``; a
+    binary problem keeps row 1 (its one logit is class 1's). Flattened in the
+    loss's layout ``[W.ravel(), intercepts]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._smoothing_path import tilt_vector
+    >>> sums = np.array([[1.0, 2.0], [3.0, 2.0]])  # [x-sum, count] per class
+    >>> tilt_vector(sums, np.full((2, 2), 0.5), 4.0, True)  # binary: one logit
+    array([-0.25,  0.  ])
+    """
+    n_classes = sums.shape[0]
+    rows = (S - np.eye(n_classes)).T @ sums / weight_sum
+    if n_classes == 2:
+        rows = rows[1:]
+    return _to_flat(rows, fit_intercept)
+
+
+def _rows(flat, n_logits: int, fit_intercept: bool):
+    """The flat layout back as ``(n_logits, d + fit_intercept)`` rows."""
+    if not fit_intercept:
+        return flat.reshape(n_logits, -1)
+    n_weights = flat.shape[0] - n_logits
+    W = flat[:n_weights].reshape(n_logits, -1)
+    return np.column_stack([W, flat[n_weights:]])
+
+
+def _to_flat(rows, fit_intercept: bool):
+    """``[W | c]`` rows (``W`` without an intercept) as the flat layout
+    ``[W.ravel(), c]`` of the loss."""
+    if not fit_intercept:
+        return rows.ravel()
+    return np.concatenate([rows[:, :-1].ravel(), rows[:, -1]])
+
+
+def anchor(S, n_logits: int, fit_intercept: bool, n_features: int):
+    """The solution at ``e = 1`` when every row of ``S`` is the same ``pi``.
+
+    At ``e = 1`` every target is ``pi``; ``W = 0`` with intercepts ``log pi``
+    (centred; binary: ``log(pi_1 / pi_0)``) predicts ``pi`` for every sample,
+    so the data gradient vanishes and so does the penalty's. Without an
+    intercept that holds only for a uniform ``pi``. ``None`` otherwise.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_params,) or None
+    """
+    pi = S[0]
+    if np.ptp(S, axis=0).max() > 1e-12 or pi.min() <= 0:
+        return None
+    if not fit_intercept:
+        return np.zeros(n_logits * n_features) if np.ptp(pi) <= 1e-12 else None
+    log_pi = np.log(pi)
+    intercept = log_pi[1:] - log_pi[0] if n_logits == 1 else log_pi - log_pi.mean()
+    return np.concatenate([np.zeros(n_logits * n_features), intercept])
+
+
+def kronecker_inverse(X, sample_weight, sums, *, n_logits, fit_intercept, l2):
+    """``v -> H^{-1} v`` for the Hessian at ``W = 0`` with uniform predictions.
+
+    There ``H = (1/K) C (x) A + l2 I (x) P`` (``A = [X, 1]^T diag(w) [X, 1] /
+    sum(w)``, ``C = I - 11^T/K`` the centring over classes, ``P`` the penalty's
+    mask): on class-sum-zero directions its inverse is ``V -> V (A/K + l2
+    P)^{-1}``, on the class-constant ones ``l2^{-1}`` for the weights (the
+    softmax ignores them) and zero for the intercepts (flat). Binary: ``H =
+    A/4 + l2 P``. One ``X^T X`` (in row blocks) and a Cholesky factor.
+    """
+    weights = None if sample_weight is None else np.asarray(sample_weight, float)
+    n_samples, n_features = X.shape
+    if sp.issparse(X):
+        weighted = X if weights is None else sp.diags(weights) @ X
+        gram = np.asarray((X.T @ weighted).todense(), dtype=np.float64)
+    else:
+        gram = np.zeros((n_features, n_features))
+        chunk = max(1, (8 << 20) // (max(1, n_features) * X.dtype.itemsize))
+        for start in range(0, n_samples, chunk):
+            rows = slice(start, start + chunk)
+            block = np.asarray(X[rows], dtype=np.float64)
+            right = block if weights is None else block * weights[rows, None]
+            gram += block.T @ right
+    weight_sum = float(n_samples if weights is None else weights.sum())
+    if fit_intercept:
+        column = sums[:, :-1].sum(axis=0)
+        gram = np.block(
+            [[gram, column[:, None]], [column[None, :], np.array([[weight_sum]])]]
+        )
+    scale = 0.25 if n_logits == 1 else 1.0 / n_logits
+    matrix = gram * (scale / weight_sum)
+    mask = np.ones(matrix.shape[0])
+    if fit_intercept:
+        mask[-1] = 0.0
+    matrix[np.diag_indices_from(matrix)] += l2 * mask
+    factor = cho_factor(matrix, check_finite=False)
+
+    def apply(vector):
+        rows = _rows(vector, n_logits, fit_intercept)
+        if n_logits == 1:
+            return _to_flat(
+                cho_solve(factor, rows.T, check_finite=False).T, fit_intercept
+            )
+        mean = rows.mean(axis=0)
+        out = cho_solve(factor, (rows - mean).T, check_finite=False).T
+        out += mean * mask / l2
+        return _to_flat(out, fit_intercept)
+
+    return apply
+
+
+def use_kronecker(option, n_features: int, n_logits: int) -> bool:
+    """Whether the Kronecker initial inverse Hessian pays (``option="auto"``)."""
+    if option != "auto":
+        return bool(option)
+    return n_features <= min(
+        KRONECKER_MAX_FEATURES,
+        KRONECKER_FEATURES_PER_LOGIT * n_logits + KRONECKER_FEATURES,
+    )
+
+
+class TiltedObjective:
+    """``f_e(theta) = f_0(theta) - e <b, theta>``: one loss, every epsilon.
+
+    Parameters
+    ----------
+    X : {ndarray, csr_matrix} of shape (n_samples, n_features)
+    codes : ndarray of shape (n_samples,)
+        Class codes ``0..n_classes-1``.
+    sample_weight : ndarray of shape (n_samples,) or None
+    S : ndarray of shape (n_classes, n_classes)
+        The spread matrix.
+    n_classes : int
+    fit_intercept : bool
+    l2_reg_strength : float
+
+    Attributes
+    ----------
+    loss : LinearSoftCrossEntropy
+        ``f_0``, on the labels.
+    tilt : ndarray of shape (n_params,)
+        ``b``.
+    n_evaluations : int
+        Evaluations of ``f_0`` so far.
+    """
+
+    def __init__(
+        self, X, codes, sample_weight, S, *, n_classes, fit_intercept, l2_reg_strength
+    ):
+        self.loss = LinearSoftCrossEntropy(
+            X,
+            codes,
+            sample_weight,
+            n_classes=n_classes,
+            fit_intercept=fit_intercept,
+            l2_reg_strength=l2_reg_strength,
+        )
+        self.sums = class_sums(X, codes, sample_weight, n_classes, fit_intercept)
+        weight_sum = self.loss.head.weight_sum
+        self.tilt = tilt_vector(self.sums, S, weight_sum, fit_intercept)
+        self.n_evaluations = 0
+
+    def base(self, coef):
+        """``f_0`` and its gradient at ``coef`` (one evaluation)."""
+        self.n_evaluations += 1
+        return self.loss.loss_gradient(coef)
+
+    def tilted(self, epsilon, coef, value0, grad0):
+        """``f_e`` and its gradient at ``coef`` from ``f_0``'s (no evaluation)."""
+        return value0 - epsilon * float(self.tilt @ coef), grad0 - epsilon * self.tilt
+
+    def at(self, epsilon):
+        """``coef -> (f_e, gradient)``, for the solver."""
+        return lambda coef: self.tilted(epsilon, coef, *self.base(coef))
+
+
+class PathResult:
+    """What :func:`smoothing_path` returns, every list in the order given.
+
+    Attributes
+    ----------
+    coefs : list of ndarray of shape (n_params,)
+        The solutions, flat (unpack with ``loss.unpack``).
+    n_iter, n_evaluations : ndarray of int, shape (n_epsilons,)
+        L-BFGS iterations and evaluations of each point (the predictor's
+        evaluation counted with its point).
+    converged : ndarray of bool, shape (n_epsilons,)
+    loss : LinearSoftCrossEntropy
+        The ``f_0`` the path was solved on (its ``unpack`` and ``n_logits``).
+    """
+
+    def __init__(self, coefs, n_iter, n_evaluations, converged, loss):
+        self.coefs = coefs
+        self.n_iter = np.asarray(n_iter, dtype=int)
+        self.n_evaluations = np.asarray(n_evaluations, dtype=int)
+        self.converged = np.asarray(converged, dtype=bool)
+        self.loss = loss
+
+
+def smoothing_path(
+    X,
+    codes,
+    sample_weight,
+    epsilons,
+    S,
+    *,
+    n_classes: int,
+    fit_intercept: bool,
+    l2_reg_strength: float,
+    tol: float,
+    max_iter: int,
+    coef0=None,
+    kronecker="auto",
+    memory_size: int = MEMORY_SIZE,
+    verbose: int = 0,
+    name: str = "SoftmaxRegression",
+    callback=None,
+) -> PathResult:
+    """Solve the L2 soft cross-entropy at every epsilon of a smoothing path.
+
+    Walks from the largest epsilon down (from ``coef0``, if given, in the order
+    given instead), with one L-BFGS memory for all the points; every point
+    stops at ``max |gradient| <= tol`` (or ``max_iter``, which does not stop
+    the path: see ``PathResult.converged``). Stateless: it warns of nothing.
+
+    Parameters
+    ----------
+    X : {ndarray, csr_matrix} of shape (n_samples, n_features)
+        float32 or float64; never copied.
+    codes : ndarray of shape (n_samples,)
+        Class codes ``0..n_classes-1``.
+    sample_weight : ndarray of shape (n_samples,) or None
+    epsilons : sequence of float
+        Smoothing strengths.
+    S : ndarray of shape (n_classes, n_classes)
+        Spread matrix: the targets at ``e`` are ``onehot + e (S[y] - onehot)``.
+    n_classes : int
+    fit_intercept : bool
+    l2_reg_strength : float
+        The loss's penalty (``1 / (C sum(w))`` for ``SoftmaxRegression``).
+    tol : float
+    max_iter : int
+        L-BFGS iterations per point.
+    coef0 : ndarray of shape (n_params,), default=None
+        Start of the first point.
+    kronecker : {"auto", True, False}, default="auto"
+        Whether the memory's initial matrix is :func:`kronecker_inverse`;
+        ``"auto"`` when ``X`` has few features per logit.
+    memory_size : int, default=10
+    verbose : int, default=0
+    name : str, default="SoftmaxRegression"
+        Named in the solver's messages.
+    callback : callable, default=None
+        ``callback(i)`` once the point of ``epsilons[i]`` is solved.
+
+    Returns
+    -------
+    result : PathResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sksmooth._smoothing_path import smoothing_path
+    >>> X, y = load_iris(return_X_y=True)
+    >>> result = smoothing_path(X, y, None, [0.0, 0.1, 0.3], np.full((3, 3), 1 / 3),
+    ...                         n_classes=3, fit_intercept=True,
+    ...                         l2_reg_strength=1 / 150, tol=1e-4, max_iter=100)
+    >>> len(result.coefs), bool(result.converged.all())
+    (3, True)
+    """
+    problem = TiltedObjective(
+        X,
+        codes,
+        sample_weight,
+        S,
+        n_classes=n_classes,
+        fit_intercept=fit_intercept,
+        l2_reg_strength=l2_reg_strength,
+    )
+    loss = problem.loss
+    n_logits = loss.n_logits
+    inverse = None
+    if use_kronecker(kronecker, X.shape[1], n_logits):
+        inverse = kronecker_inverse(
+            X,
+            sample_weight,
+            problem.sums,
+            n_logits=n_logits,
+            fit_intercept=fit_intercept,
+            l2=l2_reg_strength,
+        )
+    memory = CurvatureMemory(memory_size, inverse)
+    order = np.arange(len(epsilons))
+    if coef0 is None:
+        order = np.argsort(-np.asarray(epsilons, dtype=float), kind="stable")
+    walk = PathWalk(problem, memory, anchor(S, n_logits, fit_intercept, X.shape[1]))
+    coefs, n_iter, n_evals, converged = [None] * len(order), [], [], []
+    for index in order:
+        epsilon = float(epsilons[index])
+        before = problem.n_evaluations
+        start = walk.start(epsilon, coef0)
+        result = carried_lbfgs(
+            problem.at(epsilon),
+            start[0],
+            memory,
+            start=start[1:],
+            max_iter=max_iter,
+            tol=tol,
+            verbose=verbose,
+            name=name,
+        )
+        walk.record(epsilon, result)
+        coefs[index] = result.x
+        n_iter.append(result.nit)
+        n_evals.append(problem.n_evaluations - before)
+        converged.append(bool(result.success))
+        if callback is not None:
+            callback(int(index))
+    inverse_order = np.argsort(order)
+    return PathResult(
+        coefs,
+        np.asarray(n_iter)[inverse_order],
+        np.asarray(n_evals)[inverse_order],
+        np.asarray(converged)[inverse_order],
+        loss,
+    )
+
+
+class PathWalk:
+    """The solutions so far and the start of the next point predicted from them.
+
+    Each solution is kept with ``f_0``'s value and gradient there, so that the
+    next epsilon's objective at it costs nothing, and its own residual
+    gradient, from which the memory's free quasi-Newton step corrects it
+    before it enters the predictor.
+    """
+
+    def __init__(self, problem, memory, anchor_coef):
+        self.problem, self.memory = problem, memory
+        self.anchor = anchor_coef
+        self.points = []  # (epsilon, coef, residual gradient)
+        if anchor_coef is not None:
+            self.points.append((1.0, anchor_coef, None))
+        self.last = None  # (coef, value0, grad0) of the last solution
+
+    def record(self, epsilon, result):
+        """Keep the solution at ``epsilon`` (replacing one at the same epsilon)."""
+        tilt = self.problem.tilt
+        value0 = result.fun + epsilon * float(tilt @ result.x)
+        grad0 = result.jac + epsilon * tilt
+        self.points = [p for p in self.points if p[0] != epsilon]
+        self.points.append((epsilon, result.x, result.jac))
+        self.last = (result.x, value0, grad0)
+
+    def start(self, epsilon, coef0):
+        """``(coef, value, gradient)`` of the objective at ``epsilon`` to start at."""
+        problem = self.problem
+        if self.last is None:
+            coef = self._first(epsilon, coef0)
+            return (coef, *problem.tilted(epsilon, coef, *problem.base(coef)))
+        coef, value0, grad0 = self.last
+        fallback = (coef, *problem.tilted(epsilon, coef, value0, grad0))
+        candidate = self._predict(epsilon)
+        value0_c, grad0_c = problem.base(candidate)
+        self.memory.add(candidate - coef, grad0_c - grad0)
+        predicted = (candidate, *problem.tilted(epsilon, candidate, value0_c, grad0_c))
+        return predicted if predicted[1] < fallback[1] else fallback
+
+    def _first(self, epsilon, coef0):
+        """``coef0``; else the anchor moved along the path's tangent at ``e = 1``
+        (``d theta / d e = H^{-1} b``, with the memory's initial matrix), or
+        zeros."""
+        if coef0 is not None:
+            return np.array(coef0, dtype=np.float64)
+        if self.anchor is None:
+            return np.zeros(self.problem.loss.n_params)
+        if self.memory.initial_inverse is None:
+            return self.anchor.copy()
+        return self.anchor + (epsilon - 1.0) * self.memory.apply(self.problem.tilt)
+
+    def _predict(self, epsilon):
+        """The polynomial through the last corrected solutions, at ``epsilon``;
+        with one solution, its tangent ``H b`` from the memory."""
+        points = self.points[-PREDICTOR_POINTS:]
+        nodes = np.array([p[0] for p in points])
+        values = [
+            coef if residual is None else coef - self.memory.apply(residual)
+            for _, coef, residual in points
+        ]
+        if len(points) == 1:
+            return values[0] + (epsilon - nodes[0]) * self.memory.apply(
+                self.problem.tilt
+            )
+        predicted = np.zeros_like(values[0])
+        for j, value in enumerate(values):
+            others = np.delete(nodes, j)
+            predicted += np.prod((epsilon - others) / (nodes[j] - others)) * value
+        return predicted

@@ -1,0 +1,249 @@
+"""The target-smoothing path of the linear model against oracles: the loss at
+smoothed targets written out here, its Hessian products, cold fits, and
+GridSearchCV (test_matches_grid_search_cv in test_model_selection.py)."""
+
+import warnings
+from unittest import mock
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sksmooth import SoftmaxRegression
+from sksmooth._loss import LinearSoftCrossEntropy
+from sksmooth._smoothing_path import (
+    TiltedObjective,
+    anchor,
+    kronecker_inverse,
+    smoothing_path,
+)
+
+
+def problem(n_classes, n_samples=90, n_features=5, seed=0):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        flip_y=0.2,
+        random_state=seed,
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+def spread(name, y, n_classes, weights):
+    """The spread matrices written out here, not with sksmooth's helpers."""
+    if name == "uniform":
+        return np.full((n_classes, n_classes), 1 / n_classes)
+    if name == "off_target":
+        return (1 - np.eye(n_classes)) / (n_classes - 1)
+    if name == "prior":
+        prior = np.bincount(y, weights=weights, minlength=n_classes)
+        return np.tile(prior / prior.sum(), (n_classes, 1))
+    rng = np.random.default_rng(7)  # any row-stochastic matrix
+    S = rng.uniform(0.1, 1, (n_classes, n_classes)) + 3 * np.eye(n_classes)
+    return S / S.sum(axis=1, keepdims=True)
+
+
+def smoothed(y, epsilon, S):
+    n_classes = S.shape[0]
+    return (1 - epsilon) * np.eye(n_classes)[y] + epsilon * S[y]
+
+
+def loss_at(X, y, epsilon, S, weights, l2=0.02, fit_intercept=True, hessian=False):
+    """The loss at the smoothed targets: the oracle of the tilt."""
+    return LinearSoftCrossEntropy(
+        X, smoothed(y, epsilon, S), weights, n_classes=S.shape[0],
+        fit_intercept=fit_intercept, l2_reg_strength=l2, hessian=hessian,
+    )  # fmt: skip
+
+
+SPREADS = ["uniform", "off_target", "prior", "other"]
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("method", SPREADS)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_tilt_is_the_loss_at_the_smoothed_targets(
+    n_classes, weighted, method, fit_intercept
+):
+    X, y = problem(n_classes)
+    weights = np.random.default_rng(1).uniform(0.2, 3, len(y)) if weighted else None
+    S = spread(method, y, n_classes, weights)
+    tilted = TiltedObjective(
+        X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
+        l2_reg_strength=0.02,
+    )  # fmt: skip
+    coef = np.random.default_rng(2).normal(size=tilted.loss.n_params)
+    for epsilon in [0.0, 0.1, 0.45]:
+        value, grad = tilted.tilted(epsilon, coef, *tilted.base(coef))
+        oracle = loss_at(X, y, epsilon, S, weights, fit_intercept=fit_intercept)
+        expected_value, expected_grad = oracle.loss_gradient(coef)
+        assert value == pytest.approx(expected_value, rel=1e-12)
+        scale = abs(expected_grad).max()
+        assert_allclose(grad, expected_grad, rtol=0, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_pair_from_one_epsilon_is_the_exact_secant_of_another(n_classes):
+    X, y = problem(n_classes)
+    S = spread("off_target", y, n_classes, None)
+    rng = np.random.default_rng(3)
+    first = loss_at(X, y, 0.05, S, None)
+    other = loss_at(X, y, 0.4, S, None)
+    a, b = rng.normal(size=(2, first.n_params))
+    y_first = first.loss_gradient(b)[1] - first.loss_gradient(a)[1]
+    y_other = other.loss_gradient(b)[1] - other.loss_gradient(a)[1]
+    assert_allclose(y_first, y_other, rtol=0, atol=1e-12 * abs(y_other).max())
+    # while the gradients themselves differ
+    assert abs(first.loss_gradient(a)[1] - other.loss_gradient(a)[1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("method", ["uniform", "prior"])
+def test_the_anchor_solves_epsilon_one(n_classes, method):
+    X, y = problem(n_classes)
+    weights = np.random.default_rng(4).uniform(0.2, 3, len(y))
+    S = spread(method, y, n_classes, weights)
+    n_logits = 1 if n_classes == 2 else n_classes
+    coef = anchor(S, n_logits, True, X.shape[1])
+    _, grad = loss_at(X, y, 1.0, S, weights).loss_gradient(coef)
+    assert abs(grad).max() <= 1e-14
+    assert anchor(spread("off_target", y, n_classes, None), n_logits, True, 5) is None
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_kronecker_form_inverts_the_hessian_at_the_anchor(
+    n_classes, sparse, fit_intercept
+):
+    # at W = 0 with uniform targets the Hessian products (the loss's own) are
+    # inverted exactly, on directions whose intercepts sum to zero over classes
+    X, y = problem(n_classes)
+    weights = np.random.default_rng(5).uniform(0.2, 3, len(y))
+    S = spread("uniform", y, n_classes, None)
+    oracle = loss_at(X, y, 1.0, S, weights, fit_intercept=fit_intercept, hessian=True)
+    oracle.loss_gradient(np.zeros(oracle.n_params))
+    tilted = TiltedObjective(
+        X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
+        l2_reg_strength=0.02,
+    )  # fmt: skip
+    inverse = kronecker_inverse(
+        sp.csr_matrix(X) if sparse else X, weights, tilted.sums,
+        n_logits=oracle.n_logits, fit_intercept=fit_intercept, l2=0.02,
+    )  # fmt: skip
+    v = np.random.default_rng(6).normal(size=oracle.n_params)
+    _, intercept = oracle.unpack(v)
+    if intercept is not None and oracle.n_logits > 1:
+        intercept -= intercept.mean()
+    assert_allclose(inverse(oracle.hessp(v)), v, rtol=0, atol=1e-10 * abs(v).max())
+
+
+def tight_objective(X, y, epsilon, S, weights, coef, intercept, C):
+    """The objective of a fitted (coef, intercept), from the oracle loss."""
+    total = len(y) if weights is None else weights.sum()
+    loss = loss_at(X, y, epsilon, S, weights, l2=1 / (C * total))
+    flat = np.concatenate([coef.ravel(), intercept])
+    return loss.loss_gradient(flat)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("method", ["uniform", "off_target", "prior"])
+def test_every_path_point_is_a_cold_fit(n_classes, method):
+    X, y = problem(n_classes, n_samples=120)
+    weights = np.random.default_rng(8).uniform(0.2, 3, len(y))
+    S = spread(method, y, n_classes, weights)
+    epsilons = [0.0, 0.3, 0.05, 0.15, 0.05]  # any order, a repeat too
+    tight = {"C": 2.0, "tol": 1e-10, "max_iter": 1000}
+    path = SoftmaxRegression(**tight).fit_path(
+        X, y, epsilons, method=method, sample_weight=weights
+    )
+    for epsilon, (coef, intercept) in zip(epsilons, path, strict=True):
+        cold = SoftmaxRegression(**tight).fit(
+            X, smoothed(y, epsilon, S), sample_weight=weights
+        )
+        ours, _ = tight_objective(X, y, epsilon, S, weights, coef, intercept, 2.0)
+        best, _ = tight_objective(
+            X, y, epsilon, S, weights, cold.coef_, cold.intercept_, 2.0
+        )
+        assert ours == pytest.approx(best, rel=1e-8)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("container", ["dense", "sparse", "float32"])
+def test_every_path_point_meets_tol(n_classes, container):
+    X, y = problem(n_classes, n_samples=150, n_features=8)
+    X = {
+        "dense": X,
+        "sparse": sp.csr_matrix(np.where(np.abs(X) < 0.5, 0, X)),
+        "float32": X.astype(np.float32),
+    }[container]
+    weights = np.random.default_rng(9).uniform(0.2, 3, len(y))
+    S = spread("uniform", y, n_classes, None)
+    epsilons = list(np.linspace(0, 0.6, 7))
+    tol = 1e-3 if container == "float32" else 1e-6
+    model = SoftmaxRegression(C=0.5, tol=tol)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = model.fit_path(X, y, epsilons, sample_weight=weights)
+    X64 = X.astype(np.float64)
+    for epsilon, (coef, intercept) in zip(epsilons, path, strict=True):
+        assert coef.dtype == X.dtype
+        _, grad = tight_objective(X64, y, epsilon, S, weights, coef, intercept, 0.5)
+        # float32 coefficients round the solution: a gradient of that size
+        slack = 2e-4 if container == "float32" else 0
+        assert abs(grad).max() <= tol + slack
+
+
+def count_evaluations(fit):
+    calls = [0]
+    original = LinearSoftCrossEntropy.loss_gradient
+
+    def counting(self, coef):
+        calls[0] += 1
+        return original(self, coef)
+
+    with mock.patch.object(LinearSoftCrossEntropy, "loss_gradient", counting):
+        fit()
+    return calls[0]
+
+
+def test_the_path_costs_fewer_evaluations_than_cold_fits():
+    X, y = problem(4, n_samples=300, n_features=10)
+    epsilons = 0.9 * np.linspace(0, 1, 10) ** 2
+    path = count_evaluations(lambda: SoftmaxRegression().fit_path(X, y, epsilons))
+    cold = count_evaluations(
+        lambda: [
+            SoftmaxRegression().fit(X, smoothed(y, e, spread("uniform", y, 4, None)))
+            for e in epsilons
+        ]
+    )
+    assert path <= 0.4 * cold
+
+
+def test_a_point_that_does_not_converge_warns_once_and_the_path_goes_on():
+    X, y = problem(3, n_samples=150)
+    epsilons = [0.0, 0.1, 0.2, 0.4]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = SoftmaxRegression(tol=1e-12, max_iter=2).fit_path(X, y, epsilons)
+    unconverged = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(unconverged) == 1
+    assert "did not converge at 4 of 4 epsilons" in str(unconverged[0].message)
+    assert len(path) == 4
+    assert all(np.isfinite(coef).all() for coef, _ in path)
+    S = spread("uniform", y, 3, None)
+    result = smoothing_path(
+        X, y, None, epsilons, S, n_classes=3, fit_intercept=True,
+        l2_reg_strength=1 / 150, tol=1e-12, max_iter=2,
+    )  # fmt: skip
+    assert not result.converged.any()
+    assert (result.n_iter == 2).all()  # every point took its iterations
