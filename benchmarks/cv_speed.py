@@ -107,6 +107,7 @@ def ours(folds, grid, C_values=None, **params):
         epsilons=grid,
         cv=folds,
         param_grid=None if C_values is None else {"C": C_values},
+        selection="best",  # GridSearchCV's rule: the best mean score
     )
 
 

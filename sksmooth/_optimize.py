@@ -76,6 +76,21 @@ def report_unconverged(message: str, stacklevel: int) -> None:
         deferred.append(message)
 
 
+def report_unconverged_points(
+    per_point: list[str], summary: str, stacklevel: int
+) -> None:
+    """:func:`report_unconverged` for a path of solves: inside
+    :func:`deferred_convergence_warnings` each unconverged point is one
+    message (one fit, as the search counts its fits); outside, ``summary``
+    is one warning that names them all. ``stacklevel`` counts from the
+    caller of this function."""
+    deferred = _deferred_messages.get()
+    if deferred is None:
+        warnings.warn(summary, ConvergenceWarning, stacklevel=stacklevel + 1)
+    else:
+        deferred.extend(per_point)
+
+
 def lbfgs(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     x0: np.ndarray,

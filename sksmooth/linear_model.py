@@ -1,16 +1,19 @@
 """Multinomial logistic regression trained on soft targets."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._optimize import conjugate_gradient, lbfgs, newton_cg
+from sksmooth._optimize import (
+    conjugate_gradient,
+    lbfgs,
+    newton_cg,
+    report_unconverged_points,
+)
 from sksmooth._smoothing_path import smoothing_path
 from sksmooth._targets import class_prior, plan_smoothing, smooth_codes
 from sksmooth._validation import check_param, check_sample_weight, check_transition
@@ -386,13 +389,19 @@ class SoftmaxRegression(SoftTargetClassifier):
             path.append(self._fitted_pair(W, b, n_logits, X.dtype))
         if not result.converged.all():
             missed = [float(e) for e in np.asarray(epsilons)[~result.converged]]
-            warnings.warn(
-                f"{type(self).__name__}.fit_path did not converge at "
-                f"{len(missed)} of {len(epsilons)} epsilons ({missed}) within "
-                f"max_iter={self.max_iter} L-BFGS iterations each; the path went "
+            advice = (
+                f"within max_iter={self.max_iter} L-BFGS iterations; the path went "
                 "on. Increase max_iter, scale the data (e.g. with sklearn."
-                "preprocessing.StandardScaler), or loosen tol.",
-                ConvergenceWarning,
+                "preprocessing.StandardScaler), or loosen tol."
+            )
+            name = f"{type(self).__name__}.fit_path"
+            report_unconverged_points(
+                [
+                    f"{name} did not converge at epsilon={e:.6g} {advice}"
+                    for e in missed
+                ],
+                f"{name} did not converge at {len(missed)} of {len(epsilons)} "
+                f"epsilons ({missed}) {advice}",
                 stacklevel=3,
             )
         return path, result.n_iter[-1]

@@ -69,7 +69,10 @@ def test_matches_grid_search_cv(noisy, binary, solver):
         y = (y >= 2).astype(int)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     ours = LabelSmoothingClassifierCV(
-        SoftmaxRegression(solver=solver, **TIGHT), epsilons=GRID, cv=cv
+        SoftmaxRegression(solver=solver, **TIGHT),
+        epsilons=GRID,
+        cv=cv,
+        selection="best",
     ).fit(X, y)
     search = GridSearchCV(
         LabelSmoothingClassifier(SoftmaxRegression(**TIGHT)),
@@ -101,6 +104,7 @@ def test_param_grid_is_searched_jointly(noisy):
         SoftmaxRegression(**TIGHT),
         epsilons=GRID,
         cv=cv,
+        selection="best",
         param_grid={"C": [0.01, 1.0]},
     ).fit(X, y)
     search = GridSearchCV(
@@ -337,7 +341,10 @@ def test_sample_weight_weighs_the_scores(noisy):
 def test_several_scorers_the_first_decides(noisy):
     X, y = noisy
     model = LabelSmoothingClassifierCV(
-        epsilons=GRID, cv=3, scoring={"log_loss": "neg_log_loss", "acc": "accuracy"}
+        epsilons=GRID,
+        cv=3,
+        scoring={"log_loss": "neg_log_loss", "acc": "accuracy"},
+        selection="best",
     ).fit(X, y)
     results = model.cv_results_
     assert model.best_score_ == results["mean_test_log_loss"].max()

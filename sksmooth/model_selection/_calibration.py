@@ -98,7 +98,7 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
         return cross_entropy + log_temperature**2 / (2 * total)
 
     result = minimize_scalar(
-        loss, bounds=LOG_TEMPERATURE_BOUNDS, method="bounded", options={"xatol": 1e-7}
+        loss, bounds=LOG_TEMPERATURE_BOUNDS, method="bounded", options={"xatol": 1e-10}
     )
     log_temperature = float(result.x)
     if log_temperature < 0.0:
