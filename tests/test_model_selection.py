@@ -21,7 +21,11 @@ from sksmooth import (
     SoftMLPClassifier,
 )
 from sksmooth.model_selection._scoring import neg_log_loss_from_log_proba
-from sksmooth.model_selection._selection import confusion_similarity, select_candidate
+from sksmooth.model_selection._selection import (
+    confusion_similarity,
+    p_loss_admissible,
+    select_candidate,
+)
 
 TIGHT = {"tol": 1e-10, "max_iter": 2000}
 GRID = [0.0, 0.05, 0.2, 0.5]
@@ -681,3 +685,19 @@ def test_an_unknown_method_lists_confusion_too():
     search = LabelSmoothingClassifierCV(method="nearest")
     with pytest.raises(ValueError, match="'prior', 'confusion'"):
         search.fit(X, y)
+
+
+def test_forward_candidates_whose_p_loses_twice_over_are_passed_over():
+    # two settings; the ratio is to each setting's own smallest epsilon
+    p_losses = np.array([0.5, 0.99, 1.01, 0.2, 0.41])
+    epsilons = np.array([0.0, 0.1, 0.3, 0.0, 0.1])
+    settings = np.array([0, 0, 0, 1, 1])
+    admissible = p_loss_admissible(p_losses, epsilons, settings)
+    assert admissible.tolist() == [True, True, False, True, False]
+    # the q-scores would choose row 2; it is passed over for row 1
+    scores = np.array(
+        [[-0.6, -0.6], [-0.5, -0.5], [-0.4, -0.4], [-0.9, -0.9], [-1, -1]]
+    )
+    assert select_candidate(scores, epsilons, settings) == 2
+    assert select_candidate(scores, epsilons, settings, admissible=admissible) == 1
+    assert select_candidate(scores, epsilons, settings, "best", admissible) == 1

@@ -18,7 +18,7 @@ from sksmooth.model_selection._calibration import (
     fit_temperature,
     observed_log_proba,
 )
-from sksmooth.model_selection._selection import select_candidate
+from sksmooth.model_selection._selection import p_loss_admissible, select_candidate
 
 
 def neg_log_loss_from_log_proba(log_proba, codes, sample_weight=None) -> float:
@@ -197,6 +197,17 @@ def candidate_scores(
     }
 
 
+def pooled_log_loss(per_fold, e, folds, codes, weights) -> float:
+    """The out-of-fold log-loss of the stored ``p`` of the ``e``-th epsilon
+    against the labels, over all validation rows (weighted)."""
+    val_rows = np.concatenate([val for _, val in folds])
+    return -neg_log_loss_from_log_proba(
+        np.concatenate([p.log_proba[e] for p in per_fold]),
+        codes[val_rows],
+        None if weights is None else weights[val_rows],
+    )
+
+
 def choice_temperature(per_fold, e, folds, codes, weights, transition=None) -> float:
     """The temperature of one candidate, fitted on all its out-of-fold
     log-probabilities (on ``p`` inside ``transition`` for forward smoothing;
@@ -290,11 +301,23 @@ def score_paths(
     # scores it is judged by lets the choice wander among candidates that the
     # folds cannot tell apart; it is fitted for the choice, afterwards.
     first = "score" if list(scorers) == ["score"] else next(iter(scorers))
+    candidate_settings = np.array([r["setting"] for r in rows])
+    admissible = None
+    if transitions is not None:  # forward smoothing: p itself must stay sane
+        p_losses = [
+            pooled_log_loss(per_fold, e, folds, codes, weights)
+            for per_fold, grid in zip(paths, grids, strict=True)
+            for e in range(len(grid))
+        ]
+        admissible = p_loss_admissible(
+            p_losses, results["param_epsilon"], candidate_settings
+        )
     best = select_candidate(
         np.column_stack([results[f"split{i}_test_{first}"] for i in range(len(folds))]),
         results["param_epsilon"],
-        np.array([r["setting"] for r in rows]),
+        candidate_settings,
         selection,
+        admissible,
     )
     s_best = rows[best]["setting"]
     e_best = int(np.flatnonzero(grids[s_best] == rows[best]["epsilon"])[0])

@@ -128,9 +128,15 @@ def anchor_similarity(proba, n_classes: int, quantile: float = ANCHOR_QUANTILE):
 # must show: below it, gains are the solver's tolerance, not the data's.
 RESOLUTION = 1e-3
 
+# Forward smoothing: how much worse than the unsmoothed model's the log-loss of
+# the predicted p itself against the labels may be (out of fold). Noise the
+# smoothing corrects costs p less than this on the labels as given; ambiguity
+# read as noise (nearly separable or misspecified data) costs it far more.
+P_LOSS_RATIO = 2.0
+
 
 def select_candidate(
-    fold_scores, epsilons, settings, selection: str = "setting_first"
+    fold_scores, epsilons, settings, selection: str = "setting_first", admissible=None
 ) -> int:
     """Index of the chosen candidate, from its fold scores (higher is better).
 
@@ -149,6 +155,8 @@ def select_candidate(
     the folds cannot tell epsilons apart (labels that carry little about
     ``X``), forward smoothing's large epsilon reads the data's own ambiguity as
     label noise and sharpens ``p`` far beyond the truth. A NaN mean never wins.
+    Candidates outside ``admissible`` are passed over (see
+    :func:`p_loss_admissible`).
 
     Parameters
     ----------
@@ -159,6 +167,9 @@ def select_candidate(
     settings : ndarray of shape (n_candidates,)
         Each candidate's setting (an index into the searched settings).
     selection : {"setting_first", "best"}, default="setting_first"
+    admissible : ndarray of shape (n_candidates,) of bool, default=None
+        The candidates that may be chosen (all when ``None``); with
+        ``"setting_first"`` the unsmoothed ones always may.
 
     Returns
     -------
@@ -184,6 +195,8 @@ def select_candidate(
     epsilons, settings = np.asarray(epsilons), np.asarray(settings)
     mean = fold_scores.mean(axis=1)
     mean = np.where(np.isnan(mean), -np.inf, mean)
+    if admissible is not None:
+        mean = np.where(admissible, mean, -np.inf)
     if selection == "best":
         return int(np.argmax(mean))
     smallest = {s: epsilons[settings == s].min() for s in np.unique(settings)}
@@ -196,6 +209,45 @@ def select_candidate(
     if len(gains) > 1:
         blur = max(blur, np.std(gains, ddof=1) / np.sqrt(len(gains)))
     return int(best if mean[best] - mean[reference] > blur else reference)
+
+
+def p_loss_admissible(p_losses, epsilons, settings) -> np.ndarray:
+    """Which forward-smoothing candidates may be chosen: those whose ``p``
+    (what ``predict_proba`` returns) scores, out of fold against the labels
+    as given, a log-loss at most ``P_LOSS_RATIO`` (2) times that of the same
+    setting at its smallest epsilon.
+
+    The labels' own score of ``q = p T`` cannot tell label noise from
+    ambiguity the model cannot resolve: on nearly separable or misspecified
+    data a large epsilon buys a slightly better ``q`` with a ``p`` far sharper
+    than the truth. Noise that the smoothing corrects makes ``p`` pay on the
+    flipped labels, but only so much.
+
+    Parameters
+    ----------
+    p_losses : ndarray of shape (n_candidates,)
+        Each candidate's out-of-fold log-loss of ``p`` against the labels.
+    epsilons, settings : ndarray of shape (n_candidates,)
+
+    Returns
+    -------
+    admissible : ndarray of shape (n_candidates,) of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.model_selection._selection import p_loss_admissible
+    >>> p_loss_admissible(np.array([0.5, 0.9, 1.1]), np.array([0, 0.1, 0.3]),
+    ...                   np.zeros(3)).tolist()
+    [True, True, False]
+    """
+    p_losses, epsilons, settings = map(np.asarray, (p_losses, epsilons, settings))
+    admissible = np.ones(p_losses.shape[0], dtype=bool)
+    for setting in np.unique(settings):
+        rows = np.flatnonzero(settings == setting)
+        reference = rows[np.argmin(epsilons[rows])]
+        admissible[rows] = p_losses[rows] <= P_LOSS_RATIO * p_losses[reference]
+    return admissible
 
 
 def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
