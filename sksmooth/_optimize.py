@@ -69,11 +69,7 @@ def report_unconverged(message: str, stacklevel: int) -> None:
     """Warn with ``message`` (a ``ConvergenceWarning``), or inside
     :func:`deferred_convergence_warnings` add it to that block's list.
     ``stacklevel`` counts from the caller of this function."""
-    deferred = _deferred_messages.get()
-    if deferred is None:
-        warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel + 1)
-    else:
-        deferred.append(message)
+    report_unconverged_points([message], message, stacklevel + 1)
 
 
 def report_unconverged_points(
