@@ -299,6 +299,8 @@ TABLES.update(
         ),
     }
 )
+# The tables of studies/noisy_labels.py (the first seven above).
+NOISY_STUDY = ("digits", "segment", "glass", "penguins", "auto-origin", "olive", "hpc")
 SMALL_DEV = (
     "iris",
     "wine",
