@@ -13,6 +13,8 @@ import copy
 import inspect
 import time
 import warnings
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from joblib import delayed
@@ -36,6 +38,56 @@ from sksmooth.model_selection._selection import (
 )
 
 LOG_TINY = np.log(np.finfo(np.float64).tiny)
+
+
+@dataclass(frozen=True)
+class SearchData:
+    """What every fold task and every score of one search shares.
+
+    Attributes
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    codes : ndarray of shape (n_samples,)
+        Class codes ``0..K-1``.
+    classes : ndarray of shape (K,)
+        The class labels.
+    sample_weight : ndarray of shape (n_samples,) or None
+    folds : list of (train, validation) index arrays
+    score_params : dict
+        What the scorers receive (``sample_weight``; routed metadata).
+    """
+
+    X: Any
+    codes: np.ndarray
+    classes: np.ndarray
+    sample_weight: np.ndarray | None
+    folds: list
+    score_params: dict = field(default_factory=dict)
+
+    @property
+    def validation_rows(self) -> np.ndarray:
+        """Every fold's validation rows, in fold order."""
+        return np.concatenate([val for _, val in self.folds])
+
+
+@dataclass(frozen=True)
+class PathOptions:
+    """How a fold's epsilon path is walked (see :func:`walk_epsilon_path`).
+
+    Attributes
+    ----------
+    warm_start : bool
+        Start each fit from the previous epsilon's solution.
+    forward : bool
+        Smooth the predictions (``smooth="predictions"``), not the targets.
+    keep_models : bool
+        Keep the fold models (for warm starts of a second round, the refit's
+        start, or the fold ensemble).
+    """
+
+    warm_start: bool
+    forward: bool = False
+    keep_models: bool = False
 
 
 def log_proba_of(model, X, *, return_dtype: bool = False):
@@ -62,10 +114,8 @@ def walk_epsilon_path(
     sample_weight,
     epsilons,
     S,
-    *,
-    warm_start: bool,
+    options: PathOptions,
     start=None,
-    forward: bool = False,
 ):
     """Fit ``learner`` at each of ``epsilons`` (ascending) on one training fold.
 
@@ -90,19 +140,17 @@ def walk_epsilon_path(
         Ascending smoothing strengths.
     S : ndarray of shape (K, K)
         The spread matrix of the smoothing method.
-    warm_start : bool
-        Start each fit from the previous epsilon's solution (the learner must
-        have a ``warm_start`` parameter and take soft targets). A learner with
-        a ``fit_path(X, y, epsilons, *, method, sample_weight)`` method
-        (:meth:`~sksmooth.SoftmaxRegression.fit_path`, whose Newton solver
-        follows the path with a predictor step) walks the whole path itself.
+    options : PathOptions
+        ``warm_start``: start each fit from the previous epsilon's solution
+        (the learner must have a ``warm_start`` parameter and take soft
+        targets); a learner with a ``fit_path(X, y, epsilons, *, method,
+        sample_weight)`` method (:meth:`~sksmooth.SoftmaxRegression.fit_path`)
+        walks the whole path itself. ``forward``: smooth the predictions, not
+        the targets (``smooth="predictions"``): the learner fits the labels
+        with ``transition=(1 - epsilon) * I + epsilon * S``; ``fit_path``,
+        which follows the targets' path, is not used.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
-    forward : bool, default=False
-        Smooth the predictions, not the targets (``smooth="predictions"``):
-        the learner fits the labels with ``transition=(1 - epsilon) * I +
-        epsilon * S``; ``fit_path``, which follows the targets' path, is not
-        used.
 
     Returns
     -------
@@ -111,6 +159,7 @@ def walk_epsilon_path(
     fit_times : list of float
         Seconds per fit.
     """
+    warm_start, forward = options.warm_start, options.forward
     if warm_start and len(epsilons) and hasattr(learner, "fit_path") and not forward:
         return walk_with_fit_path(
             learner, X_train, codes_train, sample_weight, epsilons, S, start
@@ -214,43 +263,29 @@ class FoldPath:
         self.unconverged = list(unconverged)
 
 
-def fit_fold(
-    learner,
-    X,
-    codes,
-    sample_weight,
-    train,
-    val,
-    epsilons,
-    S,
-    *,
-    warm_start,
-    start,
-    keep_models,
-    where,
-    forward=False,
-):
-    """Walk one fold's path and predict its validation rows once per epsilon.
+def fit_fold(learner, data: SearchData, fold: int, epsilons, S, options, start, where):
+    """Walk fold ``fold``'s path and predict its validation rows once per
+    epsilon.
 
     A failure is re-raised with the fold and epsilon named (as ``ValueError``,
     ``TypeError`` or ``FloatingPointError`` if it was one, else ``RuntimeError``;
     the original error is its cause), so that it reads clearly when it comes
     back from a joblib worker.
     """
-    X_train, X_val = take_rows(X, train), take_rows(X, val)
-    weights = None if sample_weight is None else sample_weight[train]
+    train, val = data.folds[fold]
+    X_train, X_val = take_rows(data.X, train), take_rows(data.X, val)
+    weights = None if data.sample_weight is None else data.sample_weight[train]
     try:
         with deferred_convergence_warnings() as unconverged:
             models, fit_times = walk_epsilon_path(
                 learner,
                 X_train,
-                codes[train],
+                data.codes[train],
                 weights,
                 epsilons,
                 S,
-                warm_start=warm_start,
-                start=start,
-                forward=forward,
+                options,
+                start,
             )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
@@ -260,11 +295,14 @@ def fit_fold(
         [log_proba_of(model, X_val) for model in models]
         or [np.empty((len(val), S.shape[0]))]
     )[: len(models)]
-    if warm_start:
+    if options.warm_start:
         for model in models:  # hand back models as the user configured them
             model.set_params(warm_start=learner.get_params()["warm_start"])
     return FoldPath(
-        models if keep_models else None, log_proba, np.array(fit_times), unconverged
+        models if options.keep_models else None,
+        log_proba,
+        np.array(fit_times),
+        unconverged,
     )
 
 
@@ -277,19 +315,11 @@ class PathRunner:
         One unfitted learner per ``param_grid`` setting.
     settings : list of dict
         The settings, named in error messages.
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    codes : ndarray of shape (n_samples,)
-    sample_weight : ndarray of shape (n_samples,) or None
-    folds : list of (train, validation) index arrays
-    warm_start : bool
-        Warm-start each path (see :func:`walk_epsilon_path`).
-    keep_models : bool
-        Keep the fold models (for warm starts of a second round, the refit's
-        start, or the fold ensemble).
+    data : SearchData
+    options : PathOptions
+        With ``forward``, the stored log-probabilities are still the model's
+        own, ``log p``.
     parallel : joblib.Parallel
-    forward : bool, default=False
-        Smooth the predictions (see :func:`walk_epsilon_path`); the stored
-        log-probabilities are still the model's own, ``log p``.
     refit : bool, default=False
         A refit on all the rows follows: :meth:`run` checks its expansion too.
     """
@@ -298,24 +328,14 @@ class PathRunner:
         self,
         learners,
         settings,
-        X,
-        codes,
-        sample_weight,
-        folds,
-        *,
-        warm_start: bool,
-        keep_models: bool,
+        data: SearchData,
+        options: PathOptions,
         parallel,
-        forward: bool = False,
         refit: bool = False,
     ):
-        self.refit = refit
         self.learners, self.settings = learners, settings
-        self.X, self.codes, self.sample_weight = X, codes, sample_weight
-        self.folds = folds
-        self.warm_start, self.keep_models = warm_start, keep_models
-        self.forward = forward
-        self.parallel = parallel
+        self.data, self.options = data, options
+        self.parallel, self.refit = parallel, refit
 
     def run(self, epsilon_lists, spreads, starts=None):
         """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
@@ -324,40 +344,35 @@ class PathRunner:
 
         An expansion-path learner's largest copy of ``X`` is checked first,
         before any fit (:func:`check_expansion_sizes`)."""
-        if not self.forward:  # forward smoothing has no expansion path
-            n_samples = self.codes.shape[0]
+        data = self.data
+        if not self.options.forward:  # forward smoothing has no expansion path
+            n_samples = data.codes.shape[0]
             row_sets = [
                 (f"training part of fold {f}", train)
-                for f, (train, _) in enumerate(self.folds)
+                for f, (train, _) in enumerate(data.folds)
             ]
             if self.refit:
                 row_sets.append((f"refit on all {n_samples} samples", slice(None)))
             for s, learner in enumerate(self.learners):
                 check_expansion_sizes(
-                    learner, self.X, self.codes, epsilon_lists[s], spreads[s], row_sets
+                    learner, data.X, data.codes, epsilon_lists[s], spreads[s], row_sets
                 )
+        n_folds = len(data.folds)
         tasks = [
             delayed(fit_fold)(
                 learner,
-                self.X,
-                self.codes,
-                self.sample_weight,
-                train,
-                val,
+                data,
+                f,
                 epsilon_lists[s],
                 spreads[s],
-                warm_start=self.warm_start,
-                forward=self.forward,
-                start=None if starts is None else starts[s][f],
-                keep_models=self.keep_models,
-                where=f"fold {f}"
-                + (f" with {self.settings[s]}" if self.settings[s] else ""),
+                self.options,
+                None if starts is None else starts[s][f],
+                f"fold {f}" + (f" with {self.settings[s]}" if self.settings[s] else ""),
             )
             for s, learner in enumerate(self.learners)
-            for f, (train, val) in enumerate(self.folds)
+            for f in range(n_folds)
         ]
         out = self.parallel(tasks)
-        n_folds = len(self.folds)
         return [out[s * n_folds : (s + 1) * n_folds] for s in range(len(self.learners))]
 
 
@@ -381,19 +396,20 @@ def confusion_paths(runner: PathRunner, epsilons, classes):
         Per setting, per fold, the merged paths of both rounds.
     """
     n_settings, n_classes = len(runner.learners), classes.shape[0]
-    codes, weights, folds = runner.codes, runner.sample_weight, runner.folds
+    data = runner.data
     placeholder = spread_matrix("uniform", n_classes)
     first = runner.run([[0.0]] * n_settings, [placeholder] * n_settings)
-    val_rows = np.concatenate([val for _, val in folds])
+    val_rows = data.validation_rows
+    weights = data.sample_weight
     spreads, grids = [], []
     for per_fold in first:
         proba = np.exp(np.concatenate([p.log_proba[0] for p in per_fold]))
-        if runner.forward:  # T must estimate P(label | true class)
+        if runner.options.forward:  # T must estimate P(label | true class)
             S = anchor_similarity(proba, n_classes)
         else:
             S = confusion_similarity(
                 proba,
-                codes[val_rows],
+                data.codes[val_rows],
                 n_classes,
                 None if weights is None else weights[val_rows],
             )
@@ -401,7 +417,7 @@ def confusion_paths(runner: PathRunner, epsilons, classes):
         grids.append(epsilon_grid(epsilons, SmoothingPlan("confusion", S, classes)))
     rest = [g[g > 0] if g[0] == 0 else g for g in grids]
     starts = [
-        [p.models[0] if runner.warm_start else None for p in per_fold]
+        [p.models[0] if runner.options.warm_start else None for p in per_fold]
         for per_fold in first
     ]
     second = runner.run(rest, spreads, starts)

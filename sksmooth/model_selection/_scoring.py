@@ -8,7 +8,10 @@ log-probabilities. :func:`format_results` lays the rows out as
 ``GridSearchCV`` does and ranks them as it ranks.
 """
 
+from typing import NamedTuple
+
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.utils.metadata_routing import get_routing_for_object
@@ -18,6 +21,7 @@ from sksmooth.model_selection._calibration import (
     fit_temperature,
     observed_log_proba,
 )
+from sksmooth.model_selection._path import SearchData
 from sksmooth.model_selection._selection import p_loss_admissible, select_candidate
 
 
@@ -148,18 +152,19 @@ def scorer_params(scorer, params: dict) -> dict:
     return extra
 
 
-def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
+def fold_scores(fold_log_proba, data: SearchData, scorers):
     """Each scorer's score on each validation fold, from its log-probabilities.
 
-    Per-sample entries of ``score_params`` are taken at each fold's rows.
+    Per-sample entries of ``data.score_params`` are taken at each fold's rows.
     """
+    codes, classes = data.codes, data.classes
     n = codes.shape[0]
     scores = {name: [] for name in scorers}
-    for (_, val), log_proba in zip(folds, fold_log_proba, strict=True):
+    for (_, val), log_proba in zip(data.folds, fold_log_proba, strict=True):
         stand_in = StoredPredictions(np.exp(log_proba), classes)
         fold_params = {
             k: take_rows(v, val) if np.ndim(v) and len(v) == n else v
-            for k, v in score_params.items()
+            for k, v in data.score_params.items()
         }
         y_val = classes[codes[val]]
         dummy = np.zeros((len(val), 1))
@@ -175,9 +180,7 @@ def fold_scores(fold_log_proba, folds, codes, classes, scorers, score_params):
     return scores
 
 
-def candidate_scores(
-    per_fold, e, folds, codes, classes, scorers, score_params, transition=None
-):
+def candidate_scores(per_fold, e, data: SearchData, scorers, transition=None):
     """One candidate's row: its fit times and its fold scores.
 
     With a ``transition`` matrix (forward smoothing) every score is of the
@@ -188,34 +191,33 @@ def candidate_scores(
         "fit_time": np.array([p.fit_times[e] for p in per_fold]),
         "test": fold_scores(
             [observed_log_proba(p.log_proba[e], transition) for p in per_fold],
-            folds,
-            codes,
-            classes,
+            data,
             scorers,
-            score_params,
         ),
     }
 
 
-def pooled_log_loss(per_fold, e, folds, codes, weights) -> float:
+def pooled_log_loss(per_fold, e, data: SearchData) -> float:
     """The out-of-fold log-loss of the stored ``p`` of the ``e``-th epsilon
     against the labels, over all validation rows (weighted)."""
-    val_rows = np.concatenate([val for _, val in folds])
+    val_rows = data.validation_rows
+    weights = data.sample_weight
     return -neg_log_loss_from_log_proba(
         np.concatenate([p.log_proba[e] for p in per_fold]),
-        codes[val_rows],
+        data.codes[val_rows],
         None if weights is None else weights[val_rows],
     )
 
 
-def choice_temperature(per_fold, e, folds, codes, weights, transition=None) -> float:
+def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
     """The temperature of one candidate, fitted on all its out-of-fold
     log-probabilities (on ``p`` inside ``transition`` for forward smoothing;
     see :func:`fit_temperature`)."""
-    val_rows = np.concatenate([val for _, val in folds])
+    val_rows = data.validation_rows
+    weights = data.sample_weight
     return fit_temperature(
         np.concatenate([p.log_proba[e] for p in per_fold]),
-        codes[val_rows],
+        data.codes[val_rows],
         None if weights is None else weights[val_rows],
         transition,
     )
@@ -258,19 +260,24 @@ def rank_scores(mean) -> np.ndarray:
     """Ranks of mean scores, higher first; equal scores share the smallest
     rank and NaN ranks last, as in ``GridSearchCV``."""
     mean = np.where(np.isnan(mean), -np.inf, mean)
-    return (np.searchsorted(np.sort(-mean), -mean, side="left") + 1).astype(np.int32)
+    return rankdata(-mean, method="min").astype(np.int32)
+
+
+class Choice(NamedTuple):
+    """What :func:`score_paths` chose."""
+
+    index: int  # row of cv_results_
+    setting: int  # index into the settings
+    epsilon_index: int  # position in that setting's grid
+    temperature: float
 
 
 def score_paths(
     paths,
     grids,
     settings,
-    folds,
-    codes,
-    classes,
-    weights,
+    data: SearchData,
     scorers,
-    score_params,
     *,
     calibration,
     selection,
@@ -285,18 +292,15 @@ def score_paths(
     -------
     results : dict
         ``cv_results_``.
-    choice : tuple
-        ``(best_index, setting, epsilon position in its grid, temperature)``.
+    choice : Choice
     """
     rows = []
     for s, per_fold in enumerate(paths):
         for e, epsilon in enumerate(grids[s]):
             transition = None if transitions is None else transitions[s][e]
-            row = candidate_scores(
-                per_fold, e, folds, codes, classes, scorers, score_params, transition
-            )
+            row = candidate_scores(per_fold, e, data, scorers, transition)
             rows.append({"setting": s, "epsilon": float(epsilon), **row})
-    results = format_results(rows, settings, scorers, len(folds))
+    results = format_results(rows, settings, scorers, len(data.folds))
     # The uncalibrated scores decide. A temperature fitted per candidate on the
     # scores it is judged by lets the choice wander among candidates that the
     # folds cannot tell apart; it is fitted for the choice, afterwards.
@@ -305,7 +309,7 @@ def score_paths(
     admissible = None
     if transitions is not None:  # forward smoothing: p itself must stay sane
         p_losses = [
-            pooled_log_loss(per_fold, e, folds, codes, weights)
+            pooled_log_loss(per_fold, e, data)
             for per_fold, grid in zip(paths, grids, strict=True)
             for e in range(len(grid))
         ]
@@ -313,7 +317,9 @@ def score_paths(
             p_losses, results["param_epsilon"], candidate_settings
         )
     best = select_candidate(
-        np.column_stack([results[f"split{i}_test_{first}"] for i in range(len(folds))]),
+        np.column_stack(
+            [results[f"split{i}_test_{first}"] for i in range(len(data.folds))]
+        ),
         results["param_epsilon"],
         candidate_settings,
         selection,
@@ -324,7 +330,5 @@ def score_paths(
     temperature = 1.0
     if calibration == "temperature":
         transition = None if transitions is None else transitions[s_best][e_best]
-        temperature = choice_temperature(
-            paths[s_best], e_best, folds, codes, weights, transition
-        )
-    return results, (best, s_best, e_best, temperature)
+        temperature = choice_temperature(paths[s_best], e_best, data, transition)
+    return results, Choice(int(best), s_best, e_best, float(temperature))

@@ -7,8 +7,13 @@ refits or keeps the fold ensemble, and only then sets its attributes.
 """
 
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
+
+# joblib's own Parallel, not sklearn.utils.parallel's: the latter carries the
+# warnings filters into each task by reassigning warnings.filters, in this
+# process too when the backend is sequential (tests/test_warnings.py sees it).
 from joblib import Parallel
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -40,7 +45,9 @@ from sksmooth.meta import InnerLearnerMixin
 from sksmooth.model_selection._checks import check_label_vector, check_X_2d
 from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
+    PathOptions,
     PathRunner,
+    SearchData,
     check_folds,
     check_two_per_class,
     confusion_paths,
@@ -55,6 +62,18 @@ from sksmooth.model_selection._selection import check_epsilons_param, epsilon_gr
 CALIBRATIONS = (None, "temperature")
 METHODS = (*SMOOTHING_METHODS, "confusion")
 SELECTIONS = ("setting_first", "best")
+
+
+class CheckedParams(NamedTuple):
+    """The parameters of :class:`LabelSmoothingClassifierCV`, checked."""
+
+    inner: object  # the unfitted inner estimator
+    settings: list  # the param_grid settings, expanded
+    epsilons: object  # a grid size or a list of values
+    scorers: dict  # name -> scorer; the first decides
+    options: PathOptions  # how each fold's path is walked
+
+
 # param_grid="auto" with the default learner: LogisticRegressionCV's Cs=10.
 DEFAULT_C_GRID = tuple(float(C) for C in np.logspace(-4, 4, 10))
 
@@ -320,14 +339,16 @@ class LabelSmoothingClassifierCV(
                 "(see LabelSmoothingClassifier)."
             )
         forward = check_smooth(self.smooth, inner, type(self).__name__)
-        warm = native and "warm_start" in valid
-        return (
-            inner,
-            settings,
-            warm,
-            check_epsilons_param(self.epsilons),
-            check_scorers(self.scoring, inner),
-            forward,
+        return CheckedParams(
+            inner=inner,
+            settings=settings,
+            epsilons=check_epsilons_param(self.epsilons),
+            scorers=check_scorers(self.scoring, inner),
+            options=PathOptions(
+                warm_start=native and "warm_start" in valid,
+                forward=forward,
+                keep_models=(native and "warm_start" in valid) or self.ensemble,
+            ),
         )
 
     def _settings(self) -> list[dict]:
@@ -383,7 +404,9 @@ class LabelSmoothingClassifierCV(
         self : LabelSmoothingClassifierCV
             The fitted estimator.
         """
-        inner, settings, warm, epsilons, scorers, forward = self._check_params()
+        checked = self._check_params()
+        inner, settings, scorers = checked.inner, checked.settings, checked.scorers
+        options = checked.options
         check_X_2d(X, self)  # scikit-learn's message, not a fold's
         check_label_vector(y, type(self).__name__)
         classes, codes = encode_labels(y, type(self).__name__)
@@ -393,36 +416,27 @@ class LabelSmoothingClassifierCV(
         prior = class_prior(codes, classes.shape[0], weights)
         folds = self._folds(X, classes[codes], codes, groups, classes)
         learners = [clone(inner).set_params(**setting) for setting in settings]
+        data = SearchData(X, codes, classes, weights, folds, score_params)
         runner = PathRunner(
             learners,
             settings,
-            X,
-            codes,
-            weights,
-            folds,
-            warm_start=warm,
-            keep_models=warm or self.ensemble,
-            parallel=Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
-            forward=forward,
+            data,
+            options,
+            Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
             refit=not self.ensemble,
         )
-        grids, spreads, paths, transitions = self._walk(
-            runner, epsilons, classes, prior, forward
-        )
-        results, (best_index, s_best, e_best, temperature) = score_paths(
+        grids, spreads, paths, transitions = self._walk(runner, checked.epsilons, prior)
+        results, choice = score_paths(
             paths,
             grids,
             settings,
-            folds,
-            codes,
-            classes,
-            weights,
+            data,
             scorers,
-            score_params,
             calibration=self.calibration,
             selection=self.selection,
             transitions=transitions,
         )
+        s_best, e_best = choice.setting, choice.epsilon_index
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
         unconverged = [w for per_fold in paths for p in per_fold for w in p.unconverged]
@@ -431,39 +445,33 @@ class LabelSmoothingClassifierCV(
             fitted = fold_models
         else:
             with deferred_convergence_warnings() as refit_unconverged:
+                start = fold_models[0] if options.warm_start else None
                 fitted = self._refit(
-                    learners[s_best],
-                    X,
-                    codes,
-                    weights,
-                    epsilon,
-                    spreads[s_best],
-                    warm,
-                    fold_models[0] if warm else None,
-                    forward,
+                    learners[s_best], data, epsilon, spreads[s_best], options, start
                 )
             unconverged += refit_unconverged
             n_fits += 1
         warn_unconverged(unconverged, n_fits, inner)
 
         # Everything validated and fitted: now set the attributes.
-        self._set_fitted(fitted, classes, prior, epsilon, temperature)
+        self._set_fitted(fitted, classes, prior, epsilon, choice.temperature)
         if isinstance(self.method, str) and self.method == "confusion":
             self.similarity_ = spreads[s_best]
         self.cv_results_ = results
-        self.best_index_ = best_index
+        self.best_index_ = choice.index
         key = "mean_test_"
         key += "score" if list(scorers) == ["score"] else next(iter(scorers))
-        self.best_score_ = float(results[key][best_index])
+        self.best_score_ = float(results[key][choice.index])
         self.best_params_ = {"epsilon": epsilon, **settings[s_best]}
         self.epsilons_ = np.asarray(grids[s_best], dtype=np.float64)
         self.n_splits_ = len(folds)
         return self
 
-    def _walk(self, runner, epsilons, classes, prior, forward):
+    def _walk(self, runner, epsilons, prior):
         """Every (setting, fold) path: the epsilon grids, spread matrices and
         fold paths per setting, and for forward smoothing the transition
         matrix of every (setting, epsilon)."""
+        classes = runner.data.classes
         if isinstance(self.method, str) and self.method == "confusion":
             grids, spreads, paths = confusion_paths(runner, epsilons, classes)
         else:
@@ -472,7 +480,7 @@ class LabelSmoothingClassifierCV(
             spreads = [plan.S] * len(runner.learners)
             paths = runner.run(grids, spreads)
         transitions = None
-        if forward:
+        if runner.options.forward:
             transitions = [
                 [transition_matrix(e, S) for e in grid]
                 for grid, S in zip(grids, spreads, strict=True)
@@ -509,26 +517,25 @@ class LabelSmoothingClassifierCV(
             score_params["sample_weight"] = weights
         return groups, score_params
 
-    def _refit(self, learner, X, codes, weights, epsilon, S, warm, start, forward):
+    def _refit(self, learner, data: SearchData, epsilon, S, options, start):
         """The final model on all the data at the chosen epsilon."""
         try:
             models, _ = walk_epsilon_path(
                 learner,
-                X,
-                codes,
-                weights,
+                data.X,
+                data.codes,
+                data.sample_weight,
                 [epsilon],
                 S,
-                warm_start=warm,
-                start=start,
-                forward=forward,
+                options,
+                start,
             )
         except Exception as error:  # already names the epsilon
             raise reraise_kind(error)(
                 f"Refitting {describe(learner)} on all the data failed at {error}"
             ) from error.__cause__
         model = models[0]
-        if warm:
+        if options.warm_start:
             model.set_params(warm_start=learner.get_params()["warm_start"])
         return model
 
