@@ -263,33 +263,49 @@ class FoldPath:
         self.unconverged = list(unconverged)
 
 
-def fit_fold(learner, data: SearchData, fold: int, epsilons, S, options, start, where):
-    """Walk fold ``fold``'s path and predict its validation rows once per
-    epsilon.
+@dataclass(frozen=True)
+class FoldTask:
+    """One (setting, fold) path: its rows, epsilons, spread matrix, start,
+    and where it is, for error messages."""
+
+    train: np.ndarray
+    val: np.ndarray
+    epsilons: Any
+    S: np.ndarray
+    start: Any = None
+    where: str = ""
+
+
+def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOptions):
+    """Walk one fold's path and predict its validation rows once per epsilon.
+
+    ``X``, ``codes`` and ``sample_weight`` are the whole search's, passed at the
+    top level so that joblib's dask backend scatters them once per search
+    rather than pickling them into every task.
 
     A failure is re-raised with the fold and epsilon named (as ``ValueError``,
     ``TypeError`` or ``FloatingPointError`` if it was one, else ``RuntimeError``;
     the original error is its cause), so that it reads clearly when it comes
     back from a joblib worker.
     """
-    train, val = data.folds[fold]
-    X_train, X_val = take_rows(data.X, train), take_rows(data.X, val)
-    weights = None if data.sample_weight is None else data.sample_weight[train]
+    train, val, epsilons, S = task.train, task.val, task.epsilons, task.S
+    X_train, X_val = take_rows(X, train), take_rows(X, val)
+    weights = None if sample_weight is None else sample_weight[train]
     try:
         with deferred_convergence_warnings() as unconverged:
             models, fit_times = walk_epsilon_path(
                 learner,
                 X_train,
-                data.codes[train],
+                codes[train],
                 weights,
                 epsilons,
                 S,
                 options,
-                start,
+                task.start,
             )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
-            f"Fitting {describe(learner)} failed in {where} at {error}"
+            f"Fitting {describe(learner)} failed in {task.where} at {error}"
         ) from error.__cause__
     log_proba = np.stack(
         [log_proba_of(model, X_val) for model in models]
@@ -361,16 +377,22 @@ class PathRunner:
         tasks = [
             delayed(fit_fold)(
                 learner,
-                data,
-                f,
-                epsilon_lists[s],
-                spreads[s],
+                data.X,
+                data.codes,
+                data.sample_weight,
+                FoldTask(
+                    train,
+                    val,
+                    epsilon_lists[s],
+                    spreads[s],
+                    None if starts is None else starts[s][f],
+                    f"fold {f}"
+                    + (f" with {self.settings[s]}" if self.settings[s] else ""),
+                ),
                 self.options,
-                None if starts is None else starts[s][f],
-                f"fold {f}" + (f" with {self.settings[s]}" if self.settings[s] else ""),
             )
             for s, learner in enumerate(self.learners)
-            for f in range(n_folds)
+            for f, (train, val) in enumerate(data.folds)
         ]
         out = self.parallel(tasks)
         return [out[s * n_folds : (s + 1) * n_folds] for s in range(len(self.learners))]
