@@ -111,7 +111,9 @@ def run_cell(table: str, split: int, noise: float, contenders) -> list[dict]:
     rows = []
     for name in contenders:
         tic = time.process_time()
-        with warnings.catch_warnings():  # this worker's own: a study, not a library
+        # A study script's own process (a joblib worker, or the script itself
+        # with --n-jobs 1): no library code changes warnings filters.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", FutureWarning)  # scikit-learn's notices
             model = CONTENDERS[name]().fit(X_train, y_train)

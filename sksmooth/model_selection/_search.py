@@ -339,15 +339,14 @@ class LabelSmoothingClassifierCV(
                 "(see LabelSmoothingClassifier)."
             )
         forward = check_smooth(self.smooth, inner, type(self).__name__)
+        warm = native and "warm_start" in valid
         return CheckedParams(
             inner=inner,
             settings=settings,
             epsilons=check_epsilons_param(self.epsilons),
             scorers=check_scorers(self.scoring, inner),
             options=PathOptions(
-                warm_start=native and "warm_start" in valid,
-                forward=forward,
-                keep_models=(native and "warm_start" in valid) or self.ensemble,
+                warm_start=warm, forward=forward, keep_models=warm or self.ensemble
             ),
         )
 
