@@ -299,6 +299,54 @@ TABLES.update(
         ),
     }
 )
+# Six more small tables, added after the recipe's second revision (issue 26,
+# second round) and not looked at while it was chosen: SMALL_FRESH.
+TABLES.update(
+    {
+        "cats": rdataset("MASS", "cats", "Sex", 144, 2, "MASS::cats, sex of cats"),
+        "birthwt": rdataset(
+            "MASS",
+            "birthwt",
+            "low",
+            189,
+            2,
+            "MASS::birthwt, low birth weight (the weight itself dropped)",
+            categorical=("race",),
+            dropped=("bwt",),
+        ),
+        "melanoma": rdataset(
+            "MASS", "Melanoma", "status", 205, 3, "MASS::Melanoma, patient status"
+        ),
+        "cuckoos": rdataset(
+            "DAAG",
+            "cuckoos",
+            "species",
+            120,
+            6,
+            "DAAG::cuckoos, host species from the egg",
+            dropped=("id",),
+        ),
+        "mroz": rdataset(
+            "carData",
+            "Mroz",
+            "lfp",
+            753,
+            2,
+            "carData::Mroz, women's labour-force participation",
+            categorical=("wc", "hc"),
+        ),
+        "orange-juice": rdataset(
+            "ISLR",
+            "OJ",
+            "Purchase",
+            1070,
+            2,
+            "ISLR::OJ, which orange juice was bought",
+            categorical=("Store7",),
+            dropped=("StoreID", "STORE"),
+        ),
+    }
+)
 # The tables of studies/noisy_labels.py (the first seven above).
 NOISY_STUDY = ("digits", "segment", "glass", "penguins", "auto-origin", "olive", "hpc")
 SMALL_DEV = (
@@ -323,6 +371,7 @@ SMALL_HELD_OUT = (
     "frogs",
     "hepatic",
 )
+SMALL_FRESH = ("cats", "birthwt", "melanoma", "cuckoos", "mroz", "orange-juice")
 
 
 def package_file(package: str, relative: str, pip_name: str) -> Path:
