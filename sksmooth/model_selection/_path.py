@@ -147,8 +147,9 @@ def walk_epsilon_path(
         sample_weight)`` method (:meth:`~sksmooth.SoftmaxRegression.fit_path`)
         walks the whole path itself. ``forward``: smooth the predictions, not
         the targets (``smooth="predictions"``): the learner fits the labels
-        with ``transition=(1 - epsilon) * I + epsilon * S``; ``fit_path``,
-        which follows the targets' path, is not used.
+        with ``transition=(1 - epsilon) * I + epsilon * S``; a learner's
+        ``fit_path``, which follows the targets' path, only gives the first
+        fit its start (:func:`forward_start`).
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
 
@@ -166,6 +167,10 @@ def walk_epsilon_path(
         )
     models, fit_times = [], []
     previous = start
+    if forward and warm_start and start is None and hasattr(learner, "fit_path"):
+        previous = forward_start(
+            learner, X_train, codes_train, sample_weight, epsilons, S
+        )
     for epsilon in epsilons:
         tic = time.perf_counter()
         try:
@@ -197,6 +202,27 @@ def walk_epsilon_path(
         fit_times.append(time.perf_counter() - tic)
         models.append(model)
     return models, fit_times
+
+
+def forward_start(learner, X_train, codes_train, sample_weight, epsilons, S):
+    """Where a forward-smoothing walk starts: the learner's targets path,
+    walked down to the smallest of ``epsilons``.
+
+    The forward walk's first fit is at its smallest epsilon, usually 0: a plain
+    fit. At a large ``C`` on nearly separable data a cold fit runs out of
+    ``max_iter`` far from its solution, and its out-of-fold scores then rank
+    the ``C`` values by how far each got, not by how well each generalises
+    (``LogisticRegressionCV`` warm-starts along its ``C`` path for the same
+    reason). The targets path reaches the same neighbourhood warm, one epsilon
+    at a time down from its known end, each point with its own ``max_iter``.
+    Its convergence messages are dropped: none of its points is a model of
+    the search, the forward fits that start from them are.
+    """
+    with deferred_convergence_warnings():
+        models, _ = walk_with_fit_path(
+            learner, X_train, codes_train, sample_weight, epsilons, S, None
+        )
+    return models[0]
 
 
 def walk_with_fit_path(
