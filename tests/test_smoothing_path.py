@@ -15,11 +15,13 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
 from sksmooth._loss import LinearSoftCrossEntropy
+from sksmooth._path_solver import CurvatureMemory
 from sksmooth._smoothing_path import (
     TiltedObjective,
     anchor,
     kronecker_inverse,
     smoothing_path,
+    weighted_gram,
 )
 
 
@@ -136,10 +138,12 @@ def test_the_kronecker_form_inverts_the_hessian_at_the_anchor(
         X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
         l2_reg_strength=0.02,
     )  # fmt: skip
+    gram = weighted_gram(
+        sp.csr_matrix(X) if sparse else X, weights, tilted.sums, fit_intercept
+    )
     inverse = kronecker_inverse(
-        sp.csr_matrix(X) if sparse else X, weights, tilted.sums,
-        n_logits=oracle.n_logits, fit_intercept=fit_intercept, l2=0.02,
-    )  # fmt: skip
+        gram, n_logits=oracle.n_logits, fit_intercept=fit_intercept, l2=0.02
+    )
     v = np.random.default_rng(6).normal(size=oracle.n_params)
     _, intercept = oracle.unpack(v)
     if intercept is not None and oracle.n_logits > 1:
@@ -247,3 +251,92 @@ def test_a_point_that_does_not_converge_warns_once_and_the_path_goes_on():
     )  # fmt: skip
     assert not result.converged.any()
     assert (result.n_iter == 2).all()  # every point took its iterations
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_pair_moved_to_another_C_is_the_exact_secant_of_its_objective(n_classes):
+    # a pair collected at one L2 strength, moved by the memory to another, is
+    # the gradient difference of the loss at that other strength, written out
+    X, y = problem(n_classes)
+    S = spread("uniform", y, n_classes, None)
+    first, other = loss_at(X, y, 0.1, S, None, l2=0.05), loss_at(X, y, 0.1, S, None)
+    mask = np.ones(first.n_params)
+    mask[first.n_logits * first.n_features :] = 0.0  # the intercepts
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(size=(2, first.n_params))
+    memory = CurvatureMemory(5, penalty_mask=mask)
+    memory.set_penalty(0.05)
+    assert memory.add(b - a, first.loss_gradient(b)[1] - first.loss_gradient(a)[1])
+    memory.set_penalty(0.02)  # loss_at's default strength
+    s, moved, _ = memory.pairs[0]
+    expected = other.loss_gradient(b)[1] - other.loss_gradient(a)[1]
+    assert_allclose(s, b - a)
+    assert_allclose(moved, expected, rtol=0, atol=1e-12 * abs(expected).max())
+    # restore moves a snapshot taken at another strength the same way
+    memory.set_penalty(0.05)
+    snapshot = memory.snapshot(5)
+    memory.set_penalty(0.02)
+    memory.restore([snapshot])
+    assert_allclose(
+        memory.pairs[0][1], expected, rtol=0, atol=1e-12 * abs(expected).max()
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_every_point_of_a_C_grid_path_is_a_cold_fit(n_classes):
+    X, y = problem(n_classes, n_samples=120)
+    weights = np.random.default_rng(11).uniform(0.2, 3, len(y))
+    S = spread("uniform", y, n_classes, weights)
+    epsilons, Cs = [0.0, 0.05, 0.3], [10.0, 0.1, 1.0]  # C in any order
+    tight = {"tol": 1e-10, "max_iter": 1000}
+    path = SoftmaxRegression(**tight).fit_path(
+        X, y, epsilons, sample_weight=weights, Cs=Cs
+    )
+    assert len(path) == len(Cs) * len(epsilons)
+    for j, C in enumerate(Cs):
+        for i, epsilon in enumerate(epsilons):
+            coef, intercept = path[j * len(epsilons) + i]
+            cold = SoftmaxRegression(C=C, **tight).fit(
+                X, smoothed(y, epsilon, S), sample_weight=weights
+            )
+            ours, _ = tight_objective(X, y, epsilon, S, weights, coef, intercept, C)
+            best, _ = tight_objective(
+                X, y, epsilon, S, weights, cold.coef_, cold.intercept_, C
+            )
+            assert ours == pytest.approx(best, rel=1e-8)
+
+
+def test_every_point_of_a_C_grid_path_meets_tol():
+    X, y = problem(3, n_samples=150, n_features=8)
+    S = spread("uniform", y, 3, None)
+    epsilons, Cs, tol = list(np.linspace(0, 0.6, 7)), [0.05, 0.5, 5.0], 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = SoftmaxRegression(tol=tol).fit_path(X, y, epsilons, Cs=Cs)
+    for j, C in enumerate(Cs):
+        for i, epsilon in enumerate(epsilons):
+            coef, intercept = path[j * len(epsilons) + i]
+            _, grad = tight_objective(X, y, epsilon, S, None, coef, intercept, C)
+            assert abs(grad).max() <= tol
+
+
+def test_a_C_grid_path_costs_fewer_evaluations_than_a_path_per_C():
+    X, y = problem(3, n_samples=500, n_features=10)
+    epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
+    Cs = [0.01, 0.1, 1.0, 10.0]
+    joint = count_evaluations(
+        lambda: SoftmaxRegression().fit_path(X, y, epsilons, Cs=Cs)
+    )
+    separate = count_evaluations(
+        lambda: [SoftmaxRegression(C=C).fit_path(X, y, epsilons) for C in Cs]
+    )
+    assert joint <= 0.9 * separate  # 72 against 87 when written
+
+
+@pytest.mark.parametrize("Cs", [[], [1.0, -1.0], [[1.0]], "big", [np.inf]])
+def test_bad_Cs_are_refused_by_name(Cs):
+    X, y = problem(3)
+    model = SoftmaxRegression()
+    with pytest.raises(ValueError, match="Cs must be"):
+        model.fit_path(X, y, [0.0, 0.1], Cs=Cs)
+    assert not hasattr(model, "coef_")
