@@ -2,6 +2,7 @@
 smoothed targets written out here, its Hessian products, cold fits, and
 GridSearchCV (test_matches_grid_search_cv in test_model_selection.py)."""
 
+import copy
 import warnings
 from unittest import mock
 
@@ -10,7 +11,9 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
@@ -23,6 +26,7 @@ from sksmooth._smoothing_path import (
     smoothing_path,
     weighted_gram,
 )
+from sksmooth.model_selection._path import refit_start
 
 
 def problem(n_classes, n_samples=90, n_features=5, seed=0):
@@ -340,3 +344,25 @@ def test_bad_Cs_are_refused_by_name(Cs):
     with pytest.raises(ValueError, match="Cs must be"):
         model.fit_path(X, y, [0.0, 0.1], Cs=Cs)
     assert not hasattr(model, "coef_")
+
+
+def test_the_refit_from_the_folds_mean_costs_fewer_evaluations():
+    X, y = problem(4, n_samples=400, n_features=10)
+    folds = StratifiedKFold(5).split(X, y)
+    fold_models = [
+        SoftmaxRegression().fit(
+            X[train], smoothed(y[train], 0.05, np.full((4, 4), 0.25))
+        )
+        for train, _ in folds
+    ]
+
+    def refit(start):
+        model = copy.deepcopy(start).set_params(warm_start=True)
+        return count_evaluations(lambda: model.fit_path(X, y, [0.05]))
+
+    mean = refit_start(fold_models)
+    assert_allclose(mean.coef_, np.mean([m.coef_ for m in fold_models], axis=0))
+    assert refit(mean) < refit(fold_models[0])
+    # models without linear coefficients: the first fold's
+    dummies = [DummyClassifier().fit(X, y) for _ in range(2)]
+    assert refit_start(dummies) is dummies[0]

@@ -277,6 +277,36 @@ def walk_with_fit_path(
     return models, times
 
 
+def refit_start(fold_models):
+    """The refit's warm start from the fold models at the choice.
+
+    For a linear model (every fold model has ``coef_`` and ``intercept_`` of
+    one shape) a copy of the first with the folds' mean coefficients, as
+    ``LogisticRegressionCV`` starts its refit: the fold solutions scatter
+    around the solution on all the rows, so their mean lands nearer than any
+    one of them (``benchmarks/cv_speed.py``). Otherwise the first fold model:
+    the mean of a network's weights is no network.
+    """
+    first = fold_models[0]
+    shapes = {
+        (np.shape(getattr(m, "coef_", None)), np.shape(getattr(m, "intercept_", None)))
+        for m in fold_models
+    }
+    if (
+        not (hasattr(first, "coef_") and hasattr(first, "intercept_"))
+        or len(shapes) > 1
+    ):
+        return first
+    start = copy.deepcopy(first)
+    start.coef_ = np.mean([m.coef_ for m in fold_models], axis=0).astype(
+        first.coef_.dtype
+    )
+    start.intercept_ = np.mean([m.intercept_ for m in fold_models], axis=0).astype(
+        np.asarray(first.intercept_).dtype
+    )
+    return start
+
+
 def reraise_kind(error):
     """The type a failure is re-raised as, with context added to its message."""
     if type(error) in (ValueError, TypeError, FloatingPointError):
@@ -559,39 +589,3 @@ def warn_unconverged(messages, n_fits: int, learner) -> None:
             ConvergenceWarning,
             stacklevel=3,
         )
-
-
-def check_two_per_class(codes, classes) -> None:
-    """Refuse a class of one sample, by name, for stratified folds.
-
-    Stratified folds put every class in every training part once it has two
-    samples (scikit-learn warns when it has fewer than ``n_splits``); a class
-    of one sample cannot be in all of them.
-    """
-    counts = np.bincount(codes)
-    if counts.min() < 2:
-        rarest = classes[[int(np.argmin(counts))]].tolist()[0]
-        raise ValueError(
-            f"the class {rarest!r} has only 1 sample, but every training fold "
-            "must hold every class: give each class at least 2 samples (drop or "
-            "relabel that one)."
-        )
-
-
-def check_folds(folds, codes, classes, label: str) -> None:
-    """Every validation part holds a sample and every training part every
-    class; ``label`` names the splitter in the error."""
-    n_classes = classes.shape[0]
-    for i, (train, val) in enumerate(folds):
-        present = np.bincount(codes[train], minlength=n_classes) > 0
-        if len(val) == 0:
-            raise ValueError(
-                f"{label}: fold {i} has no validation samples; use a "
-                "splitter that gives every fold validation data."
-            )
-        if not present.all():
-            raise ValueError(
-                f"{label}: the training part of fold {i} lacks the "
-                f"class(es) {classes[~present].tolist()}; use fewer folds or a "
-                "stratified splitter."
-            )
