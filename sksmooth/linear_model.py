@@ -8,6 +8,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
+from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import (
     homotopy_predictor,
@@ -16,7 +17,13 @@ from sksmooth._optimize import (
     report_unconverged_points,
 )
 from sksmooth._smoothing_path import smoothing_paths
-from sksmooth._targets import class_prior, plan_smoothing, smooth_codes
+from sksmooth._targets import (
+    check_smooth,
+    class_prior,
+    plan_smoothing,
+    smooth_codes,
+    transition_matrix,
+)
 from sksmooth._validation import (
     check_Cs,
     check_param,
@@ -267,6 +274,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         sample_weight=None,
         callback=None,
         Cs=None,
+        smooth="targets",
     ):
         """Fit the label-smoothed targets at every epsilon, one path.
 
@@ -287,6 +295,10 @@ class SoftmaxRegression(SoftTargetClassifier):
         the points are fitted in the order given, each start a homotopy
         predictor step along the tangent ``dw/de = -H^{-1} dg/de``.
 
+        With ``smooth="predictions"`` (:meth:`fit` with ``transition=(1 -
+        epsilon) I + epsilon S``) the problems are not tilts: L-BFGS carries
+        its memory upward from epsilon to epsilon as approximate curvature
+        (:func:`sksmooth._forward_path.forward_paths`); Newton warm-starts.
         A dask array is computed into memory (:meth:`fit` alone is blockwise).
 
         Parameters
@@ -311,6 +323,8 @@ class SoftmaxRegression(SoftTargetClassifier):
         Cs : array-like of shape (n_Cs,), default=None
             The path at each of these ``C`` (not :attr:`C`), walked from the
             smallest up unless ``warm_start`` starts it from a previous fit.
+        smooth : {"targets", "predictions"}, default="targets"
+            As in :class:`~sksmooth.LabelSmoothingClassifier`.
 
         Returns
         -------
@@ -355,8 +369,9 @@ class SoftmaxRegression(SoftTargetClassifier):
         epsilons = plan.check_epsilons(epsilons)
         Cs = [self.C] if Cs is None else check_Cs(Cs)
         walk = self._newton_path if self.solver == "newton-cg" else self._carried_path
+        forward = check_smooth(smooth, self, type(self).__name__)
         path, n_iter = walk(
-            X_checked, codes, sample_weight, classes, S, epsilons, callback, Cs
+            X_checked, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
         )
         self._set_input_metadata(X)
         self.classes_ = classes
@@ -365,7 +380,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         return path
 
     def _carried_path(
-        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs
+        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
     ):
         """:meth:`fit_path` with ``solver="lbfgs"``: the path solver of
         :func:`sksmooth._smoothing_path.smoothing_paths`, one L-BFGS memory for
@@ -373,7 +388,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         stopped short. Returns the path and the last point's iterations."""
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         n_logits = 1 if len(classes) == 2 else len(classes)
-        results = smoothing_paths(
+        results = (forward_paths if forward else smoothing_paths)(
             X,
             codes,
             sample_weight,
@@ -414,7 +429,9 @@ class SoftmaxRegression(SoftTargetClassifier):
             )
         return path, results[-1].n_iter[-1]
 
-    def _newton_path(self, X, codes, sample_weight, classes, S, epsilons, callback, Cs):
+    def _newton_path(
+        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
+    ):
         """:meth:`fit_path` with ``solver="newton-cg"``: each start a homotopy
         predictor step from the last solution; one path per ``C``. Returns the
         path and the last point's iterations."""
@@ -425,13 +442,13 @@ class SoftmaxRegression(SoftTargetClassifier):
             shift = len(path)
             step = callback and (lambda i, shift=shift: callback(shift + i))
             part, n_iter = model._newton_path_at_C(
-                X, codes, sample_weight, classes, S, epsilons, step
+                X, codes, sample_weight, classes, S, epsilons, step, forward
             )
             path += part
         return path, n_iter
 
     def _newton_path_at_C(
-        self, X, codes, sample_weight, classes, S, epsilons, callback
+        self, X, codes, sample_weight, classes, S, epsilons, callback, forward
     ):
         """One ``C``'s path of :meth:`_newton_path`."""
         dtype = X.dtype
@@ -439,17 +456,19 @@ class SoftmaxRegression(SoftTargetClassifier):
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
 
         def make_loss(epsilon):
+            targets = codes if forward else smooth_codes(codes, epsilon, S)
             return self._make_loss(
                 X,
-                smooth_codes(codes, epsilon, S).astype(dtype, copy=False),
+                targets if forward else targets.astype(dtype, copy=False),
                 sample_weight,
                 n_classes=n_classes,
                 total_weight=weight_sum,
+                transition=transition_matrix(epsilon, S) if forward else None,
             )
 
         # d(w_i Y_i)/d epsilon = w_i (S[y_i] - onehot(y_i)), in the (K, n) layout
         target_change = None
-        if len(epsilons) > 1:
+        if len(epsilons) > 1 and not forward:
             target_change = S[codes].T.astype(dtype)
             target_change[codes, np.arange(codes.shape[0])] -= 1.0
             if sample_weight is not None:
@@ -463,6 +482,8 @@ class SoftmaxRegression(SoftTargetClassifier):
             next_loss = make_loss(epsilon)
             if loss is None:
                 coef = self._initial_coef(next_loss, classes)
+            elif forward:  # warm-started from the last solution
+                coef = result.x
             else:
                 coef = homotopy_predictor(
                     loss, target_change, result.x, last_epsilon, epsilon, previous

@@ -730,3 +730,24 @@ def test_settings_that_differ_in_C_share_one_path_per_fold(noisy):
         assert search.cv_results_["mean_fit_time"][index] > 0
         assert set(params) == {"epsilon", "C", "fit_intercept"}
     assert search.best_params_["C"] == search.estimator_.C
+
+
+def test_forward_smoothing_walks_each_fold_with_fit_path(noisy):
+    # one fit_path(smooth="predictions") per fold and one for the refit,
+    # instead of one warm-started fit per epsilon
+    X, y = noisy
+    calls = []
+    original = SoftmaxRegression.fit_path
+
+    @functools.wraps(original)  # keeps its signature, which offers smooth
+    def recording(self, *args, **kwargs):
+        calls.append((len(args[2]), kwargs.get("smooth")))
+        return original(self, *args, **kwargs)
+
+    search = LabelSmoothingClassifierCV(
+        SoftmaxRegression(), epsilons=GRID, cv=3, smooth="predictions"
+    )
+    with mock.patch.object(SoftmaxRegression, "fit_path", recording):
+        search.fit(X, y)
+    assert calls == [(len(GRID), "predictions")] * 3 + [(1, "predictions")]
+    assert search.cv_results_["mean_fit_time"].min() > 0

@@ -147,8 +147,8 @@ def walk_epsilon_path(
         sample_weight)`` method (:meth:`~sksmooth.SoftmaxRegression.fit_path`)
         walks the whole path itself. ``forward``: smooth the predictions, not
         the targets (``smooth="predictions"``): the learner fits the labels
-        with ``transition=(1 - epsilon) * I + epsilon * S``; ``fit_path``,
-        which follows the targets' path, is not used.
+        with ``transition=(1 - epsilon) * I + epsilon * S``, through
+        ``fit_path`` only if it takes ``smooth="predictions"``.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
 
@@ -160,12 +160,7 @@ def walk_epsilon_path(
         Seconds per fit.
     """
     warm_start, forward = options.warm_start, options.forward
-    if (
-        warm_start
-        and len(epsilons)
-        and not forward
-        and takes_path_params(learner, False)
-    ):
+    if warm_start and len(epsilons) and takes_path_params(learner, forward):
         return walk_with_fit_path(
             learner,
             X_train,
@@ -174,7 +169,7 @@ def walk_epsilon_path(
             epsilons,
             S,
             start,
-            {},
+            {"smooth": "predictions"} if forward else {},
         )
     models, fit_times = [], []
     previous = start
