@@ -250,6 +250,7 @@ def format_table(rows, n_repeats, tight_tol):
     for row in rows:
         evals, cpu, wall = row["evaluations"], row["cpu"], row["wall"]
         path, cold = row["path"]
+        split_diff = "–" if np.isnan(row["split_diff"]) else f"{row['split_diff']:.1e}"
         lines.append(
             f"| {row['case']} | {evals['ours']}, {evals['ref']} | "
             f"**{evals['ref'] / evals['ours']:.1f}×** | "
@@ -259,7 +260,7 @@ def format_table(rows, n_repeats, tight_tol):
             f"{wall['ref'] / wall['ours']:.1f}× | "
             f"{row['eps_default'][0]}, {row['eps_default'][1]} | "
             f"{row['eps_tight'][0]}, {row['eps_tight'][1]} | "
-            f"{row['split_diff']:.1e} | {path} / {cold} = {path / cold:.1f} |"
+            f"{split_diff} | {path} / {cold} = {path / cold:.1f} |"
         )
     lines.append("")
     lines.append(
