@@ -13,11 +13,15 @@ ours leaves at its default settings (``solver="newton-cg"``, ``tol=1e-4``)
 and its time against our own default L-BFGS fit.
 
 Usage: ``python -m benchmarks.solvers [--quick] [--output FILE]`` (writes its
-table between the ``bench:solvers`` markers of docs/performance.md).
+table between the ``bench:solvers`` markers of docs/performance.md);
+``--paths-only`` re-runs only the epsilon-path rows and keeps the time-to-optimum
+table already on the page.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -29,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from benchmarks._harness import (
     interleaved,
     machine,
+    markers,
     median,
     output_path,
     parse_args,
@@ -217,8 +222,10 @@ def format_path_table(rows: list[dict], n_repeats: int) -> str:
     lines.append("")
     lines.append(
         f"Median of {n_repeats} interleaved runs; newton-cg paths start each "
-        "ε from the homotopy predictor, L-BFGS paths from the secant through "
-        "the two previous solutions (the first two: cold, then the previous one)."
+        "ε from the homotopy predictor; L-BFGS paths carry one curvature memory "
+        "down the grid from the largest ε (`_smoothing_path.smoothing_paths`). "
+        f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when "
+        "the path rows started."
     )
     return "\n".join(lines)
 
@@ -269,21 +276,31 @@ def format_table(rows: list[dict], n_repeats: int) -> str:
 
 def main(argv=None) -> str:
     """Run the study; write (see ``_harness.output_path``) and return its table."""
-    args = parse_args(__doc__.splitlines()[0], argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    paths_only = "--paths-only" in argv
+    args = parse_args(__doc__.splitlines()[0], [a for a in argv if a != "--paths-only"])
+    path = output_path(args)
+    if paths_only and path is None:
+        raise SystemExit("error: --paths-only rewrites a page: give --output.")
     problems = QUICK_PROBLEMS if args.quick else full_problems()
     n_repeats = args.repeats or 1
     rows = []
-    for problem in problems:
+    for problem in [] if paths_only else problems:
         rows.append(run_problem(problem, n_repeats))
         print(format_table(rows[-1:], n_repeats).splitlines()[2], flush=True)
     path_problems = (
         [Problem(2_000, 20, 4)] if args.quick else [Problem(10_000, 100, 10)]
     )
-    path_rows = [run_path(p, n_repeats) for p in path_problems]
-    table = (
-        format_table(rows, n_repeats) + "\n\n" + format_path_table(path_rows, n_repeats)
+    path_table = format_path_table(
+        [run_path(p, n_repeats) for p in path_problems], n_repeats
     )
-    path = output_path(args)
+    if paths_only:  # the time-to-optimum table as the page has it
+        start, end = markers(STUDY)
+        text = path.read_text()
+        block = text[text.index(start) + len(start) : text.index(end)]
+        table = block[: block.index("| ε path")].strip() + "\n\n" + path_table
+    else:
+        table = format_table(rows, n_repeats) + "\n\n" + path_table
     if path is not None:
         write_block(STUDY, table, path)
     print(table)

@@ -29,6 +29,13 @@ from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._path_solver import CurvatureMemory, carried_lbfgs
 
 MEMORY_SIZE = 10
+# Across L2 strengths each point's memory is the previous strength's newest
+# pairs at the same epsilon, then this path's newest. Over five folds of the
+# two C-grid problems of benchmarks/cv_speed.py (20,000 x 50 and digits): 400
+# and 887 evaluations with five of each (three: 396 and 935; seven: 393 and
+# 914), 435 and 1115 with the memory carried as it is, 461 and 1141 with one
+# path per strength.
+NEIGHBOUR_PAIRS = 5
 # Points of the predictor polynomial: five (a quartic) took 409 evaluations
 # over three folds of each of four problems of benchmarks/cv_speed.py, against
 # 436 with four, 489 with three and 405 with six.
@@ -128,15 +135,11 @@ def anchor(S, n_logits: int, fit_intercept: bool, n_features: int):
     return np.concatenate([np.zeros(n_logits * n_features), intercept])
 
 
-def kronecker_inverse(X, sample_weight, sums, *, n_logits, fit_intercept, l2):
-    """``v -> H^{-1} v`` for the Hessian at ``W = 0`` with uniform predictions.
+def weighted_gram(X, sample_weight, sums, fit_intercept: bool) -> np.ndarray:
+    """``A = [X, 1]^T diag(w) [X, 1] / sum(w)`` in float64, in row blocks.
 
-    There ``H = (1/K) C (x) A + l2 I (x) P`` (``A = [X, 1]^T diag(w) [X, 1] /
-    sum(w)``, ``C = I - 11^T/K`` the centring over classes, ``P`` the penalty's
-    mask): on class-sum-zero directions its inverse is ``V -> V (A/K + l2
-    P)^{-1}``, on the class-constant ones ``l2^{-1}`` for the weights (the
-    softmax ignores them) and zero for the intercepts (flat). Binary: ``H =
-    A/4 + l2 P``. One ``X^T X`` (in row blocks) and a Cholesky factor.
+    ``sums`` are the class sums of :func:`class_sums` (the intercept's row and
+    column are their column sums).
     """
     weights = None if sample_weight is None else np.asarray(sample_weight, float)
     n_samples, n_features = X.shape
@@ -157,24 +160,50 @@ def kronecker_inverse(X, sample_weight, sums, *, n_logits, fit_intercept, l2):
         gram = np.block(
             [[gram, column[:, None]], [column[None, :], np.array([[weight_sum]])]]
         )
+    return gram / weight_sum
+
+
+def kronecker_inverse(gram, *, n_logits, fit_intercept, l2):
+    """``v -> H^{-1} v`` for the Hessian at ``W = 0`` with uniform predictions.
+
+    There ``H = (1/K) C (x) A + l2 I (x) P`` (``A`` the :func:`weighted_gram`,
+    ``C = I - 11^T/K`` the centring over classes, ``P`` the penalty's mask):
+    on class-sum-zero directions its inverse is ``V -> V (A/K + l2
+    P)^{-1}``, on the class-constant ones ``l2^{-1}`` for the weights (the
+    softmax ignores them) and zero for the intercepts (flat). Binary: ``H =
+    A/4 + l2 P``. One Cholesky factor per ``l2``, of a ``(d + 1)^2`` matrix.
+    """
     scale = 0.25 if n_logits == 1 else 1.0 / n_logits
-    matrix = gram * (scale / weight_sum)
+    matrix = gram * scale
     mask = np.ones(matrix.shape[0])
     if fit_intercept:
         mask[-1] = 0.0
     matrix[np.diag_indices_from(matrix)] += l2 * mask
-    factor = cho_factor(matrix, check_finite=False)
+    # applied many times per point: an explicit (symmetric) inverse is one
+    # matrix product, where two triangular solves cost as much and more calls
+    inverse = cho_solve(
+        cho_factor(matrix, check_finite=False),
+        np.eye(matrix.shape[0]),
+        check_finite=False,
+    )
 
-    def apply(vector):
-        rows = _rows(vector, n_logits, fit_intercept)
+    # the flat layout [W.ravel(), c] as (n_logits, d + fit_intercept) rows and
+    # back, by one gather each (position of row k, column j in the flat vector)
+    n_params = n_logits * inverse.shape[0]
+    to_rows = _rows(np.arange(n_params), n_logits, fit_intercept).ravel()
+    to_flat = np.argsort(to_rows)
+
+    def apply(vectors):  # (n_params,) or (m, n_params)
+        shape = vectors.shape
+        rows = vectors.reshape(-1, shape[-1])[:, to_rows]
+        rows = rows.reshape(-1, n_logits, inverse.shape[0])
         if n_logits == 1:
-            return _to_flat(
-                cho_solve(factor, rows.T, check_finite=False).T, fit_intercept
-            )
-        mean = rows.mean(axis=0)
-        out = cho_solve(factor, (rows - mean).T, check_finite=False).T
-        out += mean * mask / l2
-        return _to_flat(out, fit_intercept)
+            out = rows @ inverse
+        else:
+            mean = rows.mean(axis=1, keepdims=True)
+            out = (rows - mean) @ inverse
+            out += mean * (mask / l2)
+        return out.reshape(-1, shape[-1])[:, to_flat].reshape(shape)
 
     return apply
 
@@ -210,6 +239,8 @@ class TiltedObjective:
         ``f_0``, on the labels.
     tilt : ndarray of shape (n_params,)
         ``b``.
+    penalty_mask : ndarray of shape (n_params,)
+        1 on the penalised weights, 0 on the intercepts.
     n_evaluations : int
         Evaluations of ``f_0`` so far.
     """
@@ -228,7 +259,13 @@ class TiltedObjective:
         self.sums = class_sums(X, codes, sample_weight, n_classes, fit_intercept)
         weight_sum = self.loss.head.weight_sum
         self.tilt = tilt_vector(self.sums, S, weight_sum, fit_intercept)
+        self.penalty_mask = np.ones(self.loss.n_params)
+        self.penalty_mask[self.loss.n_logits * self.loss.n_features :] = 0.0
         self.n_evaluations = 0
+
+    def set_penalty(self, l2_reg_strength):
+        """Make ``f_0`` the objective with this L2 strength (the same data term)."""
+        self.loss.l2_reg_strength = float(l2_reg_strength)
 
     def base(self, coef):
         """``f_0`` and its gradient at ``coef`` (one evaluation)."""
@@ -268,6 +305,35 @@ class PathResult:
 
 
 def smoothing_path(
+    X, codes, sample_weight, epsilons, S, *, l2_reg_strength: float, **options
+) -> PathResult:
+    """Solve the L2 soft cross-entropy at every epsilon of a smoothing path:
+    :func:`smoothing_paths` at one L2 strength, ``l2_reg_strength``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sksmooth._smoothing_path import smoothing_path
+    >>> X, y = load_iris(return_X_y=True)
+    >>> result = smoothing_path(X, y, None, [0.0, 0.1, 0.3], np.full((3, 3), 1 / 3),
+    ...                         n_classes=3, fit_intercept=True,
+    ...                         l2_reg_strength=1 / 150, tol=1e-4, max_iter=100)
+    >>> len(result.coefs), bool(result.converged.all())
+    (3, True)
+    """
+    return smoothing_paths(
+        X,
+        codes,
+        sample_weight,
+        epsilons,
+        S,
+        l2_reg_strengths=[l2_reg_strength],
+        **options,
+    )[0]
+
+
+def smoothing_paths(
     X,
     codes,
     sample_weight,
@@ -276,7 +342,7 @@ def smoothing_path(
     *,
     n_classes: int,
     fit_intercept: bool,
-    l2_reg_strength: float,
+    l2_reg_strengths,
     tol: float,
     max_iter: int,
     coef0=None,
@@ -285,13 +351,20 @@ def smoothing_path(
     verbose: int = 0,
     name: str = "SoftmaxRegression",
     callback=None,
-) -> PathResult:
-    """Solve the L2 soft cross-entropy at every epsilon of a smoothing path.
+) -> list:
+    """Solve the L2 soft cross-entropy at every (L2 strength, epsilon).
 
-    Walks from the largest epsilon down (from ``coef0``, if given, in the order
-    given instead), with one L-BFGS memory for all the points; every point
-    stops at ``max |gradient| <= tol`` (or ``max_iter``, which does not stop
-    the path: see ``PathResult.converged``). Stateless: it warns of nothing.
+    Each strength's path is walked from the largest epsilon down, one L-BFGS
+    memory for all the points; every point stops at ``max |gradient| <= tol``
+    (or ``max_iter``, which does not stop the path: ``PathResult.converged``).
+    The strengths share the data term, so a curvature pair serves each once
+    moved (:meth:`CurvatureMemory.restore`); they are walked from the largest
+    down (the smallest ``C`` up). With ``coef0``, both in the order given. At
+    each epsilon the memory holds the previous strength's newest pairs there,
+    then this path's newest; the start is the previous strength's solution
+    there after a free quasi-Newton step on this objective (its gradient is
+    the old residual plus the change of the penalty's), plus that step's error
+    at the epsilons solved so far, extrapolated. Stateless: it warns of nothing.
 
     Parameters
     ----------
@@ -306,8 +379,8 @@ def smoothing_path(
         Spread matrix: the targets at ``e`` are ``onehot + e (S[y] - onehot)``.
     n_classes : int
     fit_intercept : bool
-    l2_reg_strength : float
-        The loss's penalty (``1 / (C sum(w))`` for ``SoftmaxRegression``).
+    l2_reg_strengths : sequence of float
+        The loss's penalties (``1 / (C sum(w))`` for ``SoftmaxRegression``).
     tol : float
     max_iter : int
         L-BFGS iterations per point.
@@ -321,24 +394,15 @@ def smoothing_path(
     name : str, default="SoftmaxRegression"
         Named in the solver's messages.
     callback : callable, default=None
-        ``callback(i)`` once the point of ``epsilons[i]`` is solved.
+        ``callback(j * len(epsilons) + i)`` once the point of
+        ``(l2_reg_strengths[j], epsilons[i])`` is solved.
 
     Returns
     -------
-    result : PathResult
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sksmooth._smoothing_path import smoothing_path
-    >>> X, y = load_iris(return_X_y=True)
-    >>> result = smoothing_path(X, y, None, [0.0, 0.1, 0.3], np.full((3, 3), 1 / 3),
-    ...                         n_classes=3, fit_intercept=True,
-    ...                         l2_reg_strength=1 / 150, tol=1e-4, max_iter=100)
-    >>> len(result.coefs), bool(result.converged.all())
-    (3, True)
+    results : list of PathResult
+        One per strength, in the order of ``l2_reg_strengths``.
     """
+    l2s = [float(l2) for l2 in l2_reg_strengths]
     problem = TiltedObjective(
         X,
         codes,
@@ -346,39 +410,61 @@ def smoothing_path(
         S,
         n_classes=n_classes,
         fit_intercept=fit_intercept,
-        l2_reg_strength=l2_reg_strength,
+        l2_reg_strength=l2s[0],
     )
-    loss = problem.loss
-    n_logits = loss.n_logits
-    inverse = None
+    n_logits = problem.loss.n_logits
+    gram = None
     if use_kronecker(kronecker, X.shape[1], n_logits):
-        inverse = kronecker_inverse(
-            X,
-            sample_weight,
-            problem.sums,
-            n_logits=n_logits,
-            fit_intercept=fit_intercept,
-            l2=l2_reg_strength,
-        )
-    memory = CurvatureMemory(memory_size, inverse)
-    order = np.arange(len(epsilons))
+        gram = weighted_gram(X, sample_weight, problem.sums, fit_intercept)
+    memory = CurvatureMemory(memory_size, penalty_mask=problem.penalty_mask)
+    point = anchor(S, n_logits, fit_intercept, X.shape[1])
+    orders = [np.arange(len(l2s)), np.arange(len(epsilons))]
     if coef0 is None:
-        order = np.argsort(-np.asarray(epsilons, dtype=float), kind="stable")
-    walk = PathWalk(problem, memory, anchor(S, n_logits, fit_intercept, X.shape[1]))
+        orders = [
+            np.argsort(-np.asarray(values, dtype=float), kind="stable")
+            for values in (l2s, epsilons)
+        ]
+    results, walk = [None] * len(l2s), None
+    for j in orders[0]:
+        problem.set_penalty(l2s[j])
+        memory.set_penalty(
+            l2s[j],
+            None
+            if gram is None
+            else kronecker_inverse(
+                gram, n_logits=n_logits, fit_intercept=fit_intercept, l2=l2s[j]
+            ),
+        )
+        walk = PathWalk(problem, memory, point, previous=walk)
+        step = (
+            None
+            if callback is None
+            else (lambda i, j=j: callback(j * len(epsilons) + i))
+        )
+        results[j] = _walk_one_path(
+            walk,
+            epsilons,
+            orders[1],
+            coef0 if walk.previous is None else None,
+            max_iter=max_iter,
+            tol=tol,
+            verbose=verbose,
+            name=name,
+            callback=step,
+        )
+    return results
+
+
+def _walk_one_path(walk, epsilons, order, coef0, *, callback, **solver):
+    """One strength's path, the points in ``order``: a :class:`PathResult`."""
+    problem, memory = walk.problem, walk.memory
     coefs, n_iter, n_evals, converged = [None] * len(order), [], [], []
     for index in order:
         epsilon = float(epsilons[index])
         before = problem.n_evaluations
         start = walk.start(epsilon, coef0)
         result = carried_lbfgs(
-            problem.at(epsilon),
-            start[0],
-            memory,
-            start=start[1:],
-            max_iter=max_iter,
-            tol=tol,
-            verbose=verbose,
-            name=name,
+            problem.at(epsilon), start[0], memory, start=start[1:], **solver
         )
         walk.record(epsilon, result)
         coefs[index] = result.x
@@ -393,7 +479,7 @@ def smoothing_path(
         np.asarray(n_iter)[inverse_order],
         np.asarray(n_evals)[inverse_order],
         np.asarray(converged)[inverse_order],
-        loss,
+        problem.loss,
     )
 
 
@@ -403,13 +489,18 @@ class PathWalk:
     Each solution is kept with ``f_0``'s value and gradient there, so that the
     next epsilon's objective at it costs nothing, and its own residual
     gradient, from which the memory's free quasi-Newton step corrects it
-    before it enters the predictor.
+    before it enters the predictor. With the walk of the ``previous`` L2
+    strength, the predictor extrapolates only what that walk's solutions,
+    moved to this strength, miss.
     """
 
-    def __init__(self, problem, memory, anchor_coef):
+    def __init__(self, problem, memory, anchor_coef, previous=None):
         self.problem, self.memory = problem, memory
         self.anchor = anchor_coef
+        self.l2 = problem.loss.l2_reg_strength
+        self.previous = previous
         self.points = []  # (epsilon, coef, residual gradient)
+        self.pairs_at = {}  # epsilon -> the memory's newest pairs once solved
         if anchor_coef is not None:
             self.points.append((1.0, anchor_coef, None))
         self.last = None  # (coef, value0, grad0) of the last solution
@@ -421,11 +512,17 @@ class PathWalk:
         grad0 = result.jac + epsilon * tilt
         self.points = [p for p in self.points if p[0] != epsilon]
         self.points.append((epsilon, result.x, result.jac))
+        self.pairs_at[epsilon] = self.memory.snapshot(NEIGHBOUR_PAIRS)
         self.last = (result.x, value0, grad0)
 
     def start(self, epsilon, coef0):
         """``(coef, value, gradient)`` of the objective at ``epsilon`` to start at."""
         problem = self.problem
+        if self.previous is not None:  # the neighbours' pairs, then our newest
+            neighbours = [self.previous.pairs_at.get(epsilon, (self.l2, []))]
+            if self.last is not None:
+                neighbours.append(self.memory.snapshot(NEIGHBOUR_PAIRS))
+            self.memory.restore(neighbours)
         if self.last is None:
             coef = self._first(epsilon, coef0)
             return (coef, *problem.tilted(epsilon, coef, *problem.base(coef)))
@@ -437,12 +534,31 @@ class PathWalk:
         predicted = (candidate, *problem.tilted(epsilon, candidate, value0_c, grad0_c))
         return predicted if predicted[1] < fallback[1] else fallback
 
+    def moved(self, epsilons, l2):
+        """This walk's solutions at ``epsilons``, each after a quasi-Newton step
+        on the objective with L2 strength ``l2`` (free: its gradient there is
+        the residual plus the change of the penalty's), or ``None`` if one is
+        missing."""
+        solved = {e: (coef, residual) for e, coef, residual in self.points}
+        if any(e not in solved for e in epsilons):
+            return None
+        coefs = np.array([solved[e][0] for e in epsilons])
+        gradients = (l2 - self.l2) * (coefs * self.problem.penalty_mask)
+        for row, e in enumerate(epsilons):
+            if solved[e][1] is not None:
+                gradients[row] += solved[e][1]
+        return coefs - self.memory.apply(gradients)
+
     def _first(self, epsilon, coef0):
-        """``coef0``; else the anchor moved along the path's tangent at ``e = 1``
-        (``d theta / d e = H^{-1} b``, with the memory's initial matrix), or
-        zeros."""
+        """``coef0``; the previous strength's solution moved to this one; else
+        the anchor moved along the path's tangent at ``e = 1`` (``d theta / d e
+        = H^{-1} b``, with the memory's initial matrix), or zeros."""
         if coef0 is not None:
             return np.array(coef0, dtype=np.float64)
+        if self.previous is not None:
+            moved = self.previous.moved([epsilon], self.l2)
+            if moved is not None:
+                return moved[0]
         if self.anchor is None:
             return np.zeros(self.problem.loss.n_params)
         if self.memory.initial_inverse is None:
@@ -451,19 +567,33 @@ class PathWalk:
 
     def _predict(self, epsilon):
         """The polynomial through the last corrected solutions, at ``epsilon``;
-        with one solution, its tangent ``H b`` from the memory."""
+        with one solution, its tangent ``H b`` from the memory. With a previous
+        strength, the polynomial through the differences from its moved
+        solutions, added to its moved solution at ``epsilon``."""
         points = self.points[-PREDICTOR_POINTS:]
         nodes = np.array([p[0] for p in points])
-        values = [
-            coef if residual is None else coef - self.memory.apply(residual)
-            for _, coef, residual in points
-        ]
+        values = np.array([coef for _, coef, _ in points])
+        corrected = [j for j, p in enumerate(points) if p[2] is not None]
+        if corrected:  # one pass of the memory for all the residuals
+            values[corrected] -= self.memory.apply(
+                np.array([points[j][2] for j in corrected])
+            )
+        moved = None
+        if self.previous is not None:
+            moved = self.previous.moved([epsilon, *nodes], self.l2)
+        if moved is not None:
+            return moved[0] + _interpolate(nodes, values - moved[1:], epsilon)
         if len(points) == 1:
             return values[0] + (epsilon - nodes[0]) * self.memory.apply(
                 self.problem.tilt
             )
-        predicted = np.zeros_like(values[0])
-        for j, value in enumerate(values):
-            others = np.delete(nodes, j)
-            predicted += np.prod((epsilon - others) / (nodes[j] - others)) * value
-        return predicted
+        return _interpolate(nodes, values, epsilon)
+
+
+def _interpolate(nodes, values, at):
+    """The Lagrange polynomial through ``(nodes[j], values[j])`` at ``at``."""
+    predicted = np.zeros_like(values[0])
+    for j, value in enumerate(values):
+        others = np.delete(nodes, j)
+        predicted += np.prod((at - others) / (nodes[j] - others)) * value
+    return predicted

@@ -75,6 +75,23 @@ def check_param(value, name: str, kind, *, low=None, low_open=False):
     return value
 
 
+def check_Cs(Cs) -> list:
+    """``Cs`` of ``SoftmaxRegression.fit_path`` as floats, checked."""
+    try:
+        values = np.asarray(Cs, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = np.full(1, np.nan)
+    if (
+        values.ndim != 1
+        or not len(values)
+        or not np.all(np.isfinite(values) & (values > 0))
+    ):
+        raise ValueError(
+            f"Cs must be a non-empty 1-D list of positive numbers, got {Cs!r}."
+        )
+    return values.tolist()
+
+
 def check_targets(y, dtype, estimator_name: str):
     """Validate ``y``, given as labels or as soft targets.
 

@@ -1,5 +1,6 @@
 """Multinomial logistic regression trained on soft targets."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,16 +8,28 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
+from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._optimize import (
-    conjugate_gradient,
+    homotopy_predictor,
     lbfgs,
     newton_cg,
     report_unconverged_points,
 )
-from sksmooth._smoothing_path import smoothing_path
-from sksmooth._targets import class_prior, plan_smoothing, smooth_codes
-from sksmooth._validation import check_param, check_sample_weight, check_transition
+from sksmooth._smoothing_path import smoothing_paths
+from sksmooth._targets import (
+    check_smooth,
+    class_prior,
+    plan_smoothing,
+    smooth_codes,
+    transition_matrix,
+)
+from sksmooth._validation import (
+    check_Cs,
+    check_param,
+    check_sample_weight,
+    check_transition,
+)
 
 SOLVERS = ("lbfgs", "newton-cg")
 
@@ -252,7 +265,16 @@ class SoftmaxRegression(SoftTargetClassifier):
         return self
 
     def fit_path(
-        self, X, y, epsilons, *, method="uniform", sample_weight=None, callback=None
+        self,
+        X,
+        y,
+        epsilons,
+        *,
+        method="uniform",
+        sample_weight=None,
+        callback=None,
+        Cs=None,
+        smooth="targets",
     ):
         """Fit the label-smoothed targets at every epsilon, one path.
 
@@ -261,30 +283,23 @@ class SoftmaxRegression(SoftTargetClassifier):
         :func:`~sksmooth.smooth_labels`), to the same ``tol`` as :meth:`fit`.
 
         With ``solver="lbfgs"`` the points are solved as one problem
-        (:func:`sksmooth._smoothing_path.smoothing_path`): the objective at
-        ``epsilon`` is the one at 0 tilted by ``-epsilon * <b, w>`` (the soft
-        cross-entropy is linear in the targets), so every point shares one
-        Hessian and one L-BFGS memory is carried from point to point. The walk
-        goes from the largest epsilon down (unless ``warm_start`` starts it from
-        a previous fit: then in the order given), each start predicted by the
-        polynomial through the last solutions. For ``"uniform"`` and ``"prior"``
-        it starts from the known solution at ``epsilon = 1`` (all weights zero)
-        and, with few features per class, uses the closed-form inverse Hessian
-        there as the memory's initial matrix. A point that reaches ``max_iter``
-        does not stop the path: one ``ConvergenceWarning`` names such points.
-        :meth:`fit` itself runs scipy's L-BFGS-B.
+        (:func:`sksmooth._smoothing_path.smoothing_paths`): the objective at
+        ``epsilon`` is the one at 0 tilted by ``-epsilon * <b, w>``, so all
+        share one Hessian, and one L-BFGS memory is carried from the largest
+        epsilon down (in the order given when ``warm_start`` starts from a
+        previous fit), each start predicted from the last solutions; for
+        ``"uniform"`` and ``"prior"`` the first from the known solution at
+        ``epsilon = 1``. With several ``Cs`` the memory serves every ``C``. A
+        point that reaches ``max_iter`` does not stop the path: one
+        ``ConvergenceWarning`` names such points. With ``solver="newton-cg"``
+        the points are fitted in the order given, each start a homotopy
+        predictor step along the tangent ``dw/de = -H^{-1} dg/de``.
 
-        With ``solver="newton-cg"`` the points are fitted in the order given,
-        each start a homotopy *predictor* step: the solution moves along the
-        tangent ``dw/de = -H^{-1} dg/de``, where ``H`` is the Hessian at the
-        previous solution and ``dg/de`` the change of the gradient with the
-        targets, a fixed matrix product. One conjugate-gradient solve with the
-        Hessian products gives the tangent, and the next start lands where one
-        or two Newton corrections suffice.
-
-        The path works on data in memory: a dask array is computed into memory
-        by the validation (the blockwise solver of :meth:`fit` does not walk
-        paths).
+        With ``smooth="predictions"`` (:meth:`fit` with ``transition=(1 -
+        epsilon) I + epsilon S``) the problems are not tilts: L-BFGS carries
+        its memory upward from epsilon to epsilon as approximate curvature
+        (:func:`sksmooth._forward_path.forward_paths`); Newton warm-starts.
+        A dask array is computed into memory (:meth:`fit` alone is blockwise).
 
         Parameters
         ----------
@@ -303,14 +318,22 @@ class SoftmaxRegression(SoftTargetClassifier):
             Non-negative sample weights.
         callback : callable, default=None
             Called as ``callback(i)`` when the point of ``epsilons[i]`` is
-            solved, in the order the path walks (for timing each point).
+            solved, in the order the path walks (for timing each point); with
+            ``Cs``, ``i`` is the point's index in ``path``.
+        Cs : array-like of shape (n_Cs,), default=None
+            The path at each of these ``C`` (not :attr:`C`), walked from the
+            smallest up unless ``warm_start`` starts it from a previous fit.
+        smooth : {"targets", "predictions"}, default="targets"
+            As in :class:`~sksmooth.LabelSmoothingClassifier`.
 
         Returns
         -------
         path : list of (coef, intercept)
             One pair per epsilon, in the order of ``epsilons``: arrays shaped
-            as :attr:`coef_` and :attr:`intercept_`. The estimator is left
-            fitted at the last epsilon given (``n_iter_`` its iterations).
+            as :attr:`coef_` and :attr:`intercept_`; with ``Cs``, one per
+            ``(C, epsilon)``, ``path[j * n_epsilons + i]`` for ``(Cs[j],
+            epsilons[i])``. The estimator is left fitted at the last pair
+            (``n_iter_`` its iterations; its ``C`` unchanged).
 
         Examples
         --------
@@ -344,29 +367,28 @@ class SoftmaxRegression(SoftTargetClassifier):
         plan = plan_smoothing(method, classes, prior=prior)
         S = plan.S
         epsilons = plan.check_epsilons(epsilons)
-
-        if self.solver == "newton-cg":
-            path, n_iter = self._newton_path(
-                X_checked, codes, sample_weight, classes, S, epsilons, callback
-            )
-        else:
-            path, n_iter = self._carried_path(
-                X_checked, codes, sample_weight, classes, S, epsilons, callback
-            )
+        Cs = [self.C] if Cs is None else check_Cs(Cs)
+        walk = self._newton_path if self.solver == "newton-cg" else self._carried_path
+        forward = check_smooth(smooth, self, type(self).__name__)
+        path, n_iter = walk(
+            X_checked, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
+        )
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coef_, self.intercept_ = path[-1][0].copy(), path[-1][1].copy()
         self.n_iter_ = int(n_iter)
         return path
 
-    def _carried_path(self, X, codes, sample_weight, classes, S, epsilons, callback):
+    def _carried_path(
+        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
+    ):
         """:meth:`fit_path` with ``solver="lbfgs"``: the path solver of
-        :func:`sksmooth._smoothing_path.smoothing_path`, one L-BFGS memory for
-        every epsilon; one ``ConvergenceWarning`` names the points that stopped
-        short. Returns the path and the last point's iterations."""
+        :func:`sksmooth._smoothing_path.smoothing_paths`, one L-BFGS memory for
+        every (C, epsilon); one ``ConvergenceWarning`` names the points that
+        stopped short. Returns the path and the last point's iterations."""
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         n_logits = 1 if len(classes) == 2 else len(classes)
-        result = smoothing_path(
+        results = (forward_paths if forward else smoothing_paths)(
             X,
             codes,
             sample_weight,
@@ -374,7 +396,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             S,
             n_classes=len(classes),
             fit_intercept=self.fit_intercept,
-            l2_reg_strength=1.0 / (self.C * weight_sum),
+            l2_reg_strengths=[1.0 / (C * weight_sum) for C in Cs],
             tol=self.tol,
             max_iter=self.max_iter,
             coef0=self._warm_coef(n_logits, X.shape[1], classes),
@@ -382,13 +404,17 @@ class SoftmaxRegression(SoftTargetClassifier):
             name=type(self).__name__,
             callback=callback,
         )
-        path = []
-        for coef in result.coefs:
-            self._check_finite(coef)
-            W, b = result.loss.unpack(coef)
-            path.append(self._fitted_pair(W, b, n_logits, X.dtype))
-        if not result.converged.all():
-            missed = [float(e) for e in np.asarray(epsilons)[~result.converged]]
+        path, missed = [], []
+        for C, result in zip(Cs, results, strict=True):
+            for coef in result.coefs:
+                self._check_finite(coef)
+                W, b = result.loss.unpack(coef)
+                path.append(self._fitted_pair(W, b, n_logits, X.dtype))
+            where = "" if len(Cs) == 1 else f" (C={C:g})"
+            missed += [
+                f"{e:.6g}{where}" for e in np.asarray(epsilons)[~result.converged]
+            ]
+        if missed:
             advice = (
                 f"within max_iter={self.max_iter} L-BFGS iterations; the path went "
                 "on. Increase max_iter, scale the data (e.g. with sklearn."
@@ -396,36 +422,53 @@ class SoftmaxRegression(SoftTargetClassifier):
             )
             name = f"{type(self).__name__}.fit_path"
             report_unconverged_points(
-                [
-                    f"{name} did not converge at epsilon={e:.6g} {advice}"
-                    for e in missed
-                ],
-                f"{name} did not converge at {len(missed)} of {len(epsilons)} "
-                f"epsilons ({missed}) {advice}",
+                [f"{name} did not converge at epsilon={e} {advice}" for e in missed],
+                f"{name} did not converge at {len(missed)} of {len(path)} "
+                f"epsilons ([{', '.join(missed)}]) {advice}",
                 stacklevel=3,
             )
-        return path, result.n_iter[-1]
+        return path, results[-1].n_iter[-1]
 
-    def _newton_path(self, X, codes, sample_weight, classes, S, epsilons, callback):
+    def _newton_path(
+        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
+    ):
         """:meth:`fit_path` with ``solver="newton-cg"``: each start a homotopy
-        predictor step from the last solution. Returns the path and the last
-        point's iterations."""
+        predictor step from the last solution; one path per ``C``. Returns the
+        path and the last point's iterations."""
+        path, n_iter = [], 0
+        for C in Cs:
+            model = copy.copy(self)
+            model.C = C  # a shallow copy: the estimator's own C is unchanged
+            shift = len(path)
+            step = callback and (lambda i, shift=shift: callback(shift + i))
+            part, n_iter = model._newton_path_at_C(
+                X, codes, sample_weight, classes, S, epsilons, step, forward
+            )
+            path += part
+        return path, n_iter
+
+    def _newton_path_at_C(
+        self, X, codes, sample_weight, classes, S, epsilons, callback, forward
+    ):
+        """One ``C``'s path of :meth:`_newton_path`."""
         dtype = X.dtype
         n_classes = len(classes)
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
 
         def make_loss(epsilon):
+            targets = codes if forward else smooth_codes(codes, epsilon, S)
             return self._make_loss(
                 X,
-                smooth_codes(codes, epsilon, S).astype(dtype, copy=False),
+                targets if forward else targets.astype(dtype, copy=False),
                 sample_weight,
                 n_classes=n_classes,
                 total_weight=weight_sum,
+                transition=transition_matrix(epsilon, S) if forward else None,
             )
 
         # d(w_i Y_i)/d epsilon = w_i (S[y_i] - onehot(y_i)), in the (K, n) layout
         target_change = None
-        if len(epsilons) > 1:
+        if len(epsilons) > 1 and not forward:
             target_change = S[codes].T.astype(dtype)
             target_change[codes, np.arange(codes.shape[0])] -= 1.0
             if sample_weight is not None:
@@ -439,8 +482,10 @@ class SoftmaxRegression(SoftTargetClassifier):
             next_loss = make_loss(epsilon)
             if loss is None:
                 coef = self._initial_coef(next_loss, classes)
+            elif forward:  # warm-started from the last solution
+                coef = result.x
             else:
-                coef = self._predict(
+                coef = homotopy_predictor(
                     loss, target_change, result.x, last_epsilon, epsilon, previous
                 )
             previous = None if loss is None else (last_epsilon, result.x)
@@ -452,34 +497,6 @@ class SoftmaxRegression(SoftTargetClassifier):
             if callback is not None:
                 callback(len(path) - 1)
         return path, result.nit
-
-    @staticmethod
-    def _predict(loss, target_change, coef, epsilon, next_epsilon, previous):
-        """Predicted solution at ``next_epsilon`` from the one at ``epsilon``.
-
-        The tangent ``dw/de`` solves ``H dw/de = data_gradient(d(wY)/de)``
-        (differentiating ``g(w(e), e) = 0``; ``H`` at ``coef``, the last point
-        ``loss`` evaluated), by conjugate gradients to a relative residual of
-        1e-2, plenty for a predictor. With an earlier solution ``previous =
-        (e0, w0)`` the step is second order: the parabola through ``w0`` with
-        value ``coef`` and slope ``dw/de`` at ``epsilon`` (no extra products).
-        """
-        rhs = loss.data_gradient(target_change)
-        tangent, _ = conjugate_gradient(
-            loss.hessp,
-            rhs,
-            atol=1e-2 * np.linalg.norm(rhs),
-            max_iter=200,
-            precondition=loss.preconditioner(),
-        )
-        step = next_epsilon - epsilon
-        predicted = coef + step * tangent
-        if previous is not None:
-            back = previous[0] - epsilon
-            if back != 0:
-                curvature = (previous[1] - coef - back * tangent) / back**2
-                predicted += step**2 * curvature
-        return predicted
 
     @staticmethod
     def _check_finite(coef):

@@ -32,6 +32,7 @@ FLOORS = {
     "sksmooth._optimize": 3,
     "sksmooth._path_solver": 3,
     "sksmooth._smoothing_path": 3,
+    "sksmooth._forward_path": 3,
     "sksmooth._blas_threads": 3,
     "sksmooth._rows": 3,
     "sksmooth._boosting_loss": 3,

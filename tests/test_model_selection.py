@@ -2,6 +2,9 @@
 fits, a brute-force temperature scan, fold models averaged by hand, and the
 similarity formula written out here."""
 
+import functools
+from unittest import mock
+
 import numpy as np
 import pytest
 from scipy.special import log_softmax
@@ -701,3 +704,50 @@ def test_forward_candidates_whose_p_loses_twice_over_are_passed_over():
     assert select_candidate(scores, epsilons, settings) == 2
     assert select_candidate(scores, epsilons, settings, admissible=admissible) == 1
     assert select_candidate(scores, epsilons, settings, "best", admissible) == 1
+
+
+def test_settings_that_differ_in_C_share_one_path_per_fold(noisy):
+    # one fit_path per fold and fit_intercept value walks both C values (one
+    # curvature memory); the refit is one more call, at the choice's C
+    X, y = noisy
+    calls = []
+    original = SoftmaxRegression.fit_path
+
+    @functools.wraps(original)  # keeps its signature, which offers Cs
+    def recording(self, *args, **kwargs):
+        calls.append(kwargs.get("Cs"))
+        return original(self, *args, **kwargs)
+
+    search = LabelSmoothingClassifierCV(
+        epsilons=GRID,
+        cv=3,
+        param_grid={"C": [0.1, 1.0], "fit_intercept": [True, False]},
+    )
+    with mock.patch.object(SoftmaxRegression, "fit_path", recording):
+        search.fit(X, y)
+    assert calls[:6] == [[0.1, 1.0]] * 6 and calls[6:] == [None]
+    for index, params in enumerate(search.cv_results_["params"]):
+        assert search.cv_results_["mean_fit_time"][index] > 0
+        assert set(params) == {"epsilon", "C", "fit_intercept"}
+    assert search.best_params_["C"] == search.estimator_.C
+
+
+def test_forward_smoothing_walks_each_fold_with_fit_path(noisy):
+    # one fit_path(smooth="predictions") per fold and one for the refit,
+    # instead of one warm-started fit per epsilon
+    X, y = noisy
+    calls = []
+    original = SoftmaxRegression.fit_path
+
+    @functools.wraps(original)  # keeps its signature, which offers smooth
+    def recording(self, *args, **kwargs):
+        calls.append((len(args[2]), kwargs.get("smooth")))
+        return original(self, *args, **kwargs)
+
+    search = LabelSmoothingClassifierCV(
+        SoftmaxRegression(), epsilons=GRID, cv=3, smooth="predictions"
+    )
+    with mock.patch.object(SoftmaxRegression, "fit_path", recording):
+        search.fit(X, y)
+    assert calls == [(len(GRID), "predictions")] * 3 + [(1, "predictions")]
+    assert search.cv_results_["mean_fit_time"].min() > 0

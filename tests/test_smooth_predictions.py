@@ -6,18 +6,14 @@ hand-fitted folds; the temperature against a brute-force search; a known
 symmetric noise rate.
 """
 
-import warnings
 
 import numpy as np
 import pytest
 from scipy.special import log_softmax
-from sklearn.base import clone
-from sklearn.datasets import load_digits, load_iris
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
-from sklearn.preprocessing import StandardScaler
 
 from sksmooth import (
     LabelSmoothingClassifier,
@@ -27,7 +23,6 @@ from sksmooth import (
 )
 from sksmooth.datasets import flip_labels
 from sksmooth.model_selection import fit_temperature
-from sksmooth.model_selection._path import PathOptions, walk_epsilon_path
 
 
 def problem(n=300, n_classes=3, seed=0):
@@ -281,26 +276,3 @@ def test_labels_that_carry_nothing_of_X_get_no_smoothing():
         y_test, prior
     )
 
-
-def test_the_forward_walk_starts_from_the_targets_path_not_a_cold_fit():
-    # Nearly separable (iris, C=1e4) and a tight budget: a cold fit stops far
-    # from the unsmoothed solution; the forward walk's first fit, started from
-    # the targets path (each point with its own max_iter), gets close to it.
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    C, S = 1e4, np.full((3, 3), 1 / 3)
-
-    def objective(model):  # C * sum of -log p_y + |W|^2 / 2, written here
-        P = model.predict_proba(X)
-        return C * -np.log(P[np.arange(len(y)), y]).sum() + (model.coef_**2).sum() / 2
-
-    learner = SoftmaxRegression(C=C, max_iter=10, tol=1e-10)
-    optimum = objective(clone(learner).set_params(max_iter=10**5).fit(X, y))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        cold = objective(clone(learner).fit(X, y))
-        models, _ = walk_epsilon_path(
-            learner, X, y, None, [0.0, 0.1], S, PathOptions(True, forward=True)
-        )
-    assert cold / optimum - 1 > 0.1  # the premise: the budget binds
-    assert objective(models[0]) / optimum - 1 < 1e-2

@@ -2,6 +2,7 @@
 smoothed targets written out here, its Hessian products, cold fits, and
 GridSearchCV (test_matches_grid_search_cv in test_model_selection.py)."""
 
+import copy
 import warnings
 from unittest import mock
 
@@ -10,17 +11,22 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
 from sksmooth._loss import LinearSoftCrossEntropy
+from sksmooth._path_solver import CurvatureMemory
 from sksmooth._smoothing_path import (
     TiltedObjective,
     anchor,
     kronecker_inverse,
     smoothing_path,
+    weighted_gram,
 )
+from sksmooth.model_selection._path import refit_start
 
 
 def problem(n_classes, n_samples=90, n_features=5, seed=0):
@@ -136,10 +142,12 @@ def test_the_kronecker_form_inverts_the_hessian_at_the_anchor(
         X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
         l2_reg_strength=0.02,
     )  # fmt: skip
+    gram = weighted_gram(
+        sp.csr_matrix(X) if sparse else X, weights, tilted.sums, fit_intercept
+    )
     inverse = kronecker_inverse(
-        sp.csr_matrix(X) if sparse else X, weights, tilted.sums,
-        n_logits=oracle.n_logits, fit_intercept=fit_intercept, l2=0.02,
-    )  # fmt: skip
+        gram, n_logits=oracle.n_logits, fit_intercept=fit_intercept, l2=0.02
+    )
     v = np.random.default_rng(6).normal(size=oracle.n_params)
     _, intercept = oracle.unpack(v)
     if intercept is not None and oracle.n_logits > 1:
@@ -247,3 +255,184 @@ def test_a_point_that_does_not_converge_warns_once_and_the_path_goes_on():
     )  # fmt: skip
     assert not result.converged.any()
     assert (result.n_iter == 2).all()  # every point took its iterations
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_pair_moved_to_another_C_is_the_exact_secant_of_its_objective(n_classes):
+    # a pair collected at one L2 strength, moved by the memory to another, is
+    # the gradient difference of the loss at that other strength, written out
+    X, y = problem(n_classes)
+    S = spread("uniform", y, n_classes, None)
+    first, other = loss_at(X, y, 0.1, S, None, l2=0.05), loss_at(X, y, 0.1, S, None)
+    mask = np.ones(first.n_params)
+    mask[first.n_logits * first.n_features :] = 0.0  # the intercepts
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(size=(2, first.n_params))
+    memory = CurvatureMemory(5, penalty_mask=mask)
+    memory.set_penalty(0.05)
+    assert memory.add(b - a, first.loss_gradient(b)[1] - first.loss_gradient(a)[1])
+    memory.set_penalty(0.02)  # loss_at's default strength
+    s, moved, _ = memory.pairs[0]
+    expected = other.loss_gradient(b)[1] - other.loss_gradient(a)[1]
+    assert_allclose(s, b - a)
+    assert_allclose(moved, expected, rtol=0, atol=1e-12 * abs(expected).max())
+    # restore moves a snapshot taken at another strength the same way
+    memory.set_penalty(0.05)
+    snapshot = memory.snapshot(5)
+    memory.set_penalty(0.02)
+    memory.restore([snapshot])
+    assert_allclose(
+        memory.pairs[0][1], expected, rtol=0, atol=1e-12 * abs(expected).max()
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_every_point_of_a_C_grid_path_is_a_cold_fit(n_classes):
+    X, y = problem(n_classes, n_samples=120)
+    weights = np.random.default_rng(11).uniform(0.2, 3, len(y))
+    S = spread("uniform", y, n_classes, weights)
+    epsilons, Cs = [0.0, 0.05, 0.3], [10.0, 0.1, 1.0]  # C in any order
+    tight = {"tol": 1e-10, "max_iter": 1000}
+    path = SoftmaxRegression(**tight).fit_path(
+        X, y, epsilons, sample_weight=weights, Cs=Cs
+    )
+    assert len(path) == len(Cs) * len(epsilons)
+    for j, C in enumerate(Cs):
+        for i, epsilon in enumerate(epsilons):
+            coef, intercept = path[j * len(epsilons) + i]
+            cold = SoftmaxRegression(C=C, **tight).fit(
+                X, smoothed(y, epsilon, S), sample_weight=weights
+            )
+            ours, _ = tight_objective(X, y, epsilon, S, weights, coef, intercept, C)
+            best, _ = tight_objective(
+                X, y, epsilon, S, weights, cold.coef_, cold.intercept_, C
+            )
+            assert ours == pytest.approx(best, rel=1e-8)
+
+
+def test_every_point_of_a_C_grid_path_meets_tol():
+    X, y = problem(3, n_samples=150, n_features=8)
+    S = spread("uniform", y, 3, None)
+    epsilons, Cs, tol = list(np.linspace(0, 0.6, 7)), [0.05, 0.5, 5.0], 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = SoftmaxRegression(tol=tol).fit_path(X, y, epsilons, Cs=Cs)
+    for j, C in enumerate(Cs):
+        for i, epsilon in enumerate(epsilons):
+            coef, intercept = path[j * len(epsilons) + i]
+            _, grad = tight_objective(X, y, epsilon, S, None, coef, intercept, C)
+            assert abs(grad).max() <= tol
+
+
+def test_a_C_grid_path_costs_fewer_evaluations_than_a_path_per_C():
+    X, y = problem(3, n_samples=500, n_features=10)
+    epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
+    Cs = [0.01, 0.1, 1.0, 10.0]
+    joint = count_evaluations(
+        lambda: SoftmaxRegression().fit_path(X, y, epsilons, Cs=Cs)
+    )
+    separate = count_evaluations(
+        lambda: [SoftmaxRegression(C=C).fit_path(X, y, epsilons) for C in Cs]
+    )
+    assert joint <= 0.9 * separate  # 72 against 87 when written
+
+
+@pytest.mark.parametrize("Cs", [[], [1.0, -1.0], [[1.0]], "big", [np.inf]])
+def test_bad_Cs_are_refused_by_name(Cs):
+    X, y = problem(3)
+    model = SoftmaxRegression()
+    with pytest.raises(ValueError, match="Cs must be"):
+        model.fit_path(X, y, [0.0, 0.1], Cs=Cs)
+    assert not hasattr(model, "coef_")
+
+
+def test_the_refit_from_the_folds_mean_costs_fewer_evaluations():
+    X, y = problem(4, n_samples=400, n_features=10)
+    folds = StratifiedKFold(5).split(X, y)
+    fold_models = [
+        SoftmaxRegression().fit(
+            X[train], smoothed(y[train], 0.05, np.full((4, 4), 0.25))
+        )
+        for train, _ in folds
+    ]
+
+    def refit(start):
+        model = copy.deepcopy(start).set_params(warm_start=True)
+        return count_evaluations(lambda: model.fit_path(X, y, [0.05]))
+
+    mean = refit_start(fold_models)
+    assert_allclose(mean.coef_, np.mean([m.coef_ for m in fold_models], axis=0))
+    assert refit(mean) < refit(fold_models[0])
+    # models without linear coefficients: the first fold's
+    dummies = [DummyClassifier().fit(X, y) for _ in range(2)]
+    assert refit_start(dummies) is dummies[0]
+
+
+def forward_objective(X, y, epsilon, S, weights, coef, intercept, C):
+    """The forward-smoothed objective of a fitted (coef, intercept): the loss
+    with ``transition=(1 - epsilon) I + epsilon S``, written out here."""
+    total = len(y) if weights is None else weights.sum()
+    T = (1 - epsilon) * np.eye(S.shape[0]) + epsilon * S
+    loss = LinearSoftCrossEntropy(
+        X, y, weights, n_classes=S.shape[0], fit_intercept=True,
+        l2_reg_strength=1 / (C * total), transition=T,
+    )  # fmt: skip
+    return loss.loss_gradient(np.concatenate([coef.ravel(), intercept]))
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_every_point_of_a_forward_path_is_a_cold_forward_fit(n_classes, solver):
+    X, y = problem(n_classes, n_samples=120)
+    weights = np.random.default_rng(12).uniform(0.2, 3, len(y))
+    S = spread("uniform", y, n_classes, None)
+    epsilons = [0.3, 0.0, 0.1, 0.05]  # any order
+    tight = {"C": 2.0, "tol": 1e-10, "max_iter": 1000, "solver": solver}
+    path = SoftmaxRegression(**tight).fit_path(
+        X, y, epsilons, sample_weight=weights, smooth="predictions"
+    )
+    for epsilon, (coef, intercept) in zip(epsilons, path, strict=True):
+        T = (1 - epsilon) * np.eye(n_classes) + epsilon * S
+        cold = SoftmaxRegression(C=2.0, tol=1e-10, max_iter=1000).fit(
+            X, y, sample_weight=weights, transition=T
+        )
+        ours, _ = forward_objective(X, y, epsilon, S, weights, coef, intercept, 2.0)
+        best, _ = forward_objective(
+            X, y, epsilon, S, weights, cold.coef_, cold.intercept_, 2.0
+        )
+        assert ours == pytest.approx(best, rel=1e-8)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_every_point_of_a_forward_path_meets_tol(container):
+    X, y = problem(3, n_samples=150, n_features=8)
+    Xc = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0, X)) if container == "sparse" else X
+    S = spread("uniform", y, 3, None)
+    epsilons, tol = list(np.linspace(0, 0.6, 7)), 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = SoftmaxRegression(C=0.5, tol=tol).fit_path(
+            Xc, y, epsilons, smooth="predictions"
+        )
+    X64 = Xc.toarray() if container == "sparse" else X
+    for epsilon, (coef, intercept) in zip(epsilons, path, strict=True):
+        _, grad = forward_objective(X64, y, epsilon, S, None, coef, intercept, 0.5)
+        assert abs(grad).max() <= tol
+
+
+def test_a_forward_path_costs_fewer_evaluations_than_warm_started_fits():
+    # the walk it replaces: each epsilon's fit (scipy's L-BFGS-B) warm-started
+    # from the last
+    X, y = problem(4, n_samples=400, n_features=10)
+    epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
+    S = spread("uniform", y, 4, None)
+
+    def warm_fits():
+        model = SoftmaxRegression(warm_start=True)
+        for epsilon in epsilons:
+            model.fit(X, y, transition=(1 - epsilon) * np.eye(4) + epsilon * S)
+
+    carried = count_evaluations(
+        lambda: SoftmaxRegression().fit_path(X, y, epsilons, smooth="predictions")
+    )
+    assert carried <= 0.85 * count_evaluations(warm_fits)  # 78 against 109, written

@@ -90,3 +90,39 @@ def check_expansion_sizes(learner, X, codes, epsilons, S, row_sets) -> None:
             "SoftMLPClassifier, SoftLGBMClassifier: no copy of X), or fewer "
             "rows or features."
         )
+
+
+def check_two_per_class(codes, classes) -> None:
+    """Refuse a class of one sample, by name, for stratified folds.
+
+    Stratified folds put every class in every training part once it has two
+    samples (scikit-learn warns when it has fewer than ``n_splits``); a class
+    of one sample cannot be in all of them.
+    """
+    counts = np.bincount(codes)
+    if counts.min() < 2:
+        rarest = classes[[int(np.argmin(counts))]].tolist()[0]
+        raise ValueError(
+            f"the class {rarest!r} has only 1 sample, but every training fold "
+            "must hold every class: give each class at least 2 samples (drop or "
+            "relabel that one)."
+        )
+
+
+def check_folds(folds, codes, classes, label: str) -> None:
+    """Every validation part holds a sample and every training part every
+    class; ``label`` names the splitter in the error."""
+    n_classes = classes.shape[0]
+    for i, (train, val) in enumerate(folds):
+        present = np.bincount(codes[train], minlength=n_classes) > 0
+        if len(val) == 0:
+            raise ValueError(
+                f"{label}: fold {i} has no validation samples; use a "
+                "splitter that gives every fold validation data."
+            )
+        if not present.all():
+            raise ValueError(
+                f"{label}: the training part of fold {i} lacks the "
+                f"class(es) {classes[~present].tolist()}; use fewer folds or a "
+                "stratified splitter."
+            )

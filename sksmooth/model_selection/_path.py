@@ -147,9 +147,8 @@ def walk_epsilon_path(
         sample_weight)`` method (:meth:`~sksmooth.SoftmaxRegression.fit_path`)
         walks the whole path itself. ``forward``: smooth the predictions, not
         the targets (``smooth="predictions"``): the learner fits the labels
-        with ``transition=(1 - epsilon) * I + epsilon * S``; a learner's
-        ``fit_path``, which follows the targets' path, only gives the first
-        fit its start (:func:`forward_start`).
+        with ``transition=(1 - epsilon) * I + epsilon * S``, through
+        ``fit_path`` only if it takes ``smooth="predictions"``.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
 
@@ -161,16 +160,19 @@ def walk_epsilon_path(
         Seconds per fit.
     """
     warm_start, forward = options.warm_start, options.forward
-    if warm_start and len(epsilons) and hasattr(learner, "fit_path") and not forward:
+    if warm_start and len(epsilons) and takes_path_params(learner, forward):
         return walk_with_fit_path(
-            learner, X_train, codes_train, sample_weight, epsilons, S, start
+            learner,
+            X_train,
+            codes_train,
+            sample_weight,
+            epsilons,
+            S,
+            start,
+            {"smooth": "predictions"} if forward else {},
         )
     models, fit_times = [], []
     previous = start
-    if forward and warm_start and start is None and hasattr(learner, "fit_path"):
-        previous = forward_start(
-            learner, X_train, codes_train, sample_weight, epsilons, S
-        )
     for epsilon in epsilons:
         tic = time.perf_counter()
         try:
@@ -204,29 +206,18 @@ def walk_epsilon_path(
     return models, fit_times
 
 
-def forward_start(learner, X_train, codes_train, sample_weight, epsilons, S):
-    """Where a forward-smoothing walk starts: the learner's targets path,
-    walked down to the smallest of ``epsilons``.
-
-    The forward walk's first fit is at its smallest epsilon, usually 0: a plain
-    fit. At a large ``C`` on nearly separable data a cold fit runs out of
-    ``max_iter`` far from its solution, and its out-of-fold scores then rank
-    the ``C`` values by how far each got, not by how well each generalises
-    (``LogisticRegressionCV`` warm-starts along its ``C`` path for the same
-    reason). The targets path reaches the same neighbourhood warm, one epsilon
-    at a time down from its known end, each point with its own ``max_iter``.
-    Its convergence messages are dropped: none of its points is a model of
-    the search, the forward fits that start from them are.
-    """
-    with deferred_convergence_warnings():
-        models, _ = walk_with_fit_path(
-            learner, X_train, codes_train, sample_weight, epsilons, S, None
-        )
-    return models[0]
+def takes_path_params(learner, forward: bool, *names) -> bool:
+    """Whether ``learner`` has a ``fit_path`` taking ``names`` (and ``smooth``
+    for a forward path: a plain ``fit_path`` follows the targets' path)."""
+    fit_path = getattr(learner, "fit_path", None)
+    if fit_path is None:
+        return False
+    wanted = {*names, "smooth"} if forward else set(names)
+    return wanted <= set(inspect.signature(fit_path).parameters)
 
 
 def walk_with_fit_path(
-    learner, X_train, codes_train, sample_weight, epsilons, S, start
+    learner, X_train, codes_train, sample_weight, epsilons, S, start, params
 ):
     """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
 
@@ -240,14 +231,21 @@ def walk_with_fit_path(
     smoothest targets make the best-conditioned problem, whose cold fit is the
     cheapest, and the default grid's steps then shrink, so each predicted start
     lands closer (``benchmarks/cv_speed.py`` counts the evaluations).
+
+    ``params`` go to ``fit_path`` too: ``{"smooth": "predictions"}`` for a
+    forward path (which ``fit_path`` walks upward itself), or ``{"Cs": [...]}``
+    for the path at each of those values of ``C`` in one call: the models then
+    come back ``C``-major, each with its ``C`` set.
     """
     model = clone(learner) if start is None else copy.deepcopy(start)
     model.set_params(warm_start=True)
     downward = start is None
     order = list(epsilons)[::-1] if downward else list(epsilons)
-    marks = [time.perf_counter()]
+    marks = [(None, time.perf_counter())]
     timed = "callback" in inspect.signature(model.fit_path).parameters
-    kwargs = {"callback": lambda i: marks.append(time.perf_counter())} if timed else {}
+    kwargs = dict(params)
+    if timed:
+        kwargs["callback"] = lambda i: marks.append((i, time.perf_counter()))
     try:
         path = model.fit_path(
             X_train, codes_train, order, method=S, sample_weight=sample_weight, **kwargs
@@ -257,18 +255,51 @@ def walk_with_fit_path(
         raise reraise_kind(error)(
             f"epsilon path [{values}]: {type(error).__name__}: {error}"
         ) from error
-    if len(marks) == len(path) + 1:
-        fit_times = np.diff(marks).tolist()
-    else:  # no callback: the path's time in equal shares
-        fit_times = [(time.perf_counter() - marks[0]) / len(path)] * len(path)
-    if downward:
-        path, fit_times = path[::-1], fit_times[::-1]
-    models = []
-    for coef, intercept in path:
-        point = copy.deepcopy(model)
-        point.coef_, point.intercept_ = coef, intercept
-        models.append(point)
-    return models, fit_times
+    fit_times = [(time.perf_counter() - marks[0][1]) / len(path)] * len(path)
+    if len(marks) == len(path) + 1:  # each point from the end of the one before
+        for (_, before), (i, after) in zip(marks, marks[1:], strict=False):
+            fit_times[i] = after - before
+    models, times, n_epsilons = [], [], len(order)
+    for j, C in enumerate(params.get("Cs", [None])):
+        points = range(j * n_epsilons, (j + 1) * n_epsilons)
+        for i in reversed(points) if downward else points:
+            point = copy.deepcopy(model)
+            point.coef_, point.intercept_ = path[i]
+            if C is not None:
+                point.set_params(C=C)
+            models.append(point)
+            times.append(fit_times[i])
+    return models, times
+
+
+def refit_start(fold_models):
+    """The refit's warm start from the fold models at the choice.
+
+    For a linear model (every fold model has ``coef_`` and ``intercept_`` of
+    one shape) a copy of the first with the folds' mean coefficients, as
+    ``LogisticRegressionCV`` starts its refit: the fold solutions scatter
+    around the solution on all the rows, so their mean lands nearer than any
+    one of them (``benchmarks/cv_speed.py``). Otherwise the first fold model:
+    the mean of a network's weights is no network.
+    """
+    first = fold_models[0]
+    shapes = {
+        (np.shape(getattr(m, "coef_", None)), np.shape(getattr(m, "intercept_", None)))
+        for m in fold_models
+    }
+    if (
+        not (hasattr(first, "coef_") and hasattr(first, "intercept_"))
+        or len(shapes) > 1
+    ):
+        return first
+    start = copy.deepcopy(first)
+    start.coef_ = np.mean([m.coef_ for m in fold_models], axis=0).astype(
+        first.coef_.dtype
+    )
+    start.intercept_ = np.mean([m.intercept_ for m in fold_models], axis=0).astype(
+        np.asarray(first.intercept_).dtype
+    )
+    return start
 
 
 def reraise_kind(error):
@@ -292,7 +323,8 @@ class FoldPath:
 @dataclass(frozen=True)
 class FoldTask:
     """One (setting, fold) path: its rows, epsilons, spread matrix, start,
-    and where it is, for error messages."""
+    and where it is, for error messages; or with ``Cs``, the paths of the
+    settings that differ only in those values of ``C``, in one ``fit_path``."""
 
     train: np.ndarray
     val: np.ndarray
@@ -300,6 +332,7 @@ class FoldTask:
     S: np.ndarray
     start: Any = None
     where: str = ""
+    Cs: Any = None
 
 
 def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOptions):
@@ -307,7 +340,9 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
 
     ``X``, ``codes`` and ``sample_weight`` are the whole search's, passed at the
     top level so that joblib's dask backend scatters them once per search
-    rather than pickling them into every task.
+    rather than pickling them into every task. Returns a list of
+    :class:`FoldPath`: one, or one per ``C`` of ``task.Cs`` (the first holds
+    the convergence messages of them all).
 
     A failure is re-raised with the fold and epsilon named (as ``ValueError``,
     ``TypeError`` or ``FloatingPointError`` if it was one, else ``RuntimeError``;
@@ -317,18 +352,17 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
     train, val, epsilons, S = task.train, task.val, task.epsilons, task.S
     X_train, X_val = take_rows(X, train), take_rows(X, val)
     weights = None if sample_weight is None else sample_weight[train]
+    arguments = (X_train, codes[train], weights, epsilons, S)
     try:
         with deferred_convergence_warnings() as unconverged:
-            models, fit_times = walk_epsilon_path(
-                learner,
-                X_train,
-                codes[train],
-                weights,
-                epsilons,
-                S,
-                options,
-                task.start,
-            )
+            if task.Cs is None:
+                models, fit_times = walk_epsilon_path(
+                    learner, *arguments, options, task.start
+                )
+            else:
+                models, fit_times = walk_with_fit_path(
+                    learner, *arguments, task.start, {"Cs": task.Cs}
+                )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
             f"Fitting {describe(learner)} failed in {task.where} at {error}"
@@ -340,12 +374,18 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
     if options.warm_start:
         for model in models:  # hand back models as the user configured them
             model.set_params(warm_start=learner.get_params()["warm_start"])
-    return FoldPath(
-        models if options.keep_models else None,
-        log_proba,
-        np.array(fit_times),
-        unconverged,
-    )
+    n_epsilons, paths = len(epsilons), []
+    for j in range(1 if task.Cs is None else len(task.Cs)):
+        part = slice(j * n_epsilons, (j + 1) * n_epsilons)
+        paths.append(
+            FoldPath(
+                models[part] if options.keep_models else None,
+                log_proba[part],
+                np.array(fit_times[part]),
+                [] if j else unconverged,
+            )
+        )
+    return paths
 
 
 class PathRunner:
@@ -400,28 +440,63 @@ class PathRunner:
                     learner, data.X, data.codes, epsilon_lists[s], spreads[s], row_sets
                 )
         n_folds = len(data.folds)
-        tasks = [
-            delayed(fit_fold)(
-                learner,
-                data.X,
-                data.codes,
-                data.sample_weight,
-                FoldTask(
-                    train,
-                    val,
-                    epsilon_lists[s],
-                    spreads[s],
-                    None if starts is None else starts[s][f],
-                    f"fold {f}"
-                    + (f" with {self.settings[s]}" if self.settings[s] else ""),
-                ),
-                self.options,
+        groups = self.joint_groups(epsilon_lists, spreads, starts)
+        tasks = []
+        for group in groups:
+            s = group[0]
+            named = ", ".join(str(self.settings[t]) for t in group if self.settings[t])
+            Cs = [self.settings[t]["C"] for t in group] if len(group) > 1 else None
+            for f, (train, val) in enumerate(data.folds):
+                start = None if starts is None else starts[s][f]
+                where = f"fold {f}" + (f" with {named}" if named else "")
+                task = FoldTask(
+                    train, val, epsilon_lists[s], spreads[s], start, where, Cs
+                )
+                tasks.append(
+                    delayed(fit_fold)(
+                        self.learners[s],
+                        data.X,
+                        data.codes,
+                        data.sample_weight,
+                        task,
+                        self.options,
+                    )
+                )
+        out = iter(self.parallel(tasks))
+        paths = [None] * len(self.learners)
+        for group in groups:
+            per_fold = [next(out) for _ in range(n_folds)]
+            for position, s in enumerate(group):
+                paths[s] = [fold[position] for fold in per_fold]
+        return paths
+
+    def joint_groups(self, epsilon_lists, spreads, starts):
+        """The settings whose paths one ``fit_path(..., Cs=...)`` per fold
+        walks together (one curvature memory for them all): they differ only
+        in ``C``, share their epsilons and spread matrix, start cold, and the
+        learner's ``fit_path`` takes ``Cs`` (warm-started target smoothing).
+        Every other setting is a group of its own."""
+        options, groups, keyed = self.options, [], {}
+        for s, setting in enumerate(self.settings):
+            joint = (
+                options.warm_start
+                and not options.forward
+                and starts is None
+                and "C" in setting
+                and len(epsilon_lists[s]) > 0
+                and takes_path_params(self.learners[s], False, "Cs")
             )
-            for s, learner in enumerate(self.learners)
-            for f, (train, val) in enumerate(data.folds)
-        ]
-        out = self.parallel(tasks)
-        return [out[s * n_folds : (s + 1) * n_folds] for s in range(len(self.learners))]
+            if not joint:
+                groups.append([s])
+                continue
+            others = sorted((k, repr(v)) for k, v in setting.items() if k != "C")
+            epsilons = tuple(float(e) for e in epsilon_lists[s])
+            key = (repr(others), epsilons, np.asarray(spreads[s]).tobytes())
+            if key not in keyed:
+                keyed[key] = []
+                groups.append(keyed[key])
+            keyed[key].append(s)
+        return groups
 
 
 def confusion_paths(runner: PathRunner, epsilons, classes):
@@ -509,39 +584,3 @@ def warn_unconverged(messages, n_fits: int, learner) -> None:
             ConvergenceWarning,
             stacklevel=3,
         )
-
-
-def check_two_per_class(codes, classes) -> None:
-    """Refuse a class of one sample, by name, for stratified folds.
-
-    Stratified folds put every class in every training part once it has two
-    samples (scikit-learn warns when it has fewer than ``n_splits``); a class
-    of one sample cannot be in all of them.
-    """
-    counts = np.bincount(codes)
-    if counts.min() < 2:
-        rarest = classes[[int(np.argmin(counts))]].tolist()[0]
-        raise ValueError(
-            f"the class {rarest!r} has only 1 sample, but every training fold "
-            "must hold every class: give each class at least 2 samples (drop or "
-            "relabel that one)."
-        )
-
-
-def check_folds(folds, codes, classes, label: str) -> None:
-    """Every validation part holds a sample and every training part every
-    class; ``label`` names the splitter in the error."""
-    n_classes = classes.shape[0]
-    for i, (train, val) in enumerate(folds):
-        present = np.bincount(codes[train], minlength=n_classes) > 0
-        if len(val) == 0:
-            raise ValueError(
-                f"{label}: fold {i} has no validation samples; use a "
-                "splitter that gives every fold validation data."
-            )
-        if not present.all():
-            raise ValueError(
-                f"{label}: the training part of fold {i} lacks the "
-                f"class(es) {classes[~present].tolist()}; use fewer folds or a "
-                "stratified splitter."
-            )

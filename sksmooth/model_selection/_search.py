@@ -42,16 +42,20 @@ from sksmooth._validation import (
     encode_labels,
 )
 from sksmooth.meta import InnerLearnerMixin
-from sksmooth.model_selection._checks import check_label_vector, check_X_2d
+from sksmooth.model_selection._checks import (
+    check_folds,
+    check_label_vector,
+    check_two_per_class,
+    check_X_2d,
+)
 from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
     PathOptions,
     PathRunner,
     SearchData,
-    check_folds,
-    check_two_per_class,
     confusion_paths,
     describe,
+    refit_start,
     reraise_kind,
     walk_epsilon_path,
     warn_unconverged,
@@ -162,11 +166,11 @@ class LabelSmoothingClassifierCV(
         could not tell apart.
     ensemble : bool, default=False
         ``False``: refit on all the data at the chosen epsilon (warm-started from
-        the first fold's solution). ``True``: keep the fold models at the
-        chosen epsilon and average their probabilities (as
-        ``CalibratedClassifierCV(ensemble=True)``), no refit. ``False`` is the
-        default: the refit uses all the data; the docs' study page compares
-        both.
+        the mean of the fold solutions for a linear model, else the first's).
+        ``True``: keep the fold models at the chosen epsilon and average their
+        probabilities (as ``CalibratedClassifierCV(ensemble=True)``), no
+        refit. ``False`` is the default: the refit uses all the data; the
+        docs' study page compares both.
     param_grid : "auto", dict, list of dicts or None, default="auto"
         Settings of the inner estimator to search jointly with epsilon (e.g.
         ``{"C": [0.1, 1, 10]}``), as in :class:`~sklearn.model_selection.GridSearchCV`.
@@ -444,7 +448,7 @@ class LabelSmoothingClassifierCV(
             fitted = fold_models
         else:
             with deferred_convergence_warnings() as refit_unconverged:
-                start = fold_models[0] if options.warm_start else None
+                start = refit_start(fold_models) if options.warm_start else None
                 fitted = self._refit(
                     learners[s_best], data, epsilon, spreads[s_best], options, start
                 )
