@@ -9,7 +9,12 @@ approximate secant of the next. Near each other they are close, and
 each epsilon to the next, each point warm-started from the last solution,
 the epsilons walked upward. Each new pair replaces the oldest, so a stale
 pair soon leaves; every point still stops at ``max |gradient| <= tol`` of its
-own objective.
+own objective. With several strengths, the weakest penalty (largest ``C``)
+last, each path's first point starts from the previous strength's, as
+``LogisticRegressionCV`` warm-starts along its ``C`` path: a cold unsmoothed
+fit at a large ``C`` on nearly separable data runs out of ``max_iter`` far
+from its solution, and the folds would then rank ``C`` by how far each fit
+got.
 """
 
 # Over fold 0 of four problems of benchmarks/cv_speed.py (10 epsilons of the
@@ -47,9 +52,10 @@ def forward_paths(
     """Solve the forward-smoothed L2 cross-entropy at every (strength, epsilon).
 
     Each strength's path walks from the smallest epsilon up (from ``coef0``,
-    if given, in the order given), one memory carried along it; the
-    parameters and the result are those of
-    :func:`sksmooth._smoothing_path.smoothing_paths`.
+    if given, in the order given), one memory carried along it; without
+    ``coef0`` the strengths are taken from the strongest down, each path
+    starting from the last one's first solution. The parameters and the
+    result are those of :func:`sksmooth._smoothing_path.smoothing_paths`.
 
     Returns
     -------
@@ -69,12 +75,15 @@ def forward_paths(
     (3, True)
     """
     order = np.arange(len(epsilons))
+    strengths = np.arange(len(l2_reg_strengths))
     if coef0 is None:
         order = np.argsort(np.asarray(epsilons, dtype=float), kind="stable")
-    results = []
-    for j, l2 in enumerate(l2_reg_strengths):
+        strengths = np.argsort(-np.asarray(l2_reg_strengths, dtype=float))
+    results, first = [None] * len(strengths), None
+    for j in strengths:
+        l2 = l2_reg_strengths[j]
         memory = CurvatureMemory(memory_size)
-        coef = None if coef0 is None else np.array(coef0, dtype=np.float64)
+        coef = first if coef0 is None else np.array(coef0, dtype=np.float64)
         coefs, n_iter, n_evals, converged = [None] * len(order), [], [], []
         for index in order:
             loss = LinearSoftCrossEntropy(
@@ -97,19 +106,19 @@ def forward_paths(
                 name=name,
             )
             coef = coefs[index] = result.x
+            if index == order[0]:
+                first = coef
             n_iter.append(result.nit)
             n_evals.append(result.nfev)
             converged.append(bool(result.success))
             if callback is not None:
                 callback(j * len(epsilons) + int(index))
         inverse = np.argsort(order)
-        results.append(
-            PathResult(
-                coefs,
-                np.asarray(n_iter)[inverse],
-                np.asarray(n_evals)[inverse],
-                np.asarray(converged)[inverse],
-                loss,
-            )
+        results[j] = PathResult(
+            coefs,
+            np.asarray(n_iter)[inverse],
+            np.asarray(n_evals)[inverse],
+            np.asarray(converged)[inverse],
+            loss,
         )
     return results

@@ -6,14 +6,18 @@ hand-fitted folds; the temperature against a brute-force search; a known
 symmetric noise rate.
 """
 
+import warnings
 
 import numpy as np
 import pytest
 from scipy.special import log_softmax
-from sklearn.datasets import load_digits
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
 
 from sksmooth import (
     LabelSmoothingClassifier,
@@ -276,3 +280,27 @@ def test_labels_that_carry_nothing_of_X_get_no_smoothing():
         y_test, prior
     )
 
+
+def test_a_forward_path_over_C_starts_each_C_from_the_last_one():
+    # Nearly separable (iris, C=1e4) and a tight budget: a cold fit stops far
+    # from the unsmoothed solution; the forward path over C, each C's first
+    # point started from the smaller C's (as LogisticRegressionCV walks C),
+    # gets close to it.
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    Cs = np.logspace(-2, 4, 7)
+
+    def objective(model, C):  # C * sum of -log p_y + |W|^2 / 2, written here
+        P = model.predict_proba(X)
+        return C * -np.log(P[np.arange(len(y)), y]).sum() + (model.coef_**2).sum() / 2
+
+    learner = SoftmaxRegression(C=Cs[-1], max_iter=10, tol=1e-10)
+    optimum = objective(clone(learner).set_params(max_iter=10**5).fit(X, y), Cs[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cold = objective(clone(learner).fit(X, y), Cs[-1])
+        model = clone(learner).fit(X, y)  # a fitted shell for the path's point
+        path = clone(learner).fit_path(X, y, [0.0, 0.1], Cs=Cs, smooth="predictions")
+    model.coef_, model.intercept_ = path[2 * (len(Cs) - 1)]  # (C=1e4, eps=0)
+    assert cold / optimum - 1 > 0.1  # the premise: the budget binds
+    assert objective(model, Cs[-1]) / optimum - 1 < 1e-2

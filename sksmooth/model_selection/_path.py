@@ -233,7 +233,7 @@ def walk_with_fit_path(
     lands closer (``benchmarks/cv_speed.py`` counts the evaluations).
 
     ``params`` go to ``fit_path`` too: ``{"smooth": "predictions"}`` for a
-    forward path (which ``fit_path`` walks upward itself), or ``{"Cs": [...]}``
+    forward path (which ``fit_path`` walks upward itself), and ``{"Cs": [...]}``
     for the path at each of those values of ``C`` in one call: the models then
     come back ``C``-major, each with its ``C`` set.
     """
@@ -360,8 +360,11 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
                     learner, *arguments, options, task.start
                 )
             else:
+                params = {"Cs": task.Cs}
+                if options.forward:
+                    params["smooth"] = "predictions"
                 models, fit_times = walk_with_fit_path(
-                    learner, *arguments, task.start, {"Cs": task.Cs}
+                    learner, *arguments, task.start, params
                 )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
@@ -474,17 +477,17 @@ class PathRunner:
         """The settings whose paths one ``fit_path(..., Cs=...)`` per fold
         walks together (one curvature memory for them all): they differ only
         in ``C``, share their epsilons and spread matrix, start cold, and the
-        learner's ``fit_path`` takes ``Cs`` (warm-started target smoothing).
-        Every other setting is a group of its own."""
+        learner's ``fit_path`` takes ``Cs`` (warm-started smoothing, of the
+        targets or, with ``smooth``, of the predictions). Every other setting
+        is a group of its own."""
         options, groups, keyed = self.options, [], {}
         for s, setting in enumerate(self.settings):
             joint = (
                 options.warm_start
-                and not options.forward
                 and starts is None
                 and "C" in setting
                 and len(epsilon_lists[s]) > 0
-                and takes_path_params(self.learners[s], False, "Cs")
+                and takes_path_params(self.learners[s], options.forward, "Cs")
             )
             if not joint:
                 groups.append([s])
