@@ -13,7 +13,9 @@ import copy
 import inspect
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ from sksmooth._targets import (
     spread_matrix,
     transition_matrix,
 )
+from sksmooth._validation import check_param
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.model_selection._checks import check_expansion_sizes
 from sksmooth.model_selection._selection import (
@@ -83,11 +86,16 @@ class PathOptions:
     keep_models : bool
         Keep the fold models (for warm starts of a second round, the refit's
         start, or the fold ensemble).
+    budget : float
+        ``path_budget`` of the search: the share of the learner's
+        ``max_iter`` that each warm-started fit after a path's first gets
+        (see :func:`budgeted_max_iter`).
     """
 
     warm_start: bool
     forward: bool = False
     keep_models: bool = False
+    budget: float = 1.0
 
 
 def log_proba_of(model, X, *, return_dtype: bool = False):
@@ -164,23 +172,26 @@ def walk_epsilon_path(
         return walk_with_fit_path(
             learner, X_train, codes_train, sample_weight, epsilons, S, start
         )
+    budget = budgeted_max_iter(learner, options)
+    # a start or a budgeted point carries a cut max_iter: each path's first
+    # fit gets the learner's own again
+    full = {} if budget is None else {"max_iter": learner.get_params()["max_iter"]}
     models, fit_times = [], []
     previous = start
-    for epsilon in epsilons:
+    for i, epsilon in enumerate(epsilons):
         tic = time.perf_counter()
         try:
             if warm_start:
                 model = clone(learner) if previous is None else copy.deepcopy(previous)
-                model.set_params(warm_start=True)
-                fit_params = (
-                    {} if sample_weight is None else {"sample_weight": sample_weight}
-                )
-                if forward:
-                    fit_params["transition"] = transition_matrix(epsilon, S)
-                    model.fit(X_train, codes_train, **fit_params)
-                else:
-                    model.fit(
-                        X_train, smooth_codes(codes_train, epsilon, S), **fit_params
+                model.set_params(warm_start=True, **full)
+                cut = i > 0 and budget is not None
+                if cut:
+                    model.set_params(max_iter=budget)
+                # a fit cut by the budget stops there by design: its
+                # convergence message is not the user's to act on
+                with deferred_convergence_warnings() if cut else nullcontext():
+                    warm_fit(
+                        model, X_train, codes_train, sample_weight, epsilon, S, forward
                     )
                 previous = model
             else:
@@ -197,6 +208,36 @@ def walk_epsilon_path(
         fit_times.append(time.perf_counter() - tic)
         models.append(model)
     return models, fit_times
+
+
+def warm_fit(model, X_train, codes_train, sample_weight, epsilon, S, forward):
+    """Fit ``model`` (``warm_start`` set) at ``epsilon``: to the smoothed
+    targets, or with forward smoothing to the labels through ``T``."""
+    fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+    if forward:
+        fit_params["transition"] = transition_matrix(epsilon, S)
+        model.fit(X_train, codes_train, **fit_params)
+    else:
+        model.fit(X_train, smooth_codes(codes_train, epsilon, S), **fit_params)
+
+
+def budgeted_max_iter(learner, options: PathOptions) -> int | None:
+    """The ``max_iter`` of each warm-started fit after a path's first, or
+    ``None`` when every fit gets the learner's own.
+
+    Only a learner warm-started through ``fit`` (no ``fit_path``) with an
+    integer ``max_iter`` is budgeted, to ``max(1, round(budget * max_iter))``
+    iterations: a network's fits run to their cap at every epsilon, and one
+    that continues from the previous epsilon's weights needs a share of it to
+    settle on the new targets (``benchmarks/cv_speed.py --network`` measures
+    the share against ``GridSearchCV``'s choice).
+    """
+    if not options.warm_start or options.budget >= 1 or hasattr(learner, "fit_path"):
+        return None
+    max_iter = learner.get_params().get("max_iter")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, Integral):
+        return None
+    return max(1, round(options.budget * max_iter))
 
 
 def walk_with_fit_path(
@@ -245,6 +286,16 @@ def walk_with_fit_path(
     return models, fit_times
 
 
+def check_budget(value) -> float:
+    """``path_budget``, checked: a real number in ``(0, 1]``."""
+    check_param(value, "path_budget", Real, low=0, low_open=True)
+    if value > 1:
+        raise ValueError(
+            f"path_budget must be at most 1 (a share of max_iter), got {value!r}."
+        )
+    return float(value)
+
+
 def reraise_kind(error):
     """The type a failure is re-raised as, with context added to its message."""
     if type(error) in (ValueError, TypeError, FloatingPointError):
@@ -255,12 +306,14 @@ def reraise_kind(error):
 class FoldPath:
     """What one (setting, fold) task returns."""
 
-    def __init__(self, models, log_proba, fit_times, unconverged=()):
+    def __init__(self, models, log_proba, fit_times, unconverged=(), max_iters=None):
         self.models = models  # list over epsilons, or None when not kept
         self.log_proba = log_proba  # (n_epsilons, n_val, K)
         self.fit_times = fit_times  # (n_epsilons,)
         # the convergence messages of sksmooth's own solvers in these fits
         self.unconverged = list(unconverged)
+        # each fit's max_iter when the path was budgeted, else None
+        self.max_iters = max_iters
 
 
 @dataclass(frozen=True)
@@ -311,14 +364,23 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
         [log_proba_of(model, X_val) for model in models]
         or [np.empty((len(val), S.shape[0]))]
     )[: len(models)]
+    max_iters = None
+    if budgeted_max_iter(learner, options) is not None:
+        max_iters = np.array([model.get_params()["max_iter"] for model in models])
     if options.warm_start:
+        own = {
+            name: learner.get_params()[name]
+            for name in ("warm_start", "max_iter")
+            if name in learner.get_params()
+        }
         for model in models:  # hand back models as the user configured them
-            model.set_params(warm_start=learner.get_params()["warm_start"])
+            model.set_params(**own)
     return FoldPath(
         models if options.keep_models else None,
         log_proba,
         np.array(fit_times),
         unconverged,
+        max_iters,
     )
 
 
@@ -461,6 +523,9 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
         np.concatenate([first.log_proba, rest.log_proba]),
         np.concatenate([first.fit_times, rest.fit_times]),
         first.unconverged + rest.unconverged,
+        None
+        if first.max_iters is None
+        else np.concatenate([first.max_iters, rest.max_iters]),
     )
 
 

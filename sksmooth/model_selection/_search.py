@@ -48,6 +48,7 @@ from sksmooth.model_selection._path import (
     PathOptions,
     PathRunner,
     SearchData,
+    check_budget,
     check_folds,
     check_two_per_class,
     confusion_paths,
@@ -188,6 +189,15 @@ class LabelSmoothingClassifierCV(
         tell from the unsmoothed one but that predicts worse (with forward
         smoothing, it reads the data's own ambiguity as label noise); the
         docs' baselines page measures both.
+    path_budget : float in (0, 1], default=0.2
+        For a warm-started learner with ``max_iter`` and no ``fit_path``
+        (``SoftMLPClassifier``, whose fits run to their cap): each epsilon after
+        the first of a path trains ``max(1, round(path_budget * max_iter))``
+        iterations from the previous epsilon's weights (``cv_results_["max_iter"]``;
+        fits cut by it are not counted as unconverged). The first epsilon of
+        each path and the refit get the whole ``max_iter``; ``1.0`` gives it to
+        every fit. Other learners ignore it. The docs' performance page
+        measures what it trades.
     n_jobs : int, default=None
         Parallel (setting, fold) tasks, by joblib.
     random_state : int, RandomState instance or None, default=None
@@ -278,6 +288,7 @@ class LabelSmoothingClassifierCV(
         ensemble: bool = False,
         param_grid="auto",
         selection: str = "setting_first",
+        path_budget: float = 0.2,
         n_jobs=None,
         random_state=None,
         verbose: int = 0,
@@ -292,6 +303,7 @@ class LabelSmoothingClassifierCV(
         self.ensemble = ensemble
         self.param_grid = param_grid
         self.selection = selection
+        self.path_budget = path_budget
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -346,7 +358,10 @@ class LabelSmoothingClassifierCV(
             epsilons=check_epsilons_param(self.epsilons),
             scorers=check_scorers(self.scoring, inner),
             options=PathOptions(
-                warm_start=warm, forward=forward, keep_models=warm or self.ensemble
+                warm_start=warm,
+                forward=forward,
+                keep_models=warm or self.ensemble,
+                budget=check_budget(self.path_budget),
             ),
         )
 
