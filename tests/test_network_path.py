@@ -163,3 +163,16 @@ def test_bad_path_budget_is_refused_before_any_fit(data, value, error):
         search.fit(X, y)
     solver.assert_not_called()
     assert not hasattr(search, "cv_results_")
+
+
+@quiet
+def test_confusions_second_round_starts_with_a_full_fit(data):
+    """``method="confusion"`` walks two paths per fold (epsilon = 0, then the
+    rest from there): each one's first fit gets all of max_iter."""
+    X, y = data
+    search = LabelSmoothingClassifierCV(
+        network(40), epsilons=GRID, method="confusion", cv=3, path_budget=0.25
+    )
+    calls = solves(lambda: search.fit(X, y))
+    assert [m for m, _ in calls] == [40] * 3 + [40, 10, 10] * 3 + [40]
+    np.testing.assert_array_equal(search.cv_results_["max_iter"], [40, 40, 10, 10])
