@@ -231,8 +231,9 @@ class LabelSmoothingClassifierCV(
         ``params``, ``split{i}_test_score``, ``mean_test_score``,
         ``std_test_score``, ``rank_test_score`` (with several scorers ``_score``
         becomes ``_<name>``), ``mean_fit_time``, ``std_fit_time`` (one fit, per
-        fold). With ``selection="setting_first"`` the choice, ``best_index_``,
-        need not have rank 1.
+        fold), and ``max_iter`` when ``path_budget`` cut the fits. With
+        ``selection="setting_first"`` the choice, ``best_index_``, need not
+        have rank 1.
     estimator_ : estimator
         The refitted model (``ensemble=False``); its classes are the codes
         ``0..K-1`` of ``classes_`` (a :class:`LabelSmoothingClassifier` around
