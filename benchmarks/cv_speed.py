@@ -5,6 +5,7 @@ Usage::
     python -m benchmarks.cv_speed   # full run, into docs/performance.md
     python -m benchmarks.cv_speed --c-grid   # epsilon and C searched jointly
     python -m benchmarks.cv_speed --forward   # smooth="predictions"
+    python -m benchmarks.cv_speed --network   # SoftMLPClassifier (_cv_network)
     python -m benchmarks.cv_speed --quick --output table.md   # smoke run (tests)
 
 For each case both searches get the same data, the same five stratified folds
@@ -32,16 +33,19 @@ import argparse
 import statistics
 import sys
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
 from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from benchmarks import _cv_network
 from benchmarks._harness import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
@@ -297,6 +301,11 @@ def main(argv=None) -> int:
         help='smooth="predictions" on the first two cases and digits (own table)',
     )
     parser.add_argument(
+        "--network",
+        action="store_true",
+        help="SoftMLPClassifier's searches (their own table; see _cv_network)",
+    )
+    parser.add_argument(
         "--cases", type=int, nargs="*", default=None, help="indices of the cases"
     )
     parser.add_argument(
@@ -306,6 +315,8 @@ def main(argv=None) -> int:
         help="file to write (default docs/performance.md)",
     )
     args = parser.parse_args(argv)
+    if args.network:
+        return network_main(args)
     n_repeats = args.repeats or (1 if args.quick else 3)
     tight_tol = TIGHT_TOL["quick" if args.quick else "full"]
     cases = QUICK_CASES if args.quick else C_CASES if args.c_grid else FULL_CASES
@@ -325,6 +336,32 @@ def main(argv=None) -> int:
             table = format_table(rows, n_repeats, tight_tol)
             if output is not None:  # after each case, so a long run shows progress
                 write_between(start, end, table, output)
+    print()
+    print(table)
+    return 0
+
+
+def network_main(args) -> int:
+    """The ``--network`` run: :mod:`benchmarks._cv_network`'s cases."""
+    n_repeats = args.repeats or (1 if args.quick else 3)
+    net = _cv_network
+    cases = net.QUICK_CASES if args.quick else net.FULL_CASES
+    if args.cases is not None:
+        cases = [cases[i] for i in args.cases]
+    output = args.output or (None if args.quick else PAGE)
+    rows = []
+    max_iter = net.network((1,), args.quick).max_iter
+    # every network runs to max_iter: silence the searches' warnings in this
+    # benchmark's own process
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for case in cases:
+            rows.append(net.run_case(case, make_data, n_repeats, args.quick))
+            line = net.format_table(rows[-1:], n_repeats, max_iter).splitlines()[2]
+            print(line, "joint choice:", rows[-1]["joint_choice"], flush=True)
+            table = net.format_table(rows, n_repeats, max_iter)
+            if output is not None:
+                write_between(net.START, net.END, table, output)
     print()
     print(table)
     return 0

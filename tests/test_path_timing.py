@@ -6,7 +6,7 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
-import sksmooth.model_selection._path as path_module
+import sksmooth.model_selection._walk as path_module
 from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression
 
 

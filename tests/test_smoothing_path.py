@@ -26,7 +26,7 @@ from sksmooth._smoothing_path import (
     smoothing_path,
     weighted_gram,
 )
-from sksmooth.model_selection._path import refit_start
+from sksmooth.model_selection._walk import refit_start
 
 
 def problem(n_classes, n_samples=90, n_features=5, seed=0):

@@ -189,6 +189,8 @@ def candidate_scores(per_fold, e, data: SearchData, scorers, transition=None):
     """
     return {
         "fit_time": np.array([p.fit_times[e] for p in per_fold]),
+        # the budgeted walk's iteration cap, the same in every fold
+        "max_iter": None if per_fold[0].max_iters is None else per_fold[0].max_iters[e],
         "test": fold_scores(
             [observed_log_proba(p.log_proba[e], transition) for p in per_fold],
             data,
@@ -244,6 +246,8 @@ def format_results(rows, settings, scorers, n_folds: int) -> dict:
     times = np.array([r["fit_time"] for r in rows])
     results["mean_fit_time"] = times.mean(axis=1)
     results["std_fit_time"] = times.std(axis=1)
+    if any(r["max_iter"] is not None for r in rows):  # path_budget < 1 cut them
+        results["max_iter"] = np.array([r["max_iter"] for r in rows])
     for scorer_name in scorers:
         scores = np.array([r["test"][scorer_name] for r in rows])  # (rows, folds)
         for i in range(n_folds):

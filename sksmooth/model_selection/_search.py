@@ -50,18 +50,21 @@ from sksmooth.model_selection._checks import (
 )
 from sksmooth.model_selection._fitted import FittedSelectorMixin
 from sksmooth.model_selection._path import (
-    PathOptions,
     PathRunner,
     SearchData,
     confusion_paths,
     describe,
-    refit_start,
-    reraise_kind,
-    walk_epsilon_path,
     warn_unconverged,
 )
 from sksmooth.model_selection._scoring import check_scorers, score_paths
 from sksmooth.model_selection._selection import check_epsilons_param, epsilon_grid
+from sksmooth.model_selection._walk import (
+    PathOptions,
+    check_budget,
+    refit_start,
+    reraise_kind,
+    walk_epsilon_path,
+)
 
 CALIBRATIONS = (None, "temperature")
 METHODS = (*SMOOTHING_METHODS, "confusion")
@@ -192,6 +195,13 @@ class LabelSmoothingClassifierCV(
         tell from the unsmoothed one but that predicts worse (with forward
         smoothing, it reads the data's own ambiguity as label noise); the
         docs' baselines page measures both.
+    path_budget : float in (0, 1], default=0.2
+        For a learner warm-started through ``fit`` with a ``max_iter``
+        (``SoftMLPClassifier``, whose fits run to their cap): each epsilon
+        after a path's first trains ``max(1, round(path_budget * max_iter))``
+        iterations from the last one's weights (``cv_results_["max_iter"]``;
+        such cut fits are not counted as unconverged); the first and the refit
+        get all of ``max_iter``. Others ignore it. See the performance page.
     n_jobs : int, default=None
         Parallel (setting, fold) tasks, by joblib.
     random_state : int, RandomState instance or None, default=None
@@ -225,8 +235,9 @@ class LabelSmoothingClassifierCV(
         ``params``, ``split{i}_test_score``, ``mean_test_score``,
         ``std_test_score``, ``rank_test_score`` (with several scorers ``_score``
         becomes ``_<name>``), ``mean_fit_time``, ``std_fit_time`` (one fit, per
-        fold). With ``selection="setting_first"`` the choice, ``best_index_``,
-        need not have rank 1.
+        fold), and ``max_iter`` when ``path_budget`` cut the fits. With
+        ``selection="setting_first"`` the choice, ``best_index_``, need not
+        have rank 1.
     estimator_ : estimator
         The refitted model (``ensemble=False``); its classes are the codes
         ``0..K-1`` of ``classes_`` (a :class:`LabelSmoothingClassifier` around
@@ -282,6 +293,7 @@ class LabelSmoothingClassifierCV(
         ensemble: bool = False,
         param_grid="auto",
         selection: str = "setting_first",
+        path_budget: float = 0.2,
         n_jobs=None,
         random_state=None,
         verbose: int = 0,
@@ -296,6 +308,7 @@ class LabelSmoothingClassifierCV(
         self.ensemble = ensemble
         self.param_grid = param_grid
         self.selection = selection
+        self.path_budget = path_budget
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -350,7 +363,10 @@ class LabelSmoothingClassifierCV(
             epsilons=check_epsilons_param(self.epsilons),
             scorers=check_scorers(self.scoring, inner),
             options=PathOptions(
-                warm_start=warm, forward=forward, keep_models=warm or self.ensemble
+                warm_start=warm,
+                forward=forward,
+                keep_models=warm or self.ensemble,
+                budget=check_budget(self.path_budget),
             ),
         )
 
