@@ -4,14 +4,23 @@ The README is rewritten often; a page that sends readers to one of its
 sections by name ("the README's "Scaling out" section") or by anchor
 (``README.md#scaling-out``) must find it there. The README's list of extras
 names every extra of ``pyproject.toml``, and the command-line synopses every
-option of ``sksmooth fit``.
+option of ``sksmooth fit``. The usage page's signatures give each
+estimator's parameters and defaults as the class has them.
 """
 
+import ast
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 
+from sksmooth import (
+    LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
+    SoftmaxRegression,
+    SoftMLPClassifier,
+)
 from sksmooth.cli._parser import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,3 +136,32 @@ def test_the_quick_start_says_where_the_numbers_on_clean_labels_are():
     quick_start = README.read_text().split("\n## ")[0]  # up to the first section
     assert "clean labels" in quick_start
     assert "docs/baselines.md" in quick_start
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        SoftmaxRegression,
+        SoftMLPClassifier,
+        LabelSmoothingClassifier,
+        LabelSmoothingClassifierCV,
+    ],
+    ids=lambda cls: cls.__name__,
+)
+def test_the_usage_page_gives_every_parameter_and_its_default(estimator):
+    # The page writes each signature as "- `Name(a=1, *, b="x", ...)` —";
+    # parameters and defaults must be the class's own, in its order.
+    text = (ROOT / "docs" / "usage.md").read_text()
+    match = re.search(rf"^- `{estimator.__name__}\((.*?)\)`\s+—", text, re.M | re.S)
+    assert match, f"docs/usage.md has no signature for {estimator.__name__}"
+    # written as a Python parameter list: parse it as one
+    args = ast.parse(f"def f({match.group(1)}): pass").body[0].args
+    names = [a.arg for a in args.args + args.kwonlyargs]
+    values = [ast.literal_eval(d) for d in args.defaults] + [
+        ast.literal_eval(d) for d in args.kw_defaults
+    ]
+    written = list(zip(names, values, strict=True))
+    own = [
+        (name, p.default) for name, p in inspect.signature(estimator).parameters.items()
+    ]
+    assert written == own
