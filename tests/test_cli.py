@@ -18,6 +18,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import sksmooth.cli._main as cli  # the commands, where main looks them up
+from sksmooth.cli._tables import read_training_table
 
 
 def run(*args, cwd=None):
@@ -751,6 +752,29 @@ def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, 
     code, _, err = call("fit", path, "--target", "species", "--epsilons", "0.1")
     assert code == 1
     assert err.startswith("error: the class 'rare' of 'species' has only 1 row")
+
+
+def test_integer_class_labels_read_as_written(tmp_path, iris_csv, call, capsys):
+    """A class is named as the table writes it (3), not by numpy's repr
+    (np.int64(3)), in the refusals and in the note."""
+    frame = pd.read_csv(iris_csv)
+    frame["species"] = frame["species"].map(
+        {"setosa": 1, "versicolor": 2, "virginica": 4}
+    )
+    frame.loc[[0, 1, 2], "species"] = 3
+    path = tmp_path / "coded.csv"
+    frame.to_csv(path, index=False)
+    read_training_table(path, "species", 5)  # the note, without a fit
+    assert "note: the class 3 has 3 rows, fewer than --cv 5" in capsys.readouterr().err
+    frame.loc[[1, 2], "species"] = 1
+    frame.to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species")
+    assert code == 1
+    assert err.startswith("error: the class 3 of 'species' has only 1 row"), err
+    frame.assign(species=7).to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species")
+    assert code == 1
+    assert err.startswith("error: the target column 'species' holds one class only (7)")
 
 
 def test_a_continuous_target_is_one_error_line(tmp_path, iris_csv, call):

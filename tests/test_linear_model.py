@@ -206,14 +206,14 @@ BAD_INPUTS = [
         "one class",
         lambda X, y: (X, np.zeros_like(y), None),
         ValueError,
-        "only one class",
+        r"only one class: 0\.",  # the label, not np.int64(0)
     ),
     ("continuous y", lambda X, y: (X, y + 0.5, None), ValueError, "Unknown label type"),
     (
         "negative soft",
         lambda X, y: (X, np.c_[1.2 - y * 0, -0.2 + y * 0], None),
         ValueError,
-        "non-negative",
+        r"non-negative; row 0 holds -0\.2\.",
     ),
     (
         "nan soft",
@@ -225,13 +225,13 @@ BAD_INPUTS = [
         "soft rows not summing to one",
         lambda X, y: (X, np.full((len(y), 2), 0.6), None),
         ValueError,
-        "sum to one",
+        r"sum to one; row 0 sums to 1\.2\.",
     ),
     (
         "negative weights",
         lambda X, y: (X, y, -np.ones(len(y))),
         ValueError,
-        "sample_weight must be non-negative",
+        r"sample_weight must be non-negative, got the value -1\.0\.",
     ),
     (
         "zero weights",
