@@ -29,7 +29,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 y_noisy = flip_labels(y_train, 0.2, 10, random_state=0)
 network = SoftMLPClassifier(
-    (128,), alpha=1e-6, max_iter=100 if QUICK else 400, random_state=0
+    (128,), alpha=1e-6, max_iter=50 if QUICK else 400, random_state=0
 )
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)

@@ -24,7 +24,9 @@ from sksmooth.datasets import flip_labels
 
 def make_model(epsilon, random_state):
     """Scaling, then a smoothed one-hidden-layer network (the demo's model)."""
-    network = SoftMLPClassifier((64,), max_iter=300, random_state=random_state)
+    network = SoftMLPClassifier(
+        (64,), max_iter=100 if QUICK else 300, random_state=random_state
+    )
     return make_pipeline(
         StandardScaler(), LabelSmoothingClassifier(network, epsilon=epsilon)
     )

@@ -99,7 +99,7 @@ def check_similarity_matrix(S, n_classes: int) -> np.ndarray:
         row, col = np.argwhere(S < 0)[0]
         raise ValueError(
             "The similarity matrix given as method must be non-negative; entry "
-            f"[{row}, {col}] is {S[row, col]!r}."
+            f"[{row}, {col}] is {S[row, col]}."
         )
     row_sums = S.sum(axis=1)
     bad = np.abs(row_sums - 1.0) > np.sqrt(np.finfo(np.float64).eps)
@@ -107,7 +107,7 @@ def check_similarity_matrix(S, n_classes: int) -> np.ndarray:
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
             "Each row of the similarity matrix given as method must sum to one; "
-            f"row {row} sums to {row_sums[row]!r}."
+            f"row {row} sums to {row_sums[row]}."
         )
     return S
 

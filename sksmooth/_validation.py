@@ -9,7 +9,8 @@ A leaf module: it imports nothing of sksmooth, so every floor above may use it.
   by :func:`encode_labels`) or as a soft-target matrix
   (:func:`check_soft_targets`);
 - :func:`accepts_soft_targets` reads the marker a soft-target learner carries;
-- :func:`check_feature_names` checks a meta-estimator's input in its own name.
+- :func:`check_feature_names` checks a meta-estimator's input in its own name;
+- :func:`plain_value` shows a numpy scalar in a message as the user wrote it.
 """
 
 from numbers import Integral, Real
@@ -21,6 +22,21 @@ from sklearn.utils.validation import column_or_1d, validate_data
 
 # The dtypes an estimator computes in: float32 stays float32, anything else float64.
 FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def plain_value(value):
+    """``value`` as the Python scalar it holds if it is a numpy one.
+
+    For messages: numpy 2 writes ``repr(np.int64(3))`` as ``np.int64(3)``, and
+    a class label, read from an array, should read as the user wrote it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f"the class {plain_value(np.int64(3))!r}, {plain_value(np.str_('a'))!r}"
+    "the class 3, 'a'"
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def accepts_soft_targets(estimator) -> bool:
@@ -162,7 +178,7 @@ def encode_labels(y, estimator_name: str):
     if classes.shape[0] == 1:
         raise ValueError(
             f"{estimator_name} needs samples of at least 2 classes in the data, but "
-            f"the data contains only one class: {classes[0]!r}."
+            f"the data contains only one class: {plain_value(classes[0])!r}."
         )
     return classes, codes
 
@@ -217,8 +233,7 @@ def check_sample_weight(sample_weight, n_samples: int, dtype):
         )
     if np.any(sample_weight < 0):
         raise ValueError(
-            "sample_weight must be non-negative, got the value "
-            f"{sample_weight.min()!r}."
+            f"sample_weight must be non-negative, got the value {sample_weight.min()}."
         )
     if not sample_weight.sum() > 0:
         raise ValueError(
@@ -356,7 +371,7 @@ def check_soft_targets(Y: np.ndarray) -> None:
     if np.any(Y < 0):
         row = int(np.argwhere(Y < 0)[0, 0])
         raise ValueError(
-            f"Soft targets y must be non-negative; row {row} holds {Y[row].min()!r}."
+            f"Soft targets y must be non-negative; row {row} holds {Y[row].min()}."
         )
     row_sums = Y.sum(axis=1)
     tolerance = np.sqrt(np.finfo(Y.dtype).eps)
@@ -365,7 +380,7 @@ def check_soft_targets(Y: np.ndarray) -> None:
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
             "Soft targets y must have rows that sum to one; row "
-            f"{row} sums to {row_sums[row]!r}. Normalise them, e.g. "
+            f"{row} sums to {row_sums[row]}. Normalise them, e.g. "
             "Y / Y.sum(axis=1, keepdims=True)."
         )
 
@@ -403,7 +418,7 @@ def check_transition(transition, n_classes: int, targets=None) -> np.ndarray:
             f"{n_classes}) for the {n_classes} classes of y, got {T.shape}."
         )
     if np.any(T < 0):
-        raise ValueError(f"transition must be non-negative, got the entry {T.min()!r}.")
+        raise ValueError(f"transition must be non-negative, got the entry {T.min()}.")
     row_sums = T.sum(axis=1)
     if np.any(np.abs(row_sums - 1) > TRANSITION_ROW_TOL):
         raise ValueError(

@@ -18,6 +18,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import sksmooth.cli._main as cli  # the commands, where main looks them up
+from sksmooth.cli._tables import read_training_table
 
 
 def run(*args, cwd=None):
@@ -232,7 +233,15 @@ def test_errors_have_exit_codes_and_no_traceback(
 
 
 def test_a_failure_in_a_real_process_is_one_line(tmp_path):
-    result = run("fit", tmp_path / "missing.csv", "--target", "y")
+    """The installed ``sksmooth`` script, in a process of its own (``python -m
+    sksmooth`` runs in a process in the demo's test)."""
+    script = Path(sys.executable).parent / "sksmooth"
+    result = subprocess.run(
+        [str(script), "fit", str(tmp_path / "missing.csv"), "--target", "y"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"error: no such file: {tmp_path / 'missing.csv'}"
@@ -382,9 +391,10 @@ def test_an_empty_feature_column_is_reported_once(tmp_path, iris_csv, call):
     assert "note: feature columns\n  sepal_length: numeric\n" in err
 
 
-def test_help_shows_a_plain_percent_sign(call):
+def test_help_names_the_commands_with_a_plain_percent_sign(call):
     code, out, _ = call("--help")
-    assert code == 0 and "20% noisy" in out and "%%" not in out
+    assert code == 0 and "fit" in out and "predict" in out
+    assert "20% noisy" in out and "%%" not in out
 
 
 FUZZ_TABLES = {
@@ -550,13 +560,6 @@ def test_fit_and_predict_read_parquet(tmp_path, iris_csv, call):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "prediction" and len(lines) == 151
-
-
-def test_console_script_is_installed():
-    script = Path(sys.executable).parent / "sksmooth"
-    result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
-    assert result.returncode == 0
-    assert "fit" in result.stdout and "predict" in result.stdout
 
 
 def test_fit_runs_its_folds_on_a_dask_scheduler(iris_csv, call):
@@ -751,6 +754,29 @@ def test_a_class_rarer_than_the_folds_is_fitted_with_a_note(tmp_path, iris_csv, 
     code, _, err = call("fit", path, "--target", "species", "--epsilons", "0.1")
     assert code == 1
     assert err.startswith("error: the class 'rare' of 'species' has only 1 row")
+
+
+def test_integer_class_labels_read_as_written(tmp_path, iris_csv, call, capsys):
+    """A class is named as the table writes it (3), not by numpy's repr
+    (np.int64(3)), in the refusals and in the note."""
+    frame = pd.read_csv(iris_csv)
+    frame["species"] = frame["species"].map(
+        {"setosa": 1, "versicolor": 2, "virginica": 4}
+    )
+    frame.loc[[0, 1, 2], "species"] = 3
+    path = tmp_path / "coded.csv"
+    frame.to_csv(path, index=False)
+    read_training_table(path, "species", 5)  # the note, without a fit
+    assert "note: the class 3 has 3 rows, fewer than --cv 5" in capsys.readouterr().err
+    frame.loc[[1, 2], "species"] = 1
+    frame.to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species")
+    assert code == 1
+    assert err.startswith("error: the class 3 of 'species' has only 1 row"), err
+    frame.assign(species=7).to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species")
+    assert code == 1
+    assert err.startswith("error: the target column 'species' holds one class only (7)")
 
 
 def test_a_continuous_target_is_one_error_line(tmp_path, iris_csv, call):

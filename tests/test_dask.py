@@ -559,7 +559,7 @@ def test_bad_input_raises_and_leaves_the_estimator_unchanged(client):
         model.fit(unknown, y_d)
     with pytest.raises(ValueError, match="y has shape"):
         model.fit(X_d, y_d[:-1])
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match=r"non-negative, got the value -1\.0\."):
         model.fit(X_d, y_d, sample_weight=as_dask(-np.ones(y.shape[0])))
     with pytest.raises(ValueError, match="sums to zero"):
         model.fit(X_d, y_d, sample_weight=np.zeros(y.shape[0]))

@@ -246,7 +246,7 @@ def test_soft_targets_with_a_transition_match_their_expansion_in_the_loss():
     "bad, match",
     [
         (np.eye(2), r"shape \(n_classes, n_classes\) = \(3, 3\)"),
-        (np.full((3, 3), -1.0), "non-negative"),
+        (np.full((3, 3), -1.0), r"non-negative, got the entry -1\.0\."),
         (np.full((3, 3), 0.5), "sum to one"),
         (np.array([[1.0, 0, 0], [1, 0, 0], [1, 0, 0]]), "all-zero columns"),
     ],

@@ -12,12 +12,13 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 
 from sksmooth import SoftmaxRegression, smooth_labels
-from tests.helpers import LOADERS, load_scaled
+from tests.helpers import load_scaled
 
 TIGHT = {"tol": 1e-12, "max_iter": 20000}
 
 
-@pytest.mark.parametrize("dataset", list(LOADERS))
+# Binary, two 3-class sets (4 and 13 features) and 10 classes on 64 pixels.
+@pytest.mark.parametrize("dataset", ["iris", "wine", "breast_cancer", "digits_head"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
@@ -65,7 +66,7 @@ def objective_gradient(model, X, Y, weights):
     return grad_W, grad_b
 
 
-@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "digits"])
+@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "digits_head"])
 @pytest.mark.parametrize("epsilon", [0.1, 0.3])
 def test_first_order_optimality_with_soft_targets(dataset, epsilon):
     X, y = load_scaled(dataset)
@@ -206,14 +207,14 @@ BAD_INPUTS = [
         "one class",
         lambda X, y: (X, np.zeros_like(y), None),
         ValueError,
-        "only one class",
+        r"only one class: 0\.",  # the label, not np.int64(0)
     ),
     ("continuous y", lambda X, y: (X, y + 0.5, None), ValueError, "Unknown label type"),
     (
         "negative soft",
         lambda X, y: (X, np.c_[1.2 - y * 0, -0.2 + y * 0], None),
         ValueError,
-        "non-negative",
+        r"non-negative; row 0 holds -0\.2\.",
     ),
     (
         "nan soft",
@@ -225,13 +226,13 @@ BAD_INPUTS = [
         "soft rows not summing to one",
         lambda X, y: (X, np.full((len(y), 2), 0.6), None),
         ValueError,
-        "sum to one",
+        r"sum to one; row 0 sums to 1\.2\.",
     ),
     (
         "negative weights",
         lambda X, y: (X, y, -np.ones(len(y))),
         ValueError,
-        "sample_weight must be non-negative",
+        r"sample_weight must be non-negative, got the value -1\.0\.",
     ),
     (
         "zero weights",
@@ -367,7 +368,7 @@ def test_newton_cg_equals_lbfgs_and_logistic_regression_newton_cg(
     assert_allclose(newton.intercept_, theirs.intercept_, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "digits"])
+@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "digits_head"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_newton_cg_gradient_vanishes_at_the_solution(dataset, dtype):
     X, y = load_scaled(dataset)

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sksmooth import LabelSmoothingClassifier, SoftmaxRegression, smooth_labels
+from tests.helpers import load_digits_head
 
 
 def scaled_wine():
@@ -227,7 +228,7 @@ def make_methods(K):
     return ["uniform", "off_target", "prior", S]
 
 
-@pytest.mark.parametrize("loader", [load_wine, load_digits])
+@pytest.mark.parametrize("loader", [load_wine, load_digits_head])
 @pytest.mark.parametrize("method_index", range(4))
 def test_expansion_path_matches_native_path(loader, method_index):
     X, y = loader(return_X_y=True)
@@ -280,7 +281,7 @@ def test_any_classifier_with_sample_weight(estimator):
 
 
 def test_similarity_matrix_moves_mass_toward_the_neighbour():
-    X, y = load_digits(return_X_y=True)
+    X, y = load_digits_head(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     S = np.zeros((10, 10))
     S[3, 8] = S[8, 3] = 1.0  # 3 and 8 look alike; the rest spread uniformly

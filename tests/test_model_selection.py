@@ -369,8 +369,9 @@ def test_several_scorers_the_first_decides(noisy):
     [
         ({"epsilons": [0.1, 1.2]}, ValueError, r"epsilons\[1\].*0 <= epsilon < 1"),
         ({"epsilons": [-0.1]}, ValueError, r"epsilons\[0\]"),
-        ({"epsilons": [float("nan")]}, ValueError, r"epsilons\[0\]"),
-        ({"epsilons": ["a"]}, TypeError, r"epsilons\[0\]"),
+        # an array's values read as written, not as np.float64(nan)
+        ({"epsilons": np.array([np.nan])}, ValueError, r"epsilons\[0\] = nan: "),
+        ({"epsilons": np.array(["a"])}, TypeError, r"epsilons\[0\] = 'a': "),
         ({"epsilons": 0}, ValueError, "epsilons=0"),
         ({"epsilons": 1}, ValueError, "epsilons=1"),
         ({"epsilons": "ten"}, TypeError, "epsilons"),

@@ -121,8 +121,8 @@ def test_float_codes_that_are_integers_are_accepted():
     "Y, fragment",
     [
         (np.array([[1.0], [1.0]]), "at least 2 columns"),
-        (np.array([[1.2, -0.2], [0.5, 0.5]]), "non-negative; row 0"),
-        (np.array([[0.5, 0.5], [0.6, 0.6]]), "sum to one; row 1"),
+        (np.array([[1.2, -0.2], [0.5, 0.5]]), r"non-negative; row 0 holds -0\.2\."),
+        (np.array([[0.5, 0.5], [0.6, 0.6]]), r"sum to one; row 1 sums to 1\.2\."),
     ],
 )
 def test_check_soft_targets_rejects(Y, fragment):
@@ -182,8 +182,11 @@ def test_methods_are_special_matrices():
     "S, fragment",
     [
         (np.eye(2), r"shape \(3, 3\) to match the 3 classes, got shape \(2, 2\)"),
-        (np.array([[0.5, 0.7, -0.2], [0, 1, 0], [0, 0, 1]]), r"non-negative; entry"),
-        (np.array([[0.5, 0.6, 0], [0, 1, 0], [0, 0, 1]]), "row 0 sums to"),
+        (
+            np.array([[0.5, 0.7, -0.2], [0, 1, 0], [0, 0, 1]]),
+            r"non-negative; entry \[0, 2\] is -0\.2\.",
+        ),
+        (np.array([[0.5, 0.6, 0], [0, 1, 0], [0, 0, 1]]), r"row 0 sums to 1\.1\."),
         (np.array([[np.nan, 1, 0], [0, 1, 0], [0, 0, 1]]), "NaN or inf"),
         ([["a", "b", "c"]] * 3, "similarity matrix of numbers"),
     ],

@@ -69,7 +69,7 @@ class BlockObjective:
             if np.any(sample_weight < 0):
                 raise ValueError(
                     "sample_weight must be non-negative, got the value "
-                    f"{sample_weight.min()!r}."
+                    f"{sample_weight.min()}."
                 )
         self.n_params = n_params
         self.n_samples = X.shape[0]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sklearn.utils.multiclass import type_of_target
 
+from sksmooth._validation import plain_value
 from sksmooth.cli._errors import CLIError, describe_error
 
 # The separators a table may use; the first line decides (see read_table).
@@ -218,16 +219,17 @@ def read_training_table(path: Path, target: str, n_folds: int):
     if len(counts) < 2:
         raise CLIError(
             f"the target column {target!r} holds one class only "
-            f"({counts.index[0]!r}); classification needs at least two"
+            f"({plain_value(counts.index[0])!r}); classification needs at least two"
         )
+    rarest = plain_value(counts.idxmin())  # 3, not np.int64(3)
     if counts.min() < 2:
         raise CLIError(
-            f"the class {counts.idxmin()!r} of {target!r} has only 1 row, but "
+            f"the class {rarest!r} of {target!r} has only 1 row, but "
             "every training fold must hold every class: drop or relabel that row"
         )
     if counts.min() < n_folds:  # scikit-learn's folds manage; say what it costs
         print(
-            f"note: the class {counts.idxmin()!r} has {counts.min()} rows, fewer "
+            f"note: the class {rarest!r} has {counts.min()} rows, fewer "
             f"than --cv {n_folds}: some validation folds will not hold it",
             file=sys.stderr,
         )

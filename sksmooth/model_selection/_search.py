@@ -3,11 +3,10 @@
 Its ``fit`` validates, walks every (setting, fold) epsilon path
 (:mod:`._path`), scores the stored out-of-fold predictions and makes the
 choice (:mod:`._scoring`, :mod:`._selection`, :mod:`._calibration`), then
-refits or keeps the fold ensemble, and only then sets its attributes.
+refits or keeps the fold ensemble, and only then sets its attributes, which
+its prediction methods read. Its parameters are checked in :mod:`._params`,
+its fit arguments split and routed in :mod:`._routing`.
 """
-
-from numbers import Integral
-from typing import NamedTuple
 
 import numpy as np
 
@@ -15,78 +14,61 @@ import numpy as np
 # warnings filters into each task by reassigning warnings.filters, in this
 # process too when the backend is sequential (tests/test_warnings.py sees it).
 from joblib import Parallel
-from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.metrics import check_scoring
-from sklearn.model_selection import ParameterGrid, StratifiedKFold, check_cv
 from sklearn.utils import check_consistent_length
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    process_routing,
-)
-from sklearn.utils.validation import has_fit_parameter
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from sksmooth._optimize import deferred_convergence_warnings
-from sksmooth._targets import (
-    SMOOTHING_METHODS,
-    check_smooth,
-    class_prior,
-    plan_smoothing,
-    transition_matrix,
-)
+from sksmooth._targets import class_prior, plan_smoothing, transition_matrix
 from sksmooth._validation import (
-    accepts_soft_targets,
-    check_param,
+    check_feature_names,
     check_sample_weight,
     encode_labels,
 )
 from sksmooth.meta import InnerLearnerMixin
-from sksmooth.model_selection._checks import (
-    check_folds,
-    check_label_vector,
-    check_two_per_class,
-    check_X_2d,
-)
-from sksmooth.model_selection._fitted import FittedSelectorMixin
+from sksmooth.model_selection._calibration import scaled_log_proba
+from sksmooth.model_selection._checks import check_label_vector, check_X_2d
+from sksmooth.model_selection._params import check_params
 from sksmooth.model_selection._path import (
     PathRunner,
     SearchData,
     confusion_paths,
     describe,
+    log_proba_of,
     warn_unconverged,
 )
-from sksmooth.model_selection._scoring import check_scorers, score_paths
-from sksmooth.model_selection._selection import check_epsilons_param, epsilon_grid
+from sksmooth.model_selection._routing import (
+    metadata_router,
+    routed_params,
+    split_folds,
+)
+from sksmooth.model_selection._scoring import score_paths
+from sksmooth.model_selection._selection import epsilon_grid
 from sksmooth.model_selection._walk import (
-    PathOptions,
-    check_budget,
     refit_start,
     reraise_kind,
     walk_epsilon_path,
 )
 
-CALIBRATIONS = (None, "temperature")
-METHODS = (*SMOOTHING_METHODS, "confusion")
-SELECTIONS = ("setting_first", "best")
 
+def _refit_has(attr):
+    """``available_if`` check: a refitted model (not a fold ensemble) with
+    ``attr``; before fit, the unfitted inner estimator with ``attr``."""
 
-class CheckedParams(NamedTuple):
-    """The parameters of :class:`LabelSmoothingClassifierCV`, checked."""
+    def check(self):
+        if hasattr(self, "estimators_") or (
+            not hasattr(self, "estimator_") and self.ensemble
+        ):
+            return False
+        if hasattr(self, "estimator_"):
+            return hasattr(self.estimator_, attr)
+        return hasattr(self._inner_estimator(), attr)
 
-    inner: object  # the unfitted inner estimator
-    settings: list  # the param_grid settings, expanded
-    epsilons: object  # a grid size or a list of values
-    scorers: dict  # name -> scorer; the first decides
-    options: PathOptions  # how each fold's path is walked
-
-
-# param_grid="auto" with the default learner: LogisticRegressionCV's Cs=10.
-DEFAULT_C_GRID = tuple(float(C) for C in np.logspace(-4, 4, 10))
+    return check
 
 
 class LabelSmoothingClassifierCV(
-    FittedSelectorMixin,
     InnerLearnerMixin,
     MetaEstimatorMixin,
     ClassifierMixin,
@@ -313,91 +295,6 @@ class LabelSmoothingClassifierCV(
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ checks
-    def _check_params(self):
-        if isinstance(self.method, str) and self.method not in METHODS:
-            raise ValueError(
-                f"method must be one of {list(METHODS)}, a (n_classes, n_classes) "
-                f"similarity matrix or a callable, got {self.method!r}."
-            )
-        if self.calibration not in CALIBRATIONS:
-            raise ValueError(
-                f"calibration must be one of {list(CALIBRATIONS)}, got "
-                f"{self.calibration!r}."
-            )
-        if not isinstance(self.selection, str) or self.selection not in SELECTIONS:
-            raise ValueError(
-                f"selection must be one of {list(SELECTIONS)}, got {self.selection!r}."
-            )
-        check_param(self.ensemble, "ensemble", bool)
-        check_param(self.verbose, "verbose", Integral, low=0)
-        settings = self._settings()
-        inner = self._inner_estimator()
-        valid = inner.get_params()
-        for setting in settings:
-            if "epsilon" in setting:  # before the unknown names: say where it goes
-                raise ValueError(
-                    "param_grid must not hold 'epsilon': the values to search go in "
-                    "the epsilons parameter (epsilons=[0, 0.05, 0.1], or an int for "
-                    "the default grid); param_grid holds the inner estimator's "
-                    "parameters."
-                )
-            unknown = sorted(set(setting) - set(valid))
-            if unknown:
-                raise ValueError(
-                    f"param_grid names {unknown}, which {type(inner).__name__} does "
-                    f"not have; its parameters are {sorted(valid)}."
-                )
-        native = accepts_soft_targets(inner)
-        if not native and not has_fit_parameter(inner, "sample_weight"):
-            raise TypeError(
-                f"estimator={type(inner).__name__}() can take neither soft targets nor "
-                "sample weights; LabelSmoothingClassifierCV needs one or the other "
-                "(see LabelSmoothingClassifier)."
-            )
-        forward = check_smooth(self.smooth, inner, type(self).__name__)
-        warm = native and "warm_start" in valid
-        return CheckedParams(
-            inner=inner,
-            settings=settings,
-            epsilons=check_epsilons_param(self.epsilons),
-            scorers=check_scorers(self.scoring, inner),
-            options=PathOptions(
-                warm_start=warm,
-                forward=forward,
-                keep_models=warm or self.ensemble,
-                budget=check_budget(self.path_budget),
-            ),
-        )
-
-    def _settings(self) -> list[dict]:
-        """The inner settings searched with epsilon: ``param_grid`` expanded,
-        ``"auto"`` resolved (see the class docstring)."""
-        grid = self.param_grid
-        if isinstance(grid, str):
-            if grid != "auto":
-                raise ValueError(
-                    f"param_grid must be 'auto', None, a dict or a list of dicts, "
-                    f"got {grid!r}."
-                )
-            grid = {"C": list(DEFAULT_C_GRID)} if self.estimator is None else None
-        return list(ParameterGrid({} if grid is None else grid))
-
-    def _folds(self, X, y, codes, groups, classes):
-        """The folds of the splitter, checked: every training part holds every
-        class and every validation part a sample."""
-        cv = self.cv
-        if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
-            check_two_per_class(codes, classes)
-        folds = list(self._splitter(y).split(X, y, groups))
-        label = (
-            f"cv ({len(folds)} given splits)"
-            if np.iterable(self.cv) and not hasattr(self.cv, "split")
-            else f"cv={self.cv!r}"
-        )
-        check_folds(folds, codes, classes, label)
-        return folds
-
     # --------------------------------------------------------------------- fit
     def fit(self, X, y, sample_weight=None, groups=None, **params):
         """Cross-validate the epsilon path (and settings), then refit or ensemble.
@@ -423,7 +320,7 @@ class LabelSmoothingClassifierCV(
         self : LabelSmoothingClassifierCV
             The fitted estimator.
         """
-        checked = self._check_params()
+        checked = check_params(self, self._inner_estimator())
         inner, settings, scorers = checked.inner, checked.settings, checked.scorers
         options = checked.options
         check_X_2d(X, self)  # scikit-learn's message, not a fold's
@@ -431,9 +328,9 @@ class LabelSmoothingClassifierCV(
         classes, codes = encode_labels(y, type(self).__name__)
         check_consistent_length(X, codes)
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
-        groups, score_params = self._routed_params(groups, weights, params)
+        groups, score_params = routed_params(self, groups, weights, params)
         prior = class_prior(codes, classes.shape[0], weights)
-        folds = self._folds(X, classes[codes], codes, groups, classes)
+        folds = split_folds(self, X, classes[codes], codes, groups, classes)
         learners = [clone(inner).set_params(**setting) for setting in settings]
         data = SearchData(X, codes, classes, weights, folds, score_params)
         runner = PathRunner(
@@ -506,36 +403,6 @@ class LabelSmoothingClassifierCV(
             ]
         return grids, spreads, paths, transitions
 
-    def _routed_params(self, groups, weights, params):
-        """``groups`` for the splitter and the scorers' parameters.
-
-        ``sample_weight`` is consumed here (prior, fits, scores, temperature,
-        similarity), never routed; with metadata routing enabled, the rest goes
-        where it is requested, and the inner estimator may request nothing:
-        each fold's fit receives only the smoothed targets and the weights.
-        """
-        score_params = {}
-        if get_config().get("enable_metadata_routing", False):
-            routed = process_routing(self, "fit", groups=groups, **params)
-            groups = routed.splitter.split.get("groups")
-            score_params = dict(routed.scorer.score)
-            if routed.estimator.fit:
-                raise ValueError(
-                    f"fit parameters {sorted(routed.estimator.fit)} cannot be passed "
-                    "to the inner estimator: each fold's fit receives only the "
-                    "smoothed targets and sample_weight."
-                )
-        elif params:
-            raise ValueError(
-                f"{type(self).__name__}.fit got the unexpected parameters "
-                f"{sorted(params)}; extra fit parameters are routed only with "
-                "metadata routing enabled: "
-                "sklearn.set_config(enable_metadata_routing=True)."
-            )
-        if weights is not None:
-            score_params["sample_weight"] = weights
-        return groups, score_params
-
     def _refit(self, learner, data: SearchData, epsilon, S, options, start):
         """The final model on all the data at the chosen epsilon."""
         try:
@@ -558,21 +425,118 @@ class LabelSmoothingClassifierCV(
             model.set_params(warm_start=learner.get_params()["warm_start"])
         return model
 
-    # ----------------------------------------------------------------- routing
-    def _splitter(self, y=None):
-        """The splitter ``fit`` uses: stratified folds for ``None`` or an int
-        (shuffled with ``random_state`` when it is set), else ``cv`` itself."""
-        cv = self.cv
-        if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
-            n_splits = 5 if cv is None else int(cv)
-            shuffle = self.random_state is not None
-            return StratifiedKFold(
-                n_splits,
-                shuffle=shuffle,
-                random_state=self.random_state if shuffle else None,
-            )
-        return check_cv(cv, y, classifier=True)
+    # ------------------------------------------------------------------ fitted
+    def _set_fitted(self, fitted, classes, prior, epsilon, temperature):
+        """The model(s) and what describes them, replacing a previous fit's."""
+        for attribute in (
+            "estimator_",
+            "estimators_",
+            "similarity_",
+            "feature_names_in_",
+        ):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+        if self.ensemble:
+            self.estimators_ = fitted
+            reference = fitted[0]
+        else:
+            self.estimator_ = reference = fitted
+        self.classes_ = classes
+        self.class_prior_ = prior
+        self.epsilon_ = epsilon
+        self.temperature_ = temperature
+        self.n_features_in_ = reference.n_features_in_
+        if hasattr(reference, "feature_names_in_"):
+            self.feature_names_in_ = reference.feature_names_in_
 
+    def _log_proba_of(self, model, X):
+        """``model``'s float64 log-probabilities and dtype, ``X`` checked as
+        this estimator's input (a warning names it, not the inner model)."""
+        check_feature_names(self, X)
+        return log_proba_of(model, X, return_dtype=True)
+
+    def predict_proba(self, X):
+        """Probability of each class (temperature applied, folds averaged).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; in the dtype of the inner model's
+            probabilities (float32 for float32 input to sksmooth's learners).
+        """
+        check_is_fitted(self)
+        probas, dtype = [], np.float64
+        for model in getattr(self, "estimators_", [getattr(self, "estimator_", None)]):
+            log_proba, dtype = self._log_proba_of(model, X)
+            probas.append(np.exp(scaled_log_proba(log_proba, self.temperature_)))
+        proba = probas[0] if len(probas) == 1 else np.mean(probas, axis=0)
+        return proba.astype(dtype, copy=False)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        if hasattr(self, "estimators_"):
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
+        log_proba, dtype = self._log_proba_of(self.estimator_, X)
+        scaled = scaled_log_proba(log_proba, self.temperature_)
+        return scaled.astype(dtype, copy=False)
+
+    @available_if(_refit_has("decision_function"))
+    def decision_function(self, X):
+        """The refitted model's decision scores divided by the temperature.
+
+        For sksmooth's learners these are the logits, so their softmax (the
+        sigmoid for two classes) is :meth:`predict_proba`. Not available with
+        ``ensemble=True``: an average of probabilities has no logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the score of ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        return self.estimator_.decision_function(X) / self.temperature_
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # ----------------------------------------------------------------- routing
     def get_metadata_routing(self):
         """Metadata routing: ``sample_weight`` is consumed here (class prior,
         every fit, scores, temperature, similarity) and never routed; ``groups``
@@ -582,19 +546,4 @@ class LabelSmoothingClassifierCV(
         -------
         routing : MetadataRouter
         """
-        return (
-            MetadataRouter(owner=self)
-            .add_self_request(self)
-            .add(
-                splitter=self._splitter(),
-                method_mapping=MethodMapping().add(caller="fit", callee="split"),
-            )
-            .add(
-                scorer=check_scoring(self._inner_estimator(), scoring=self.scoring),
-                method_mapping=MethodMapping().add(caller="fit", callee="score"),
-            )
-            .add(
-                estimator=self._inner_estimator(),
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        )
+        return metadata_router(self, self._inner_estimator())

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from sksmooth._targets import SmoothingPlan
+from sksmooth._validation import plain_value
 
 # Share of the method's largest epsilon that the default grid reaches.
 GRID_REACH = 0.9
@@ -281,12 +282,12 @@ def check_epsilons_param(epsilons):
         # The method's bound needs the data's classes: checked in fit.
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(
-                f"epsilons[{index}] = {value!r}: epsilon must be a real number "
-                f"in [0, 1), got {type(value).__name__}."
+                f"epsilons[{index}] = {plain_value(value)!r}: epsilon must be a real "
+                f"number in [0, 1), got {type(value).__name__}."
             )
         if not (np.isfinite(value) and value >= 0):
             raise ValueError(
-                f"epsilons[{index}] = {value!r}: epsilon must be finite and "
+                f"epsilons[{index}] = {value}: epsilon must be finite and "
                 "satisfy 0 <= epsilon < 1 (or the method's bound)."
             )
     return values
