@@ -820,3 +820,25 @@ def test_smooth_predictions_is_passed_on_and_said(tmp_path, iris_csv, call):
     assert "epsilon estimates how strongly they are corrupted" in out
     code, _, err = call("fit", iris_csv, "--target", "species", "--smooth", "both")
     assert code == 2 and "invalid choice: 'both'" in err
+
+
+@pytest.mark.parametrize("demo_option", [["--output", "out"], ["--force"]])
+@pytest.mark.parametrize("command", ["fit", "predict"])
+def test_the_demos_options_before_a_command_are_refused(
+    tmp_path, call, iris_csv, model_file, demo_option, command
+):
+    # "sksmooth --output m.skops fit ..." used to parse and ignore --output;
+    # "sksmooth --output preds.csv predict ..." printed to stdout instead.
+    if demo_option[0] == "--output":
+        demo_option = ["--output", tmp_path / "out"]
+    rest = (
+        ["fit", iris_csv, "--target", "species", "--epsilons", "0", "--cv", "2"]
+        if command == "fit"
+        else ["predict", model_file, iris_csv]
+    )
+    before = sorted(tmp_path.iterdir())
+    code, out, err = call(*demo_option, *rest)
+    assert code == 2 and out == ""
+    assert "error: --output and --force before a command are the demo's" in err
+    assert f"{command}'s own after it" in err
+    assert sorted(tmp_path.iterdir()) == before  # nothing written

@@ -72,6 +72,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(
         attach_signed_values(sys.argv[1:] if argv is None else argv)
     )
+    if args.command is not None and (args.demo_output is not None or args.demo_force):
+        parser.error(
+            f"--output and --force before a command are the demo's; give "
+            f"{args.command}'s own after it (fit: --save, --force; predict: "
+            "--output, --force)"
+        )
     try:
         if args.command == "fit":
             return fit_command(args)
@@ -104,18 +110,20 @@ def main(argv=None) -> int:
 def demo_command(args) -> int:
 
     figure = None
-    if args.output is not None:
-        if args.output.exists() and not args.output.is_dir():
-            raise CLIError(f"--output {args.output} is a file; give a folder")
+    if args.demo_output is not None:
+        if args.demo_output.exists() and not args.demo_output.is_dir():
+            raise CLIError(f"--output {args.demo_output} is a file; give a folder")
         try:
-            args.output.mkdir(parents=True, exist_ok=True)
+            args.demo_output.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CLIError(
-                f"--output {args.output}: cannot create the folder "
+                f"--output {args.demo_output}: cannot create the folder "
                 f"({describe_error(error)})"
             ) from None
         figure = check_output_path(
-            args.output / "reliability.png", force=args.force, option="--output"
+            args.demo_output / "reliability.png",
+            force=args.demo_force,
+            option="--output",
         )
         import_pyplot()  # fail before the demo, not after it
     print(
@@ -126,7 +134,7 @@ def demo_command(args) -> int:
     rows = run_demo(progress=text_progress)
     print(format_table(rows))
     if figure is not None:
-        save_reliability_figure(rows, figure, force=args.force)
+        save_reliability_figure(rows, figure, force=args.demo_force)
         print(f"\nreliability diagram: {figure}")
     return 0
 

@@ -13,13 +13,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Label smoothing for scikit-learn. Without a command, runs "
         "the bundled demo (digits with 20% noisy training labels).",
     )
+    # dest names of their own: a command's --output/--force would otherwise
+    # silently take the place of these (main refuses them with a command)
     parser.add_argument(
         "--output",
+        dest="demo_output",
         type=Path,
         help="demo: save a reliability figure (reliability.png) in this folder",
     )
     parser.add_argument(
-        "--force", action="store_true", help="demo: replace an existing figure"
+        "--force",
+        dest="demo_force",
+        action="store_true",
+        help="demo: replace an existing figure",
     )
     commands = parser.add_subparsers(dest="command")
 
