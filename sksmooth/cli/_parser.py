@@ -7,14 +7,10 @@ from pathlib import Path
 import numpy as np
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sksmooth",
-        description="Label smoothing for scikit-learn. Without a command, runs "
-        "the bundled demo (digits with 20% noisy training labels).",
-    )
-    # dest names of their own: a command's --output/--force would otherwise
-    # silently take the place of these (main refuses them with a command)
+def add_demo_options(parser: argparse.ArgumentParser) -> None:
+    """The demo's options, before any command. Their dest names are their own:
+    a command's ``--output`` or ``--force`` would otherwise silently take their
+    place (``main`` refuses them with a command)."""
     parser.add_argument(
         "--output",
         dest="demo_output",
@@ -27,6 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="demo: replace an existing figure",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sksmooth",
+        description="Label smoothing for scikit-learn. Without a command, runs "
+        "the bundled demo (digits with 20% noisy training labels).",
+    )
+    add_demo_options(parser)
     commands = parser.add_subparsers(dest="command")
 
     fit = commands.add_parser(
