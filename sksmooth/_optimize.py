@@ -3,88 +3,18 @@
 Both take ``fun_and_grad(x) -> (value, gradient)`` on a flat float64 vector
 and know nothing of estimators or data; both warn with a
 ``ConvergenceWarning`` naming the estimator when they stop short (through
-:func:`report_unconverged`, so that a search can count them instead, see
-:func:`deferred_convergence_warnings`). Their own steps run inside
+:func:`sksmooth._convergence.report_unconverged`, so that a search can count
+them instead). Their own steps run inside
 :func:`sksmooth._blas_threads.solver_blas_threads`.
 """
 
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import OptimizeResult, minimize
-from sklearn.exceptions import ConvergenceWarning
 
 from sksmooth._blas_threads import solver_blas_threads
-
-# Where this thread's (this context's) solvers put their convergence messages
-# instead of warning: a list while a search collects them, else None. A
-# context variable, so no other thread and no warnings filter is touched.
-_deferred_messages: ContextVar[list[str] | None] = ContextVar(
-    "sksmooth_deferred_convergence_messages", default=None
-)
-
-
-@contextmanager
-def deferred_convergence_warnings() -> Iterator[list[str]]:
-    """Collect the convergence messages of the solvers run in this block.
-
-    A search fits its learner dozens of times; each unconverged fit would print
-    its own ``ConvergenceWarning`` (and scikit-learn's filters forget what they
-    have shown whenever any code changes them, so "show once" does not hold).
-    Inside this block, the solvers of this module append their message to the
-    yielded list instead of warning, and the search warns once with the count.
-    Only sksmooth's own solvers report here: every other warning, a
-    third-party learner's too, passes through as in ``GridSearchCV``. The
-    state is a :class:`contextvars.ContextVar`: other threads (and joblib's
-    workers, which run the fold functions that open this block) are not
-    affected, and no process-wide setting changes.
-
-    Yields
-    ------
-    messages : list of str
-        The messages of the unconverged solves, in order; filled while the
-        block runs.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> with deferred_convergence_warnings() as messages:
-    ...     _ = lbfgs(lambda x: (float(x @ x), 2 * x), np.ones(3), max_iter=1,
-    ...               tol=1e-12, estimator_name="Demo")
-    >>> len(messages), messages[0].startswith("Demo did not converge")
-    (1, True)
-    """
-    messages: list[str] = []
-    token = _deferred_messages.set(messages)
-    try:
-        yield messages
-    finally:
-        _deferred_messages.reset(token)
-
-
-def report_unconverged(message: str, stacklevel: int) -> None:
-    """Warn with ``message`` (a ``ConvergenceWarning``), or inside
-    :func:`deferred_convergence_warnings` add it to that block's list.
-    ``stacklevel`` counts from the caller of this function."""
-    report_unconverged_points([message], message, stacklevel + 1)
-
-
-def report_unconverged_points(
-    per_point: list[str], summary: str, stacklevel: int
-) -> None:
-    """:func:`report_unconverged` for a path of solves: inside
-    :func:`deferred_convergence_warnings` each unconverged point is one
-    message (one fit, as the search counts its fits); outside, ``summary``
-    is one warning that names them all. ``stacklevel`` counts from the
-    caller of this function."""
-    deferred = _deferred_messages.get()
-    if deferred is None:
-        warnings.warn(summary, ConvergenceWarning, stacklevel=stacklevel + 1)
-    else:
-        deferred.extend(per_point)
+from sksmooth._convergence import report_unconverged
 
 
 def lbfgs(

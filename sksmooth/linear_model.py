@@ -8,14 +8,10 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
+from sksmooth._convergence import report_unconverged_points
 from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._optimize import (
-    homotopy_predictor,
-    lbfgs,
-    newton_cg,
-    report_unconverged_points,
-)
+from sksmooth._optimize import homotopy_predictor, lbfgs, newton_cg
 from sksmooth._smoothing_path import smoothing_paths
 from sksmooth._targets import (
     check_smooth,

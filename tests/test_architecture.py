@@ -23,6 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
 # __init__) covers nothing else, so a new module must be registered here.
 FLOORS = {
     "sksmooth._validation": 1,
+    "sksmooth._convergence": 1,
     "sksmooth.datasets": 1,
     "sksmooth._targets": 2,
     "sksmooth.targets": 2,

@@ -17,7 +17,7 @@ import numpy as np
 from joblib import delayed
 from sklearn.exceptions import ConvergenceWarning
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._rows import take_rows
 from sksmooth._targets import (
     SmoothingPlan,
@@ -366,7 +366,7 @@ def warn_unconverged(messages, n_fits: int, learner) -> None:
 
     ``messages`` are the convergence messages of sksmooth's own solvers in the
     inner fits, deferred in each fold's context
-    (:func:`sksmooth._optimize.deferred_convergence_warnings`); the first is
+    (:func:`sksmooth._convergence.deferred_convergence_warnings`); the first is
     quoted, since it says what that learner's remedy is. A third-party
     learner's warnings are not counted: they pass through as they come, as in
     ``GridSearchCV``.

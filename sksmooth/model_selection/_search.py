@@ -19,7 +19,7 @@ from sklearn.utils import check_consistent_length
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._targets import class_prior, plan_smoothing, transition_matrix
 from sksmooth._validation import (
     check_feature_names,

@@ -20,7 +20,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._targets import smooth_codes, transition_matrix
 from sksmooth._validation import check_param
 from sksmooth.meta import LabelSmoothingClassifier
