@@ -36,7 +36,7 @@ import scipy
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import sksmooth._optimize as optimize
+import sksmooth._solvers._lbfgs as optimize
 from benchmarks._harness import output_path, parse_args, write_between
 from sksmooth import SoftmaxRegression, SoftMLPClassifier
 

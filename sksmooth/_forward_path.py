@@ -26,8 +26,8 @@ got.
 import numpy as np
 
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._path_solver import CurvatureMemory, carried_lbfgs
 from sksmooth._smoothing_path import MEMORY_SIZE, PathResult
+from sksmooth._solvers import CurvatureMemory, carried_lbfgs
 from sksmooth._targets import transition_matrix
 
 

@@ -10,7 +10,7 @@ a linear tilt of the one at ``e = 0``::
 (binary: the same for the logit of class 1). ``b`` is a product of the class
 sums of ``[X, 1]`` with ``S - I`` (:func:`class_sums`, :func:`tilt_vector`).
 All the problems share one Hessian, so :func:`smoothing_path` walks the
-epsilons with one L-BFGS memory (:func:`sksmooth._path_solver.carried_lbfgs`)
+epsilons with one L-BFGS memory (:func:`sksmooth._solvers.carried_lbfgs`)
 and needs only ``f_0``'s evaluations; the objective and gradient of the next
 epsilon at the last solution cost nothing. Each start is predicted by the
 polynomial through the last solutions (each first moved by a free quasi-Newton
@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from scipy.linalg import cho_factor, cho_solve
 
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._path_solver import CurvatureMemory, carried_lbfgs
+from sksmooth._solvers import CurvatureMemory, carried_lbfgs
 
 MEMORY_SIZE = 10
 # Across L2 strengths each point's memory is the previous strength's newest

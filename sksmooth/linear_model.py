@@ -11,8 +11,8 @@ from sksmooth._base import SoftTargetClassifier
 from sksmooth._convergence import report_unconverged_points
 from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._optimize import homotopy_predictor, lbfgs, newton_cg
 from sksmooth._smoothing_path import smoothing_paths
+from sksmooth._solvers import homotopy_predictor, lbfgs, newton_cg
 from sksmooth._targets import (
     check_smooth,
     class_prior,
@@ -74,7 +74,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         If positive, print the objective at every iteration.
     solver : {"lbfgs", "newton-cg"}, default="lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B with ``LogisticRegression``'s options.
-        ``"newton-cg"``: truncated Newton (:func:`sksmooth._optimize.newton_cg`)
+        ``"newton-cg"``: truncated Newton (:func:`sksmooth._solvers.newton_cg`)
         with exact Hessian-vector products (two passes over ``X`` each) and a
         Jacobi preconditioner; it reaches the optimum itself, not just
         ``tol``, in a handful of steps even on ill-conditioned data, and a warm

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sksmooth._backend import dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
-from sksmooth._optimize import lbfgs
+from sksmooth._solvers import lbfgs
 from sksmooth._validation import check_param, check_transition
 
 # MLPClassifier(solver="lbfgs") keeps scipy's defaults for these two options.

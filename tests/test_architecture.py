@@ -30,8 +30,7 @@ FLOORS = {
     "sksmooth._heads": 3,
     "sksmooth._loss": 3,
     "sksmooth._mlp_loss": 3,
-    "sksmooth._optimize": 3,
-    "sksmooth._path_solver": 3,
+    "sksmooth._solvers": 3,
     "sksmooth._smoothing_path": 3,
     "sksmooth._forward_path": 3,
     "sksmooth._blas_threads": 3,
@@ -327,7 +326,7 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
         # a module registered nowhere
         "helpers.py": "",
         # a patch of another module
-        "_optimize.py": "import warnings\n\nwarnings.warn = print\n",
+        "_blas_threads.py": "import warnings\n\nwarnings.warn = print\n",
         # a module too long, and a function too long
         "_loss.py": "x = 1\n" * (MAX_MODULE_LINES + 1),
         "_heads.py": "def long():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES + 1),
@@ -350,7 +349,7 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
             "sksmooth._validation:2 imports sksmooth.meta inside a function"
         ],
         underscore_imports: ["sksmooth._rows:1 imports ['_spread']"],
-        reassigned_module_attributes: ["sksmooth._optimize:3 assigns to warnings."],
+        reassigned_module_attributes: ["sksmooth._blas_threads:3 assigns to warnings."],
         oversized: [
             f"sksmooth._heads.long has {MAX_FUNCTION_LINES + 1} lines of code",
             f"sksmooth._loss has {MAX_MODULE_LINES + 1} lines",

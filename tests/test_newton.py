@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
-from sksmooth._optimize import conjugate_gradient, newton_cg
+from sksmooth._solvers import conjugate_gradient, newton_cg
 
 
 def spd_matrix(n, condition, seed=0):

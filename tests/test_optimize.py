@@ -16,7 +16,7 @@ from threadpoolctl import (
 )
 
 from sksmooth._blas_threads import solver_blas_threads
-from sksmooth._optimize import lbfgs
+from sksmooth._solvers import lbfgs
 
 
 def blas_threads():

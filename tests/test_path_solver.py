@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sksmooth._path_solver import CurvatureMemory, carried_lbfgs, wolfe_line_search
+from sksmooth._solvers import CurvatureMemory, carried_lbfgs, wolfe_line_search
 
 
 def test_the_two_loop_recursion_inverts_a_quadratic_it_has_seen():

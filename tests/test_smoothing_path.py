@@ -18,7 +18,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._path_solver import CurvatureMemory
 from sksmooth._smoothing_path import (
     TiltedObjective,
     anchor,
@@ -26,6 +25,7 @@ from sksmooth._smoothing_path import (
     smoothing_path,
     weighted_gram,
 )
+from sksmooth._solvers import CurvatureMemory
 from sksmooth.model_selection._walk import refit_start
 
 
