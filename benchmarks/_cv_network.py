@@ -76,7 +76,7 @@ def counted_fit(search, X, y):
 
     def counting_solve(*args, **kwargs):
         result = solve(*args, **kwargs)
-        counts["iterations"] += int(result.nit)
+        counts["iterations"] += result.iterations
         return result
 
     def counting_evaluate(self, flat):

@@ -27,7 +27,7 @@ import numpy as np
 
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._smoothing_path import MEMORY_SIZE, PathResult
-from sksmooth._solvers import CurvatureMemory, carried_lbfgs
+from sksmooth._solvers import CurvatureMemory, SolverOptions, carried_lbfgs
 from sksmooth._targets import transition_matrix
 
 
@@ -99,18 +99,15 @@ def forward_paths(
                 loss.loss_gradient,
                 np.zeros(loss.n_params) if coef is None else coef,
                 memory,
-                max_iter=max_iter,
-                tol=tol,
+                SolverOptions(max_iter=max_iter, tol=tol, verbose=verbose, name=name),
                 value_eps=float(np.finfo(loss.dtype).eps),
-                verbose=verbose,
-                name=name,
             )
-            coef = coefs[index] = result.x
+            coef = coefs[index] = result.solution
             if index == order[0]:
                 first = coef
-            n_iter.append(result.nit)
-            n_evals.append(result.nfev)
-            converged.append(bool(result.success))
+            n_iter.append(result.iterations)
+            n_evals.append(result.evaluations)
+            converged.append(result.converged)
             if callback is not None:
                 callback(j * len(epsilons) + int(index))
         inverse = np.argsort(order)

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from scipy.linalg import cho_factor, cho_solve
 
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._solvers import CurvatureMemory, carried_lbfgs
+from sksmooth._solvers import CurvatureMemory, SolverOptions, carried_lbfgs
 
 MEMORY_SIZE = 10
 # Across L2 strengths each point's memory is the previous strength's newest
@@ -446,16 +446,13 @@ def smoothing_paths(
             epsilons,
             orders[1],
             coef0 if walk.previous is None else None,
-            max_iter=max_iter,
-            tol=tol,
-            verbose=verbose,
-            name=name,
+            SolverOptions(max_iter=max_iter, tol=tol, verbose=verbose, name=name),
             callback=step,
         )
     return results
 
 
-def _walk_one_path(walk, epsilons, order, coef0, *, callback, **solver):
+def _walk_one_path(walk, epsilons, order, coef0, options, *, callback):
     """One strength's path, the points in ``order``: a :class:`PathResult`."""
     problem, memory = walk.problem, walk.memory
     coefs, n_iter, n_evals, converged = [None] * len(order), [], [], []
@@ -464,13 +461,13 @@ def _walk_one_path(walk, epsilons, order, coef0, *, callback, **solver):
         before = problem.n_evaluations
         start = walk.start(epsilon, coef0)
         result = carried_lbfgs(
-            problem.at(epsilon), start[0], memory, start=start[1:], **solver
+            problem.at(epsilon), start[0], memory, options, start=start[1:]
         )
         walk.record(epsilon, result)
-        coefs[index] = result.x
-        n_iter.append(result.nit)
+        coefs[index] = result.solution
+        n_iter.append(result.iterations)
         n_evals.append(problem.n_evaluations - before)
-        converged.append(bool(result.success))
+        converged.append(result.converged)
         if callback is not None:
             callback(int(index))
     inverse_order = np.argsort(order)
@@ -508,12 +505,12 @@ class PathWalk:
     def record(self, epsilon, result):
         """Keep the solution at ``epsilon`` (replacing one at the same epsilon)."""
         tilt = self.problem.tilt
-        value0 = result.fun + epsilon * float(tilt @ result.x)
-        grad0 = result.jac + epsilon * tilt
+        value0 = result.value + epsilon * float(tilt @ result.solution)
+        grad0 = result.gradient + epsilon * tilt
         self.points = [p for p in self.points if p[0] != epsilon]
-        self.points.append((epsilon, result.x, result.jac))
+        self.points.append((epsilon, result.solution, result.gradient))
         self.pairs_at[epsilon] = self.memory.snapshot(NEIGHBOUR_PAIRS)
-        self.last = (result.x, value0, grad0)
+        self.last = (result.solution, value0, grad0)
 
     def start(self, epsilon, coef0):
         """``(coef, value, gradient)`` of the objective at ``epsilon`` to start at."""

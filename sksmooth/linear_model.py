@@ -12,7 +12,13 @@ from sksmooth._convergence import report_unconverged_points
 from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._smoothing_path import smoothing_paths
-from sksmooth._solvers import homotopy_predictor, lbfgs, newton_cg
+from sksmooth._solvers import (
+    SolverOptions,
+    homotopy_predictor,
+    lbfgs,
+    newton_cg,
+    report_result,
+)
 from sksmooth._targets import (
     check_smooth,
     class_prior,
@@ -238,7 +244,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             transition=transition,
         ) as objective:
             start = self._initial_coef(objective.loss, objective.classes)
-            result = lbfgs(objective.loss_gradient, start, **self._solver_options())
+            result = lbfgs(objective.loss_gradient, start, self._solver_options())
         return self._set_solution(
             result, objective.loss, objective.classes, X, objective.dtype
         )
@@ -248,16 +254,18 @@ class SoftmaxRegression(SoftTargetClassifier):
 
         ``loss`` only needs ``unpack`` and ``n_logits`` (the in-memory objective,
         or the distributed fit's parameter layout); ``X`` is the raw input, for
-        ``n_features_in_`` and ``feature_names_in_``.
+        ``n_features_in_`` and ``feature_names_in_``. An unconverged ``result``
+        is reported first (a ``ConvergenceWarning`` at the caller of ``fit``).
         """
-        self._check_finite(result.x)
-        coef, intercept = loss.unpack(result.x)
+        report_result(result, type(self).__name__, stacklevel=3)
+        self._check_finite(result.solution)
+        coef, intercept = loss.unpack(result.solution)
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coef_, self.intercept_ = self._fitted_pair(
             coef, intercept, loss.n_logits, dtype
         )
-        self.n_iter_ = int(result.nit)
+        self.n_iter_ = result.iterations
         return self
 
     def fit_path(
@@ -479,20 +487,26 @@ class SoftmaxRegression(SoftTargetClassifier):
             if loss is None:
                 coef = self._initial_coef(next_loss, classes)
             elif forward:  # warm-started from the last solution
-                coef = result.x
+                coef = result.solution
             else:
                 coef = homotopy_predictor(
-                    loss, target_change, result.x, last_epsilon, epsilon, previous
+                    loss,
+                    target_change,
+                    result.solution,
+                    last_epsilon,
+                    epsilon,
+                    previous,
                 )
-            previous = None if loss is None else (last_epsilon, result.x)
+            previous = None if loss is None else (last_epsilon, result.solution)
             loss, last_epsilon = next_loss, epsilon
             result = self._minimize(loss, coef)
-            self._check_finite(result.x)
-            W, b = loss.unpack(result.x)
+            report_result(result, type(self).__name__, stacklevel=4)
+            self._check_finite(result.solution)
+            W, b = loss.unpack(result.solution)
             path.append(self._fitted_pair(W, b, loss.n_logits, dtype))
             if callback is not None:
                 callback(len(path) - 1)
-        return path, result.nit
+        return path, result.iterations
 
     @staticmethod
     def _check_finite(coef):
@@ -508,13 +522,13 @@ class SoftmaxRegression(SoftTargetClassifier):
         intercept = b.astype(dtype) if b is not None else np.zeros(n_logits, dtype)
         return W.astype(dtype), intercept
 
-    def _solver_options(self) -> dict:
-        return {
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "verbose": self.verbose,
-            "estimator_name": type(self).__name__,
-        }
+    def _solver_options(self) -> SolverOptions:
+        return SolverOptions(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            name=type(self).__name__,
+        )
 
     def _minimize(self, loss, coef0):
         """Run the chosen solver on ``loss`` from ``coef0``."""
@@ -527,11 +541,11 @@ class SoftmaxRegression(SoftTargetClassifier):
                 loss.loss_gradient,
                 loss.hessp,
                 coef0,
+                options,
                 preconditioner=loss.preconditioner,
                 value_eps=float(np.finfo(loss.dtype).eps),
-                **options,
             )
-        return lbfgs(loss.loss_gradient, coef0, **options)
+        return lbfgs(loss.loss_gradient, coef0, options)
 
     def _initial_coef(self, loss, classes):
         """Zeros, or the previous solution when warm-starting on the same shape."""

@@ -476,7 +476,7 @@ def test_fit_path_predictor_needs_few_newton_steps():
 
     def counting(loss, coef0):
         result = original(loss, coef0)
-        steps.append(result.nit)
+        steps.append(result.iterations)
         return result
 
     model._minimize = counting

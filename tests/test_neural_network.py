@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.optimize import OptimizeResult
 from scipy.special import log_expit, log_softmax
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -17,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import LabelSmoothingClassifier, SoftMLPClassifier, smooth_labels
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy
+from sksmooth._solvers import SolverResult
 from tests.helpers import load_scaled
 
 DATASETS = ["digits", "breast_cancer"]
@@ -216,8 +216,9 @@ def test_non_finite_weights_raise_and_keep_state(monkeypatch):
         model.fit(X, y)
     coefs = [c.copy() for c in model.coefs_]
 
-    def broken_lbfgs(fun, x0, **kwargs):
-        return OptimizeResult(x=np.full_like(x0, np.nan), fun=np.nan, nit=1)
+    def broken_lbfgs(fun, x0, options, **kwargs):
+        nan = np.full_like(x0, np.nan)
+        return SolverResult(nan, np.nan, nan, 1, 1, True, "broken", "L-BFGS-B")
 
     monkeypatch.setattr(nn, "lbfgs", broken_lbfgs)
     with pytest.raises(FloatingPointError, match="non-finite weights"):

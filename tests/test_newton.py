@@ -7,7 +7,13 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
-from sksmooth._solvers import conjugate_gradient, newton_cg
+from sksmooth._solvers import (
+    SolverOptions,
+    conjugate_gradient,
+    newton_cg,
+    report_result,
+)
+from sksmooth._solvers._newton import NEWTON_MESSAGES
 
 
 def spd_matrix(n, condition, seed=0):
@@ -79,25 +85,34 @@ def logistic_problem(seed=0):
 
 def test_newton_cg_reaches_the_optimum_of_a_logistic_regression():
     fun_and_grad, hessp, plain = logistic_problem()
-    result = newton_cg(fun_and_grad, hessp, np.zeros(5), max_iter=50, tol=1e-9)
-    assert result.success and result.status == 0
-    assert np.abs(plain(result.x)[1]).max() <= 1e-9
-    assert result.nit <= 10
-    assert_allclose(result.fun, plain(result.x)[0])
+    options = SolverOptions(max_iter=50, tol=1e-9)
+    result = newton_cg(fun_and_grad, hessp, np.zeros(5), options)
+    assert result.converged and result.message == NEWTON_MESSAGES[0]
+    assert np.abs(plain(result.solution)[1]).max() <= 1e-9
+    assert result.iterations <= 10
+    assert_allclose(result.value, plain(result.solution)[0])
 
 
 def test_newton_cg_warm_start_at_the_optimum_takes_no_step():
     fun_and_grad, hessp, _ = logistic_problem()
-    first = newton_cg(fun_and_grad, hessp, np.zeros(5), max_iter=50, tol=1e-10)
-    again = newton_cg(fun_and_grad, hessp, first.x, max_iter=50, tol=1e-6)
-    assert again.nit == 0 and again.nfev == 1
+    first = newton_cg(
+        fun_and_grad, hessp, np.zeros(5), SolverOptions(max_iter=50, tol=1e-10)
+    )
+    again = newton_cg(
+        fun_and_grad, hessp, first.solution, SolverOptions(max_iter=50, tol=1e-6)
+    )
+    assert again.iterations == 0 and again.evaluations == 1
 
 
-def test_newton_cg_warns_when_max_iter_is_reached():
+def test_newton_cg_says_when_max_iter_is_reached_and_its_report_warns():
     fun_and_grad, hessp, _ = logistic_problem()
+    options = SolverOptions(max_iter=1, tol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the solver is silent
+        result = newton_cg(fun_and_grad, hessp, np.zeros(5), options)
+    assert not result.converged and result.message == "max_iter reached"
     with pytest.warns(ConvergenceWarning, match="Newton solver stopped after 1"):
-        result = newton_cg(fun_and_grad, hessp, np.zeros(5), max_iter=1, tol=1e-12)
-    assert result.status == 1 and not result.success
+        report_result(result, "Demo")
 
 
 def test_newton_cg_stops_at_rounding_instead_of_looping():
@@ -106,5 +121,7 @@ def test_newton_cg_stops_at_rounding_instead_of_looping():
     fun_and_grad, hessp, _ = logistic_problem()
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        result = newton_cg(fun_and_grad, hessp, np.zeros(5), max_iter=1000, tol=1e-30)
-    assert result.success and result.nit < 30
+        result = newton_cg(
+            fun_and_grad, hessp, np.zeros(5), SolverOptions(max_iter=1000, tol=1e-30)
+        )
+    assert result.converged and result.iterations < 30

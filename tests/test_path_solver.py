@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sksmooth._solvers import CurvatureMemory, carried_lbfgs, wolfe_line_search
+from sksmooth._solvers import (
+    CurvatureMemory,
+    SolverOptions,
+    carried_lbfgs,
+    wolfe_line_search,
+)
 
 
 def test_the_two_loop_recursion_inverts_a_quadratic_it_has_seen():
@@ -33,14 +38,15 @@ def test_carried_memory_saves_evaluations_on_a_tilted_family():
     x = np.zeros(30)
     counts = []
     for e in [1.0, 0.8, 0.6, 0.4]:
-        options = {"max_iter": 500, "tol": 1e-6, "ftol": 0.0}
-        run = carried_lbfgs(family(e), x, carried, **options)
-        cold = carried_lbfgs(family(e), x, CurvatureMemory(30), **options)
-        assert run.status == 0
-        assert_allclose(A @ run.x, e * b, rtol=0, atol=1e-6)  # the oracle: A x = e b
-        counts.append(run.nfev)
-        fresh.append(cold.nfev)
-        x = run.x
+        options = SolverOptions(max_iter=500, tol=1e-6)
+        run = carried_lbfgs(family(e), x, carried, options, ftol=0.0)
+        cold = carried_lbfgs(family(e), x, CurvatureMemory(30), options, ftol=0.0)
+        assert run.converged and run.message == "max |gradient| <= tol"
+        # the oracle: A x = e b
+        assert_allclose(A @ run.solution, e * b, rtol=0, atol=1e-6)
+        counts.append(run.evaluations)
+        fresh.append(cold.evaluations)
+        x = run.solution
     assert sum(counts[1:]) < 0.7 * sum(fresh[1:])
 
 

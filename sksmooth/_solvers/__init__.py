@@ -1,7 +1,12 @@
 """The solvers: scipy's L-BFGS-B, L-BFGS with a carried curvature memory, and
 truncated Newton-CG.
 
-Every solver takes plain callables on flat float64 vectors and knows nothing
+Every solver meets one contract (``_contract.py``): plain callables on flat
+float64 vectors in (``fun_and_grad(x) -> (value, gradient)``, for Newton also
+``hessp(v)``), a start and :class:`SolverOptions` (``max_iter``, ``tol``,
+what to print); a :class:`SolverResult` out (solution, value, gradient,
+iterations, evaluations, converged, message). No solver warns: the caller
+reports an unconverged result with :func:`report_result`. Nothing here knows
 of losses, estimators or data.
 
 - :func:`lbfgs` (``_lbfgs.py``): scipy's L-BFGS-B with scikit-learn's options,
@@ -15,6 +20,7 @@ of losses, estimators or data.
 """
 
 from sksmooth._solvers._carried import carried_lbfgs
+from sksmooth._solvers._contract import SolverOptions, SolverResult, report_result
 from sksmooth._solvers._lbfgs import lbfgs
 from sksmooth._solvers._line_search import wolfe_line_search
 from sksmooth._solvers._memory import CurvatureMemory
@@ -26,10 +32,13 @@ from sksmooth._solvers._newton import (
 
 __all__ = [
     "CurvatureMemory",
+    "SolverOptions",
+    "SolverResult",
     "carried_lbfgs",
     "conjugate_gradient",
     "homotopy_predictor",
     "lbfgs",
     "newton_cg",
+    "report_result",
     "wolfe_line_search",
 ]

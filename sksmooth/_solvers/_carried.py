@@ -21,9 +21,9 @@ Nothing here knows of losses, estimators or data.
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from sksmooth._blas_threads import solver_blas_threads
+from sksmooth._solvers._contract import SolverOptions, SolverResult
 from sksmooth._solvers._line_search import wolfe_line_search
 from sksmooth._solvers._memory import CurvatureMemory
 
@@ -39,15 +39,12 @@ def carried_lbfgs(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     x0: np.ndarray,
     memory: CurvatureMemory,
+    options: SolverOptions,
     *,
-    max_iter: int,
-    tol: float,
     start=None,
     ftol: float = 64 * np.finfo(float).eps,
     value_eps: float = float(np.finfo(np.float64).eps),
-    verbose: int = 0,
-    name: str = "estimator",
-):
+) -> SolverResult:
     """Minimise a smooth function by L-BFGS with a memory carried in and out.
 
     The direction is ``-memory.apply(g)``; each step's pair ``(s, y)`` is added
@@ -56,11 +53,11 @@ def carried_lbfgs(
     else the length ``min(1, 1 / ||g||)`` (as L-BFGS-B starts); a direction
     that does not descend (rounding) clears the memory and takes the gradient.
 
-    Stops when every gradient component is at most ``tol`` (``status`` 0), as
-    :func:`sksmooth._solvers.lbfgs`, when the relative decrease of the
-    objective falls below ``ftol`` (3, as L-BFGS-B's ``ftol``), after
-    ``max_iter`` iterations (1), or when the line search finds no decrease (2).
-    It does not warn: the caller, which knows what the problem is, does.
+    Stops when every gradient component is at most ``tol``, as
+    :func:`sksmooth._solvers.lbfgs`, or when the relative decrease of the
+    objective falls below ``ftol`` (as L-BFGS-B's ``ftol``): converged; after
+    ``max_iter`` iterations, or when the line search finds no decrease: not
+    converged (the message says which, one of :data:`MESSAGES`).
 
     Parameters
     ----------
@@ -69,8 +66,8 @@ def carried_lbfgs(
     x0 : ndarray of shape (n_params,)
     memory : CurvatureMemory
         Pairs of earlier problems with the same Hessian, or empty; filled.
-    max_iter : int
-    tol : float
+    options : SolverOptions
+        ``max_iter``, ``tol``, and what to print.
     start : tuple of (float, ndarray), default=None
         ``fun_and_grad(x0)`` if the caller already has it (saves an evaluation).
     ftol : float, default=64 * machine epsilon
@@ -78,31 +75,28 @@ def carried_lbfgs(
         Relative rounding error of the objective's value (float32's for an
         objective computed in float32): a change of the value below ``64 *
         value_eps`` is rounding, and the line search then goes by the slope.
-    verbose : int, default=0
-        If positive, print the objective after every iteration.
-    name : str, default="estimator"
-        Printed with the objective.
 
     Returns
     -------
-    result : scipy.optimize.OptimizeResult
-        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``status``, ``success``
-        (``status`` 0 or 3), ``message``.
+    result : SolverResult
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth._solvers import CurvatureMemory, carried_lbfgs
+    >>> from sksmooth._solvers import CurvatureMemory, SolverOptions, carried_lbfgs
     >>> A = np.array([[3.0, 1.0], [1.0, 2.0]])
-    >>> memory = CurvatureMemory(10)
+    >>> memory, options = CurvatureMemory(10), SolverOptions(max_iter=50, tol=1e-10)
     >>> first = carried_lbfgs(lambda x: (x @ A @ x / 2 - x.sum(), A @ x - 1),
-    ...                       np.zeros(2), memory, max_iter=50, tol=1e-10)
+    ...                       np.zeros(2), memory, options)
     >>> second = carried_lbfgs(lambda x: (x @ A @ x / 2 - 2 * x.sum(), A @ x - 2),
-    ...                        first.x, memory, max_iter=50, tol=1e-10)
-    >>> bool(np.allclose(A @ second.x, 2)), second.nfev <= first.nfev
-    (True, True)
+    ...                        first.solution, memory, options)
+    >>> bool(np.allclose(A @ second.solution, 2))
+    True
+    >>> second.evaluations <= first.evaluations
+    True
     """
     x = np.array(x0, dtype=np.float64)
+    tol, max_iter = options.tol, options.max_iter
     value, grad = fun_and_grad(x) if start is None else start
     n_fev = 0 if start is not None else 1
     status, iteration = 1, 0
@@ -126,20 +120,20 @@ def carried_lbfgs(
             decrease = (value - new_value) / max(abs(value), abs(new_value), 1.0)
             x, value, grad = new_x, new_value, new_grad
             iteration += 1
-            if verbose:
-                print(f"[{name}] iteration {iteration:4d}  loss {value:.10g}")
+            if options.verbose:
+                print(f"[{options.name}] iteration {iteration:4d}  loss {value:.10g}")
             if decrease <= ftol:
                 status = 3 if np.max(np.abs(grad)) > tol else 0
                 break
-    return OptimizeResult(
-        x=x,
-        fun=value,
-        jac=grad,
-        nit=iteration,
-        nfev=n_fev,
-        status=status,
-        success=status in (0, 3),
+    return SolverResult(
+        solution=x,
+        value=float(value),
+        gradient=grad,
+        iterations=iteration,
+        evaluations=n_fev,
+        converged=status in (0, 3),
         message=MESSAGES[status],
+        solver="L-BFGS",
     )
 
 

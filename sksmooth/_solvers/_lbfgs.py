@@ -1,8 +1,8 @@
 """scipy's L-BFGS-B, with scikit-learn's options and the BLAS guard.
 
 The solver of every learner's ``fit``: a thin wrapper over
-``scipy.optimize.minimize(method="L-BFGS-B")`` that warns (through
-:func:`sksmooth._convergence.report_unconverged`) when it stops short.
+``scipy.optimize.minimize(method="L-BFGS-B")`` that meets the solvers'
+contract (``_contract.py``).
 """
 
 from collections.abc import Callable
@@ -11,23 +11,20 @@ import numpy as np
 from scipy.optimize import minimize
 
 from sksmooth._blas_threads import solver_blas_threads
-from sksmooth._convergence import report_unconverged
+from sksmooth._solvers._contract import SolverOptions, SolverResult
 
 
 def lbfgs(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     x0: np.ndarray,
+    options: SolverOptions,
     *,
-    max_iter: int,
-    tol: float,
     max_fun: int | None = None,
     maxls: int = 50,
     ftol: float = 64 * np.finfo(float).eps,
-    verbose: int = 0,
-    estimator_name: str = "estimator",
     callback: Callable[[np.ndarray, float], None] | None = None,
-):
-    """Minimise a smooth function with L-BFGS-B and warn if it did not converge.
+) -> SolverResult:
+    """Minimise a smooth function with scipy's L-BFGS-B.
 
     The options match scikit-learn's ``LogisticRegression(solver="lbfgs")``
     (``maxls=50``, ``gtol=tol``, ``ftol=64 * machine epsilon``), so both make
@@ -47,11 +44,9 @@ def lbfgs(
         shape ``(n_params,)``.
     x0 : ndarray of shape (n_params,)
         Starting point (float64).
-    max_iter : int
-        Largest number of L-BFGS iterations.
-    tol : float
-        The solver stops when every component of the projected gradient is at
-        most ``tol``.
+    options : SolverOptions
+        ``max_iter`` (L-BFGS iterations), ``tol`` (on every component of the
+        projected gradient, L-BFGS-B's ``gtol``), ``verbose`` and ``name``.
     max_fun : int, default=None
         Largest number of function evaluations; ``None`` leaves scipy's default.
     maxls : int, default=50
@@ -60,35 +55,33 @@ def lbfgs(
     ftol : float, default=64 * machine epsilon
         Stop when the relative decrease of the objective falls below ``ftol``
         (``LogisticRegression``'s choice; scipy's default is ``2.22e-9``).
-    verbose : int, default=0
-        If positive, print the objective after every iteration.
-    estimator_name : str, default="estimator"
-        Named in the convergence warning.
     callback : callable, default=None
         ``callback(x, value)`` after every iteration (e.g. to record a loss curve).
 
     Returns
     -------
-    result : scipy.optimize.OptimizeResult
-        ``x``, ``fun``, ``nit``, ``nfev``, ``status``, ``message``.
+    result : SolverResult
+        Converged when scipy's status is 0 (its ``gtol`` or ``ftol`` test)
+        and the objective is finite.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth._solvers import lbfgs
-    >>> res = lbfgs(lambda x: (float(x @ x), 2 * x), np.ones(3), max_iter=10,
-    ...             tol=1e-8)
-    >>> np.allclose(res.x, 0), res.nit >= 1
+    >>> from sksmooth._solvers import SolverOptions, lbfgs
+    >>> res = lbfgs(lambda x: (float(x @ x), 2 * x), np.ones(3),
+    ...             SolverOptions(max_iter=10, tol=1e-8))
+    >>> bool(np.allclose(res.solution, 0)), res.converged
     (True, True)
     """
-    options = {
-        "maxiter": max_iter,
+    verbose, name = options.verbose, options.name
+    scipy_options = {
+        "maxiter": options.max_iter,
         "maxls": maxls,
-        "gtol": tol,
+        "gtol": options.tol,
         "ftol": ftol,
     }
     if max_fun is not None:
-        options["maxfun"] = max_fun
+        scipy_options["maxfun"] = max_fun
 
     iteration = [0]
 
@@ -96,7 +89,7 @@ def lbfgs(
         iteration[0] += 1
         value = float(intermediate_result.fun)
         if verbose:
-            print(f"[{estimator_name}] iteration {iteration[0]:4d}  loss {value:.10g}")
+            print(f"[{name}] iteration {iteration[0]:4d}  loss {value:.10g}")
         if callback is not None:
             callback(intermediate_result.x, value)
 
@@ -107,18 +100,19 @@ def lbfgs(
             x0,
             method="L-BFGS-B",
             jac=True,
-            options=options,
+            options=scipy_options,
             callback=on_iteration if needs_callback else None,
         )
-    if result.status != 0 or not np.isfinite(result.fun):
-        report_unconverged(
-            f"{estimator_name} did not converge: L-BFGS-B stopped after "
-            f"{result.nit} iterations ({_message(result)}). Increase max_iter, "
-            "scale the data (e.g. with sklearn.preprocessing.StandardScaler), or "
-            "loosen tol.",
-            stacklevel=3,
-        )
-    return result
+    return SolverResult(
+        solution=result.x,
+        value=float(result.fun),
+        gradient=result.jac,
+        iterations=int(result.nit),
+        evaluations=int(result.nfev),
+        converged=bool(result.status == 0 and np.isfinite(result.fun)),
+        message=_message(result),
+        solver="L-BFGS-B",
+    )
 
 
 def _message(result) -> str:

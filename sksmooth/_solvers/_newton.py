@@ -2,17 +2,14 @@
 
 :func:`newton_cg` takes ``fun_and_grad(x) -> (value, gradient)`` and
 ``hessp(v)`` on flat float64 vectors and knows nothing of estimators or data;
-it warns with a ``ConvergenceWarning`` naming the estimator when it stops short
-(through :func:`sksmooth._convergence.report_unconverged`, so that a search can
-count them instead).
+it meets the solvers' contract (``_contract.py``).
 """
 
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
-from sksmooth._convergence import report_unconverged
+from sksmooth._solvers._contract import SolverOptions, SolverResult
 
 
 def conjugate_gradient(
@@ -122,17 +119,13 @@ def newton_cg(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     hessp: Callable[[np.ndarray], np.ndarray],
     x0: np.ndarray,
+    options: SolverOptions,
     *,
-    max_iter: int,
-    tol: float,
+    preconditioner: Callable[[], Callable[[np.ndarray], np.ndarray]] | None = None,
+    value_eps: float = float(np.finfo(np.float64).eps),
     max_inner: int = 1000,
     gap_rtol: float = 1e-8,
-    value_eps: float = float(np.finfo(np.float64).eps),
-    preconditioner: Callable[[], Callable[[np.ndarray], np.ndarray]] | None = None,
-    verbose: int = 0,
-    estimator_name: str = "estimator",
-    callback: Callable[[np.ndarray, float], None] | None = None,
-):
+) -> SolverResult:
     """Minimise a smooth convex function by truncated Newton steps.
 
     Each iteration solves the Newton system ``H p = -g`` inexactly by
@@ -161,14 +154,13 @@ def newton_cg(
         ``hessp(v) -> H v`` at the last evaluated point.
     x0 : ndarray of shape (n_params,)
         Starting point (float64).
-    max_iter : int
-        Largest number of Newton iterations.
-    tol : float
-        Stop when every component of the gradient is at most ``tol`` (as
-        :func:`lbfgs`) and the estimated gap is small (``gap_rtol``), or
-        when the predicted decrease falls below ``value_eps * |f|`` (nothing
-        left that the arithmetic can resolve; L-BFGS stops earlier, at
-        ``64 * eps``).
+    options : SolverOptions
+        ``max_iter``: Newton iterations. ``tol``: stop when every component
+        of the gradient is at most ``tol`` (as :func:`lbfgs`) and the
+        estimated gap is small (``gap_rtol``), or when the predicted decrease
+        falls below ``value_eps * |f|`` (nothing left that the arithmetic can
+        resolve; L-BFGS stops earlier, at ``64 * eps``). ``verbose``, ``name``:
+        what it prints.
     max_inner : int, default=1000
         Largest number of Hessian products per Newton step. Well-conditioned
         steps stop far earlier, at their forcing term. scikit-learn caps at
@@ -190,33 +182,28 @@ def newton_cg(
     preconditioner : callable, default=None
         ``preconditioner() -> apply``, called once per Newton step at the last
         evaluated point; ``apply(r)`` approximates ``H^{-1} r`` (e.g. Jacobi).
-    verbose : int, default=0
-        If positive, print the objective after every iteration.
-    estimator_name : str, default="estimator"
-        Named in the convergence warning.
-    callback : callable, default=None
-        ``callback(x, value)`` after every iteration.
 
     Returns
     -------
-    result : scipy.optimize.OptimizeResult
-        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``nhev`` (Hessian products),
-        ``status`` (0 converged, 1 ``max_iter`` reached, 2 no decrease
-        possible), ``message``, ``success``.
+    result : SolverResult
+        Its message one of :data:`NEWTON_MESSAGES` (converged; ``max_iter``
+        reached; no decrease possible).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sksmooth._solvers import newton_cg
+    >>> from sksmooth._solvers import SolverOptions, newton_cg
     >>> A = np.array([[3.0, 1.0], [1.0, 2.0]])
     >>> res = newton_cg(lambda x: (float(x @ A @ x / 2 - x.sum()), A @ x - 1),
-    ...                 lambda v: A @ v, np.zeros(2), max_iter=10, tol=1e-10)
-    >>> bool(np.allclose(A @ res.x, 1)), bool(res.success)
+    ...                 lambda v: A @ v, np.zeros(2),
+    ...                 SolverOptions(max_iter=10, tol=1e-10))
+    >>> bool(np.allclose(A @ res.solution, 1)), res.converged
     (True, True)
     """
     x = np.array(x0, dtype=np.float64)
+    tol, max_iter = options.tol, options.max_iter
     value, grad = fun_and_grad(x)
-    n_fun, n_hess, status, iteration = 1, 0, 1, 0
+    n_fun, status, iteration = 1, 1, 0
     # Below this relative change the objective is rounding noise (L-BFGS's
     # ftol): a step is then accepted if it lowers the gradient instead. A
     # predicted decrease below eps * |f| ends the run as converged.
@@ -241,7 +228,6 @@ def newton_cg(
             max_iter=max_inner,
             precondition=None if preconditioner is None else preconditioner(),
         )
-        n_hess += products
         slope = float(grad @ step)
         if not slope < 0:  # no descent direction: fall back to the gradient
             step, slope = -grad, -(grad_norm**2)
@@ -262,31 +248,20 @@ def newton_cg(
         gap_estimate = _gap_after(full_step, slope, trial_grad, grad_norm)
         x, value, grad = trial, trial_value, trial_grad
         iteration += 1
-        if verbose:
+        if options.verbose:
             print(
-                f"[{estimator_name}] Newton iteration {iteration:4d}  loss "
+                f"[{options.name}] Newton iteration {iteration:4d}  loss "
                 f"{value:.10g}  (step {t:g}, {products} Hessian products)"
             )
-        if callback is not None:
-            callback(x, value)
-    if status != 0:
-        report_unconverged(
-            f"{estimator_name} did not converge: the Newton solver stopped after "
-            f"{iteration} iterations ({NEWTON_MESSAGES[status]}). Increase "
-            "max_iter, scale the data (e.g. with sklearn.preprocessing."
-            "StandardScaler), or loosen tol.",
-            stacklevel=3,
-        )
-    return OptimizeResult(
-        x=x,
-        fun=value,
-        jac=grad,
-        nit=iteration,
-        nfev=n_fun,
-        nhev=n_hess,
-        status=status,
-        success=status == 0,
+    return SolverResult(
+        solution=x,
+        value=float(value),
+        gradient=grad,
+        iterations=iteration,
+        evaluations=n_fun,
+        converged=status == 0,
         message=NEWTON_MESSAGES[status],
+        solver="the Newton solver",
     )
 
 
