@@ -75,3 +75,119 @@ def test_the_line_search_reports_a_failure_with_no_decrease():
         lambda t: (1.0 + t, 1.0, None), 1.0, -1.0, max_evals=5
     )
     assert (t, value, payload, n_evals) == (None, None, None, 5)
+
+
+# ------------------------------------------------- the memory across penalties
+def quadratic_pairs(A, mask, l2, steps):
+    """Pairs ``(s, y)`` of ``f(x) = x.A.x / 2 + l2 / 2 ||P x||^2`` written out."""
+    return [(s, A @ s + l2 * mask * s) for s in steps]
+
+
+def test_set_penalty_moves_each_pair_to_the_other_strength():
+    rng = np.random.default_rng(1)
+    Q = rng.normal(size=(6, 6))
+    A = Q @ Q.T / 6 + np.eye(6)
+    mask = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0])  # two unpenalised intercepts
+    steps = rng.normal(size=(4, 6))
+    memory = CurvatureMemory(10, penalty_mask=mask)
+    memory.set_penalty(0.5)
+    for s, y in quadratic_pairs(A, mask, 0.5, steps):
+        assert memory.add(s, y)
+    memory.set_penalty(2.0)
+    expected = quadratic_pairs(A, mask, 2.0, steps)
+    assert len(memory) == 4
+    for (s, y, rho), (s_x, y_x) in zip(memory.pairs, expected, strict=True):
+        assert_allclose(s, s_x)
+        assert_allclose(y, y_x, rtol=1e-14)
+        assert rho == pytest.approx(1 / (s_x @ y_x), rel=1e-14)
+    # gamma from the newest moved pair, on the identity
+    s, y = expected[-1]
+    assert memory.gamma == pytest.approx((s @ y) / (y @ y), rel=1e-14)
+
+
+def test_set_penalty_drops_a_pair_whose_curvature_turns_negative():
+    mask = np.ones(2)
+    memory = CurvatureMemory(5, penalty_mask=mask)
+    memory.set_penalty(1.0)
+    s = np.array([1.0, 0.0])
+    assert memory.add(s, np.array([1.5, 0.0]))  # s.y = 1.5 at l2 = 1
+    assert memory.add(np.array([0.0, 1.0]), np.array([0.0, 3.0]))
+    memory.set_penalty(0.1)  # the first pair's s.y becomes 0.6, the second's 2.1
+    assert len(memory) == 2
+    memory.set_penalty(-0.6)  # the first's s.y becomes -0.1: dropped
+    assert len(memory) == 1
+    assert_allclose(memory.pairs[0][1], [0.0, 1.4])
+
+
+def test_restore_moves_snapshots_oldest_first_and_keeps_its_own_as_they_are():
+    mask = np.ones(3)
+    A = np.diag([1.0, 2.0, 3.0])
+    first = CurvatureMemory(4, penalty_mask=mask)
+    first.set_penalty(0.2)
+    for s, y in quadratic_pairs(A, mask, 0.2, np.eye(3)):
+        first.add(s, y)
+    old = first.snapshot(2)  # the newest two, taken at l2 = 0.2
+    assert old[0] == 0.2 and [p[0].argmax() for p in old[1]] == [1, 2]
+    second = CurvatureMemory(4, penalty_mask=mask)
+    second.set_penalty(1.0)
+    own_s = np.array([1.0, 1.0, 0.0])
+    second.add(own_s, A @ own_s + own_s)
+    mine = second.snapshot(4)
+    second.restore([old, mine])
+    assert len(second) == 3
+    moved = [y for _, y, _ in list(second.pairs)[:2]]
+    assert_allclose(moved[0], (A + np.eye(3)) @ np.eye(3)[1])
+    assert_allclose(moved[1], (A + np.eye(3)) @ np.eye(3)[2])
+    assert second.pairs[2][0] is mine[1][0][0]  # the same pair, not a copy
+
+
+def test_a_new_initial_matrix_rescales_gamma():
+    A = np.diag([1.0, 4.0])
+    memory = CurvatureMemory(3, penalty_mask=np.ones(2))
+    s = np.array([1.0, 1.0])
+    memory.add(s, A @ s)
+    assert memory.gamma == pytest.approx(5 / 17)  # s.y / y.y
+    memory.set_penalty(0.0, initial_inverse=lambda v: v / 4)
+    assert memory.gamma == pytest.approx(5 / (17 / 4))  # s.y / y.H0.y
+    # the two-loop recursion's answer on the seen pair: H y = s
+    assert_allclose(memory.apply(A @ s), s)
+
+
+# --------------------------------------------------- the line search's edges
+def test_the_line_search_refuses_a_direction_that_does_not_descend():
+    calls = []
+
+    def phi(t):
+        calls.append(t)
+        return (t + 1.0) ** 2, 2 * (t + 1.0), None
+
+    for slope in [2.0, 0.0, np.nan]:
+        assert wolfe_line_search(phi, 1.0, slope) == (None, None, None, 0)
+    assert calls == []
+
+
+def test_a_step_that_never_meets_the_curvature_condition_returns_the_best():
+    # phi falls at the same rate everywhere: every trial decreases enough, none
+    # flattens; the search lengthens its step until its evaluations run out
+    t, value, payload, n_evals = wolfe_line_search(
+        lambda t: (-t, -1.0, t), 0.0, -1.0, 1.0, max_evals=6
+    )
+    assert n_evals == 6
+    assert t == 4.0**5 and value == -t and payload == t  # the lowest trial
+
+
+def test_a_nan_objective_counts_as_a_step_too_long():
+    def phi(t):  # undefined beyond 0.5, a parabola with its minimum at 0.3 before
+        if t > 0.5:
+            return np.nan, np.nan, None
+        return (t - 0.3) ** 2, 2 * (t - 0.3), None
+
+    f0, d0 = phi(0.0)[:2]
+    t, value, _, n_evals = wolfe_line_search(phi, f0, d0, 1.0, c2=0.5)
+    assert 0 < t <= 0.5 and np.isfinite(value)
+    assert value <= f0 + 1e-4 * t * d0
+    assert abs(phi(t)[1]) <= 0.5 * abs(d0)
+    nowhere = wolfe_line_search(
+        lambda t: (np.nan, np.nan, None), 1.0, -1.0, max_evals=8
+    )
+    assert nowhere == (None, None, None, 8)

@@ -32,7 +32,8 @@ def wolfe_line_search(
     either end). A non-finite value counts as too long a step. Where the
     decrease is lost in rounding, a trial whose value is within ``noise *
     |f0|`` of ``f0`` and that meets the curvature condition is accepted
-    (Hager and Zhang's approximate Wolfe conditions).
+    (Hager and Zhang's approximate Wolfe conditions). A direction that does not
+    descend (``d0 >= 0`` or not a number) is refused without an evaluation.
 
     Returns
     -------
@@ -54,6 +55,8 @@ def wolfe_line_search(
     >>> float(t), n  # t = 1 and 4 bracket the minimum; the cubic finds it
     (3.0, 3)
     """
+    if not d0 < 0:  # no decrease to find along this line
+        return None, None, None, 0
     best = [None, None, None]  # the lowest trial below f0 + c1 t d0
 
     def trial(t):
