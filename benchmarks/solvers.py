@@ -223,7 +223,7 @@ def format_path_table(rows: list[dict], n_repeats: int) -> str:
     lines.append(
         f"Median of {n_repeats} interleaved runs; newton-cg paths start each "
         "ε from the homotopy predictor; L-BFGS paths carry one curvature memory "
-        "down the grid from the largest ε (`_smoothing_path.smoothing_paths`). "
+        "down the grid from the largest ε (`_paths.smoothing_paths`). "
         f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when "
         "the path rows started."
     )

@@ -9,16 +9,9 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._convergence import report_unconverged_points
-from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._smoothing_path import smoothing_paths
-from sksmooth._solvers import (
-    SolverOptions,
-    homotopy_predictor,
-    lbfgs,
-    newton_cg,
-    report_result,
-)
+from sksmooth._paths import forward_paths, homotopy_predictor, smoothing_paths
+from sksmooth._solvers import SolverOptions, lbfgs, newton_cg, report_result
 from sksmooth._targets import (
     check_smooth,
     class_prior,
@@ -287,7 +280,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         :func:`~sksmooth.smooth_labels`), to the same ``tol`` as :meth:`fit`.
 
         With ``solver="lbfgs"`` the points are solved as one problem
-        (:func:`sksmooth._smoothing_path.smoothing_paths`): the objective at
+        (:func:`sksmooth._paths.smoothing_paths`): the objective at
         ``epsilon`` is the one at 0 tilted by ``-epsilon * <b, w>``, so all
         share one Hessian, and one L-BFGS memory is carried from the largest
         epsilon down (in the order given when ``warm_start`` starts from a
@@ -302,7 +295,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         With ``smooth="predictions"`` (:meth:`fit` with ``transition=(1 -
         epsilon) I + epsilon S``) the problems are not tilts: L-BFGS carries
         its memory upward from epsilon to epsilon as approximate curvature
-        (:func:`sksmooth._forward_path.forward_paths`); Newton warm-starts.
+        (:func:`sksmooth._paths.forward_paths`); Newton warm-starts.
         A dask array is computed into memory (:meth:`fit` alone is blockwise).
 
         Parameters
@@ -387,7 +380,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
     ):
         """:meth:`fit_path` with ``solver="lbfgs"``: the path solver of
-        :func:`sksmooth._smoothing_path.smoothing_paths`, one L-BFGS memory for
+        :func:`sksmooth._paths.smoothing_paths`, one L-BFGS memory for
         every (C, epsilon); one ``ConvergenceWarning`` names the points that
         stopped short. Returns the path and the last point's iterations."""
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())

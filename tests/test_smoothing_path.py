@@ -18,11 +18,11 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._smoothing_path import (
+from sksmooth._paths import smoothing_path
+from sksmooth._paths._tilt import (
     TiltedObjective,
     anchor,
     kronecker_inverse,
-    smoothing_path,
     weighted_gram,
 )
 from sksmooth._solvers import CurvatureMemory

@@ -24,11 +24,7 @@ from sksmooth._solvers._contract import SolverOptions, SolverResult, report_resu
 from sksmooth._solvers._lbfgs import lbfgs
 from sksmooth._solvers._line_search import wolfe_line_search
 from sksmooth._solvers._memory import CurvatureMemory
-from sksmooth._solvers._newton import (
-    conjugate_gradient,
-    homotopy_predictor,
-    newton_cg,
-)
+from sksmooth._solvers._newton import conjugate_gradient, newton_cg
 
 __all__ = [
     "CurvatureMemory",
@@ -36,7 +32,6 @@ __all__ = [
     "SolverResult",
     "carried_lbfgs",
     "conjugate_gradient",
-    "homotopy_predictor",
     "lbfgs",
     "newton_cg",
     "report_result",

@@ -1,7 +1,7 @@
 """L-BFGS whose curvature memory outlives one problem: the solver of a path.
 
 A path of problems that share one Hessian (the tilts ``f(x) - e * <b, x>`` of
-one convex function, see ``sksmooth._smoothing_path``) can share their
+one convex function, see ``sksmooth._paths``) can share their
 curvature pairs ``(s, y)``: ``y`` is a difference of gradients, in which the
 linear tilt cancels, so a pair collected on one problem is an exact secant of
 every other. :func:`carried_lbfgs` therefore takes its memory, a

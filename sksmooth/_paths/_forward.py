@@ -2,7 +2,7 @@
 
 Forward smoothing (``smooth="predictions"``) scores the labels against ``p @
 T(e)``, ``T(e) = (1 - e) I + e S``. Unlike target smoothing
-(:mod:`sksmooth._smoothing_path`) the problems are not tilts of one function:
+(:mod:`sksmooth._paths._tilted`) the problems are not tilts of one function:
 their Hessians differ, so a curvature pair of one epsilon is only an
 approximate secant of the next. Near each other they are close, and
 :func:`forward_paths` carries one L-BFGS memory (:func:`carried_lbfgs`) from
@@ -26,7 +26,7 @@ got.
 import numpy as np
 
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._smoothing_path import MEMORY_SIZE, PathResult
+from sksmooth._paths._tilted import MEMORY_SIZE, PathResult
 from sksmooth._solvers import CurvatureMemory, SolverOptions, carried_lbfgs
 from sksmooth._targets import transition_matrix
 
@@ -55,7 +55,7 @@ def forward_paths(
     if given, in the order given), one memory carried along it; without
     ``coef0`` the strengths are taken from the strongest down, each path
     starting from the last one's first solution. The parameters and the
-    result are those of :func:`sksmooth._smoothing_path.smoothing_paths`.
+    result are those of :func:`sksmooth._paths.smoothing_paths`.
 
     Returns
     -------
@@ -66,7 +66,7 @@ def forward_paths(
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import load_iris
-    >>> from sksmooth._forward_path import forward_paths
+    >>> from sksmooth._paths import forward_paths
     >>> X, y = load_iris(return_X_y=True)
     >>> [result] = forward_paths(X, y, None, [0.0, 0.1, 0.3], np.full((3, 3), 1 / 3),
     ...                          n_classes=3, fit_intercept=True,
