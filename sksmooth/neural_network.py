@@ -83,6 +83,9 @@ class SoftMLPClassifier(SoftTargetClassifier):
         The objective after each L-BFGS iteration.
     n_iter_ : int
         Number of L-BFGS iterations run.
+    n_evaluations_ : int
+        Number of evaluations of the objective (each one forward and backward
+        pass over the data) the fit made.
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
@@ -330,6 +333,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         self.loss_ = float(result.value)
         self.loss_curve_ = curve
         self.n_iter_ = result.iterations
+        self.n_evaluations_ = result.evaluations
         self.n_layers_ = len(loss.layer_units)
         self.n_outputs_ = loss.layer_units[-1]
         self.out_activation_ = "logistic" if self.n_outputs_ == 1 else "softmax"

@@ -18,14 +18,14 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._paths import smoothing_path
+from sksmooth._paths import SoftmaxProblem, softmax_path
 from sksmooth._paths._tilt import (
     TiltedObjective,
     anchor,
     kronecker_inverse,
     weighted_gram,
 )
-from sksmooth._solvers import CurvatureMemory
+from sksmooth._solvers import CurvatureMemory, SolverOptions
 from sksmooth.model_selection._walk import refit_start
 
 
@@ -73,6 +73,11 @@ def loss_at(X, y, epsilon, S, weights, l2=0.02, fit_intercept=True, hessian=Fals
 SPREADS = ["uniform", "off_target", "prior", "other"]
 
 
+def path_problem(X, y, weights, S, fit_intercept, options=None):
+    options = options or SolverOptions(max_iter=100, tol=1e-4)
+    return SoftmaxProblem(X, y, weights, S, fit_intercept, options)
+
+
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("method", SPREADS)
@@ -83,10 +88,7 @@ def test_the_tilt_is_the_loss_at_the_smoothed_targets(
     X, y = problem(n_classes)
     weights = np.random.default_rng(1).uniform(0.2, 3, len(y)) if weighted else None
     S = spread(method, y, n_classes, weights)
-    tilted = TiltedObjective(
-        X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
-        l2_reg_strength=0.02,
-    )  # fmt: skip
+    tilted = TiltedObjective(path_problem(X, y, weights, S, fit_intercept), 0.02)
     coef = np.random.default_rng(2).normal(size=tilted.loss.n_params)
     for epsilon in [0.0, 0.1, 0.45]:
         value, grad = tilted.tilted(epsilon, coef, *tilted.base(coef))
@@ -138,10 +140,7 @@ def test_the_kronecker_form_inverts_the_hessian_at_the_anchor(
     S = spread("uniform", y, n_classes, None)
     oracle = loss_at(X, y, 1.0, S, weights, fit_intercept=fit_intercept, hessian=True)
     oracle.loss_gradient(np.zeros(oracle.n_params))
-    tilted = TiltedObjective(
-        X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
-        l2_reg_strength=0.02,
-    )  # fmt: skip
+    tilted = TiltedObjective(path_problem(X, y, weights, S, fit_intercept), 0.02)
     gram = weighted_gram(
         sp.csr_matrix(X) if sparse else X, weights, tilted.sums, fit_intercept
     )
@@ -249,10 +248,8 @@ def test_a_point_that_does_not_converge_warns_once_and_the_path_goes_on():
     assert len(path) == 4
     assert all(np.isfinite(coef).all() for coef, _ in path)
     S = spread("uniform", y, 3, None)
-    result = smoothing_path(
-        X, y, None, epsilons, S, n_classes=3, fit_intercept=True,
-        l2_reg_strength=1 / 150, tol=1e-12, max_iter=2,
-    )  # fmt: skip
+    options = SolverOptions(max_iter=2, tol=1e-12)
+    result = softmax_path(path_problem(X, y, None, S, True, options), epsilons, [1.0])
     assert not result.converged.any()
     assert (result.n_iter == 2).all()  # every point took its iterations
 

@@ -25,97 +25,38 @@ got.
 
 import numpy as np
 
-from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._paths._tilted import MEMORY_SIZE, PathResult
-from sksmooth._solvers import CurvatureMemory, SolverOptions, carried_lbfgs
-from sksmooth._targets import transition_matrix
+from sksmooth._paths._tilted import MEMORY_SIZE
+from sksmooth._solvers import CurvatureMemory, carried_lbfgs
 
 
-def forward_paths(
-    X,
-    codes,
-    sample_weight,
-    epsilons,
-    S,
-    *,
-    n_classes: int,
-    fit_intercept: bool,
-    l2_reg_strengths,
-    tol: float,
-    max_iter: int,
-    coef0=None,
-    memory_size: int = MEMORY_SIZE,
-    verbose: int = 0,
-    name: str = "SoftmaxRegression",
-    callback=None,
-) -> list:
+def forward_paths(problem, epsilons, l2s, start, store) -> None:
     """Solve the forward-smoothed L2 cross-entropy at every (strength, epsilon).
 
-    Each strength's path walks from the smallest epsilon up (from ``coef0``,
+    Each strength's path walks from the smallest epsilon up (from ``start``,
     if given, in the order given), one memory carried along it; without
-    ``coef0`` the strengths are taken from the strongest down, each path
-    starting from the last one's first solution. The parameters and the
-    result are those of :func:`sksmooth._paths.smoothing_paths`.
-
-    Returns
-    -------
-    results : list of PathResult
-        One per strength, in the order of ``l2_reg_strengths``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sksmooth._paths import forward_paths
-    >>> X, y = load_iris(return_X_y=True)
-    >>> [result] = forward_paths(X, y, None, [0.0, 0.1, 0.3], np.full((3, 3), 1 / 3),
-    ...                          n_classes=3, fit_intercept=True,
-    ...                          l2_reg_strengths=[1 / 150], tol=1e-4, max_iter=100)
-    >>> len(result.coefs), bool(result.converged.all())
-    (3, True)
+    ``start`` the strengths are taken from the strongest down, each path
+    starting from the last one's first solution. The parameters are those of
+    :func:`sksmooth._paths._tilted.tilted_paths`.
     """
     order = np.arange(len(epsilons))
-    strengths = np.arange(len(l2_reg_strengths))
-    if coef0 is None:
+    strengths = np.arange(len(l2s))
+    if start is None:
         order = np.argsort(np.asarray(epsilons, dtype=float), kind="stable")
-        strengths = np.argsort(-np.asarray(l2_reg_strengths, dtype=float))
-    results, first = [None] * len(strengths), None
+        strengths = np.argsort(-np.asarray(l2s, dtype=float))
+    first = None
     for j in strengths:
-        l2 = l2_reg_strengths[j]
-        memory = CurvatureMemory(memory_size)
-        coef = first if coef0 is None else np.array(coef0, dtype=np.float64)
-        coefs, n_iter, n_evals, converged = [None] * len(order), [], [], []
+        memory = CurvatureMemory(MEMORY_SIZE)
+        coef = first if start is None else np.array(start, dtype=np.float64)
         for index in order:
-            loss = LinearSoftCrossEntropy(
-                X,
-                codes,
-                sample_weight,
-                n_classes=n_classes,
-                fit_intercept=fit_intercept,
-                l2_reg_strength=float(l2),
-                transition=transition_matrix(float(epsilons[index]), S),
-            )
+            loss = problem.loss(l2s[j], epsilons[index], forward=True)
             result = carried_lbfgs(
                 loss.loss_gradient,
                 np.zeros(loss.n_params) if coef is None else coef,
                 memory,
-                SolverOptions(max_iter=max_iter, tol=tol, verbose=verbose, name=name),
-                value_eps=float(np.finfo(loss.dtype).eps),
+                problem.options,
+                value_eps=problem.value_eps,
             )
-            coef = coefs[index] = result.solution
+            coef = result.solution
             if index == order[0]:
                 first = coef
-            n_iter.append(result.iterations)
-            n_evals.append(result.evaluations)
-            converged.append(result.converged)
-            if callback is not None:
-                callback(j * len(epsilons) + int(index))
-        inverse = np.argsort(order)
-        results[j] = PathResult(
-            coefs,
-            np.asarray(n_iter)[inverse],
-            np.asarray(n_evals)[inverse],
-            np.asarray(converged)[inverse],
-            loss,
-        )
-    return results
+            store(j, int(index), result, result.evaluations)

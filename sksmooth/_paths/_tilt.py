@@ -20,8 +20,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import cho_factor, cho_solve
 
-from sksmooth._loss import LinearSoftCrossEntropy
-
 # The Kronecker initial inverse Hessian costs one X^T X (d / (4 K) objective
 # evaluations' worth of arithmetic, or more) and a (d + 1)^2 solve per use; it
 # halves the evaluations of a path at few features per logit and no longer pays
@@ -205,15 +203,10 @@ class TiltedObjective:
 
     Parameters
     ----------
-    X : {ndarray, csr_matrix} of shape (n_samples, n_features)
-    codes : ndarray of shape (n_samples,)
-        Class codes ``0..n_classes-1``.
-    sample_weight : ndarray of shape (n_samples,) or None
-    S : ndarray of shape (n_classes, n_classes)
-        The spread matrix.
-    n_classes : int
-    fit_intercept : bool
+    problem : SoftmaxProblem
+        Its data, spread matrix and layout.
     l2_reg_strength : float
+        The first L2 strength (:meth:`set_penalty` changes it).
 
     Attributes
     ----------
@@ -227,20 +220,14 @@ class TiltedObjective:
         Evaluations of ``f_0`` so far.
     """
 
-    def __init__(
-        self, X, codes, sample_weight, S, *, n_classes, fit_intercept, l2_reg_strength
-    ):
-        self.loss = LinearSoftCrossEntropy(
-            X,
-            codes,
-            sample_weight,
-            n_classes=n_classes,
-            fit_intercept=fit_intercept,
-            l2_reg_strength=l2_reg_strength,
+    def __init__(self, problem, l2_reg_strength):
+        p = problem
+        self.loss = p.loss(l2_reg_strength)
+        self.sums = class_sums(
+            p.X, p.codes, p.sample_weight, p.n_classes, p.fit_intercept
         )
-        self.sums = class_sums(X, codes, sample_weight, n_classes, fit_intercept)
         weight_sum = self.loss.head.weight_sum
-        self.tilt = tilt_vector(self.sums, S, weight_sum, fit_intercept)
+        self.tilt = tilt_vector(self.sums, p.S, weight_sum, p.fit_intercept)
         self.penalty_mask = np.ones(self.loss.n_params)
         self.penalty_mask[self.loss.n_logits * self.loss.n_features :] = 0.0
         self.n_evaluations = 0

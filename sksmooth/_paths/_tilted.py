@@ -1,24 +1,16 @@
 """The target-smoothing path of the L2 soft cross-entropy, solved as one problem.
 
-The soft cross-entropy is ``H(Y, softmax z) = logsumexp(z) - Y.z`` and smoothed
-targets are ``Y(e) = onehot + e (S[y] - onehot)``, so the objective at ``e`` is
-a linear tilt of the one at ``e = 0``::
-
-    f_e(theta) = f_0(theta) - e <b, theta>,
-    b = (1 / sum(w)) sum_i w_i (S[y_i] - onehot_i) (x) [x_i, 1]
-
-(binary: the same for the logit of class 1). ``b`` is a product of the class
-sums of ``[X, 1]`` with ``S - I`` (:func:`class_sums`, :func:`tilt_vector`).
-All the problems share one Hessian, so :func:`smoothing_path` walks the
-epsilons with one L-BFGS memory (:func:`sksmooth._solvers.carried_lbfgs`)
-and needs only ``f_0``'s evaluations; the objective and gradient of the next
-epsilon at the last solution cost nothing. Each start is predicted by the
-polynomial through the last solutions (each first moved by a free quasi-Newton
-step on its own residual gradient), kept only if it lowers the objective. For a
-spread matrix with equal rows (``"uniform"``, ``"prior"``) the path passes
-through a known point at ``e = 1``, ``W = 0`` (:func:`anchor`), and the inverse
-Hessian at that point has a closed Kronecker form (:func:`kronecker_inverse`),
-the memory's initial matrix.
+Every target-smoothing objective is a tilt of the one at ``e = 0``
+(:mod:`sksmooth._paths._tilt`): all share one Hessian, so
+:func:`tilted_paths` walks the epsilons with one L-BFGS memory
+(:func:`sksmooth._solvers.carried_lbfgs`) and needs only ``f_0``'s
+evaluations; the objective and gradient of the next epsilon at the last
+solution cost nothing. Each start is predicted by the polynomial through the
+last solutions (:class:`PathWalk`; each first moved by a free quasi-Newton
+step on its own residual gradient), kept only if it lowers the objective. For
+a spread matrix with equal rows the first start is the known solution at ``e =
+1`` moved along the path's tangent, and the inverse Hessian there, in closed
+Kronecker form, is the memory's initial matrix.
 """
 
 import numpy as np
@@ -30,7 +22,7 @@ from sksmooth._paths._tilt import (
     use_kronecker,
     weighted_gram,
 )
-from sksmooth._solvers import CurvatureMemory, SolverOptions, carried_lbfgs
+from sksmooth._solvers import CurvatureMemory, carried_lbfgs
 
 MEMORY_SIZE = 10
 # Across L2 strengths each point's memory is the previous strength's newest
@@ -46,152 +38,53 @@ NEIGHBOUR_PAIRS = 5
 PREDICTOR_POINTS = 5
 
 
-class PathResult:
-    """What :func:`smoothing_path` returns, every list in the order given.
-
-    Attributes
-    ----------
-    coefs : list of ndarray of shape (n_params,)
-        The solutions, flat (unpack with ``loss.unpack``).
-    n_iter, n_evaluations : ndarray of int, shape (n_epsilons,)
-        L-BFGS iterations and evaluations of each point (the predictor's
-        evaluation counted with its point).
-    converged : ndarray of bool, shape (n_epsilons,)
-    loss : LinearSoftCrossEntropy
-        The ``f_0`` the path was solved on (its ``unpack`` and ``n_logits``).
-    """
-
-    def __init__(self, coefs, n_iter, n_evaluations, converged, loss):
-        self.coefs = coefs
-        self.n_iter = np.asarray(n_iter, dtype=int)
-        self.n_evaluations = np.asarray(n_evaluations, dtype=int)
-        self.converged = np.asarray(converged, dtype=bool)
-        self.loss = loss
-
-
-def smoothing_path(
-    X, codes, sample_weight, epsilons, S, *, l2_reg_strength: float, **options
-) -> PathResult:
-    """Solve the L2 soft cross-entropy at every epsilon of a smoothing path:
-    :func:`smoothing_paths` at one L2 strength, ``l2_reg_strength``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sksmooth._paths import smoothing_path
-    >>> X, y = load_iris(return_X_y=True)
-    >>> result = smoothing_path(X, y, None, [0.0, 0.1, 0.3], np.full((3, 3), 1 / 3),
-    ...                         n_classes=3, fit_intercept=True,
-    ...                         l2_reg_strength=1 / 150, tol=1e-4, max_iter=100)
-    >>> len(result.coefs), bool(result.converged.all())
-    (3, True)
-    """
-    return smoothing_paths(
-        X,
-        codes,
-        sample_weight,
-        epsilons,
-        S,
-        l2_reg_strengths=[l2_reg_strength],
-        **options,
-    )[0]
-
-
-def smoothing_paths(
-    X,
-    codes,
-    sample_weight,
-    epsilons,
-    S,
-    *,
-    n_classes: int,
-    fit_intercept: bool,
-    l2_reg_strengths,
-    tol: float,
-    max_iter: int,
-    coef0=None,
-    kronecker="auto",
-    memory_size: int = MEMORY_SIZE,
-    verbose: int = 0,
-    name: str = "SoftmaxRegression",
-    callback=None,
-) -> list:
+def tilted_paths(problem, epsilons, l2s, start, store) -> None:
     """Solve the L2 soft cross-entropy at every (L2 strength, epsilon).
 
     Each strength's path is walked from the largest epsilon down, one L-BFGS
     memory for all the points; every point stops at ``max |gradient| <= tol``
-    (or ``max_iter``, which does not stop the path: ``PathResult.converged``).
-    The strengths share the data term, so a curvature pair serves each once
-    moved (:meth:`CurvatureMemory.restore`); they are walked from the largest
-    down (the smallest ``C`` up). With ``coef0``, both in the order given. At
-    each epsilon the memory holds the previous strength's newest pairs there,
-    then this path's newest; the start is the previous strength's solution
-    there after a free quasi-Newton step on this objective (its gradient is
-    the old residual plus the change of the penalty's), plus that step's error
-    at the epsilons solved so far, extrapolated. Stateless: it warns of nothing.
+    (or ``max_iter``, which does not stop the path). The strengths share the
+    data term, so a curvature pair serves each once moved
+    (:meth:`CurvatureMemory.restore`); they are walked from the largest down
+    (the smallest ``C`` up). With ``start``, both in the order given. At each
+    epsilon the memory holds the previous strength's newest pairs there, then
+    this path's newest; the start is the previous strength's solution there
+    after a free quasi-Newton step on this objective (its gradient is the old
+    residual plus the change of the penalty's), plus that step's error at the
+    epsilons solved so far, extrapolated. The memory's initial matrix is
+    :func:`kronecker_inverse` when ``X`` has few features per logit.
 
     Parameters
     ----------
-    X : {ndarray, csr_matrix} of shape (n_samples, n_features)
-        float32 or float64; never copied.
-    codes : ndarray of shape (n_samples,)
-        Class codes ``0..n_classes-1``.
-    sample_weight : ndarray of shape (n_samples,) or None
+    problem : SoftmaxProblem
     epsilons : sequence of float
-        Smoothing strengths.
-    S : ndarray of shape (n_classes, n_classes)
-        Spread matrix: the targets at ``e`` are ``onehot + e (S[y] - onehot)``.
-    n_classes : int
-    fit_intercept : bool
-    l2_reg_strengths : sequence of float
-        The loss's penalties (``1 / (C sum(w))`` for ``SoftmaxRegression``).
-    tol : float
-    max_iter : int
-        L-BFGS iterations per point.
-    coef0 : ndarray of shape (n_params,), default=None
+    l2s : sequence of float
+        The loss's penalties.
+    start : ndarray of shape (n_params,) or None
         Start of the first point.
-    kronecker : {"auto", True, False}, default="auto"
-        Whether the memory's initial matrix is :func:`kronecker_inverse`;
-        ``"auto"`` when ``X`` has few features per logit.
-    memory_size : int, default=10
-    verbose : int, default=0
-    name : str, default="SoftmaxRegression"
-        Named in the solver's messages.
-    callback : callable, default=None
-        ``callback(j * len(epsilons) + i)`` once the point of
-        ``(l2_reg_strengths[j], epsilons[i])`` is solved.
-
-    Returns
-    -------
-    results : list of PathResult
-        One per strength, in the order of ``l2_reg_strengths``.
+    store : callable
+        ``store(j, i, result, evaluations)`` once the point of ``(l2s[j],
+        epsilons[i])`` is solved.
     """
-    l2s = [float(l2) for l2 in l2_reg_strengths]
-    problem = TiltedObjective(
-        X,
-        codes,
-        sample_weight,
-        S,
-        n_classes=n_classes,
-        fit_intercept=fit_intercept,
-        l2_reg_strength=l2s[0],
-    )
-    n_logits = problem.loss.n_logits
+    l2s = [float(l2) for l2 in l2s]
+    objective = TiltedObjective(problem, l2s[0])
+    n_logits, fit_intercept = problem.n_logits, problem.fit_intercept
     gram = None
-    if use_kronecker(kronecker, X.shape[1], n_logits):
-        gram = weighted_gram(X, sample_weight, problem.sums, fit_intercept)
-    memory = CurvatureMemory(memory_size, penalty_mask=problem.penalty_mask)
-    point = anchor(S, n_logits, fit_intercept, X.shape[1])
+    if use_kronecker("auto", problem.n_features, n_logits):
+        gram = weighted_gram(
+            problem.X, problem.sample_weight, objective.sums, fit_intercept
+        )
+    memory = CurvatureMemory(MEMORY_SIZE, penalty_mask=objective.penalty_mask)
+    point = anchor(problem.S, n_logits, fit_intercept, problem.n_features)
     orders = [np.arange(len(l2s)), np.arange(len(epsilons))]
-    if coef0 is None:
+    if start is None:
         orders = [
             np.argsort(-np.asarray(values, dtype=float), kind="stable")
             for values in (l2s, epsilons)
         ]
-    results, walk = [None] * len(l2s), None
+    walk = None
     for j in orders[0]:
-        problem.set_penalty(l2s[j])
+        objective.set_penalty(l2s[j])
         memory.set_penalty(
             l2s[j],
             None
@@ -200,49 +93,29 @@ def smoothing_paths(
                 gram, n_logits=n_logits, fit_intercept=fit_intercept, l2=l2s[j]
             ),
         )
-        walk = PathWalk(problem, memory, point, previous=walk)
-        step = (
-            None
-            if callback is None
-            else (lambda i, j=j: callback(j * len(epsilons) + i))
-        )
-        results[j] = _walk_one_path(
+        walk = PathWalk(objective, memory, point, previous=walk)
+        _walk_one_path(
             walk,
             epsilons,
             orders[1],
-            coef0 if walk.previous is None else None,
-            SolverOptions(max_iter=max_iter, tol=tol, verbose=verbose, name=name),
-            callback=step,
+            start if walk.previous is None else None,
+            problem.options,
+            lambda i, result, evaluations, j=j: store(j, i, result, evaluations),
         )
-    return results
 
 
-def _walk_one_path(walk, epsilons, order, coef0, options, *, callback):
-    """One strength's path, the points in ``order``: a :class:`PathResult`."""
-    problem, memory = walk.problem, walk.memory
-    coefs, n_iter, n_evals, converged = [None] * len(order), [], [], []
+def _walk_one_path(walk, epsilons, order, coef0, options, store):
+    """One strength's path, the points in ``order``."""
+    objective, memory = walk.problem, walk.memory
     for index in order:
         epsilon = float(epsilons[index])
-        before = problem.n_evaluations
+        before = objective.n_evaluations
         start = walk.start(epsilon, coef0)
         result = carried_lbfgs(
-            problem.at(epsilon), start[0], memory, options, start=start[1:]
+            objective.at(epsilon), start[0], memory, options, start=start[1:]
         )
         walk.record(epsilon, result)
-        coefs[index] = result.solution
-        n_iter.append(result.iterations)
-        n_evals.append(problem.n_evaluations - before)
-        converged.append(result.converged)
-        if callback is not None:
-            callback(int(index))
-    inverse_order = np.argsort(order)
-    return PathResult(
-        coefs,
-        np.asarray(n_iter)[inverse_order],
-        np.asarray(n_evals)[inverse_order],
-        np.asarray(converged)[inverse_order],
-        problem.loss,
-    )
+        store(int(index), result, objective.n_evaluations - before)
 
 
 class PathWalk:
