@@ -8,6 +8,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
 from sksmooth._base import SoftTargetClassifier
+from sksmooth._capabilities import PathCapabilities
 from sksmooth._convergence import report_unconverged_points
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._paths import SOLVERS, SoftmaxProblem, minimize_loss, softmax_path
@@ -19,6 +20,10 @@ from sksmooth._validation import (
     check_sample_weight,
     check_transition,
 )
+
+# The values of C that LabelSmoothingClassifierCV(param_grid="auto") searches
+# with this learner: LogisticRegressionCV's default Cs=10.
+DEFAULT_C_GRID = tuple(float(C) for C in np.logspace(-4, 4, 10))
 
 
 class SoftmaxRegression(SoftTargetClassifier):
@@ -411,6 +416,18 @@ class SoftmaxRegression(SoftTargetClassifier):
             converged=result.converged,
         )
         return path, info
+
+    def _path_capabilities(self) -> PathCapabilities:
+        """What :meth:`fit_path` takes, for ``LabelSmoothingClassifierCV``:
+        several ``C`` in one call (``Cs``), ``smooth="predictions"`` and a
+        ``callback`` after each point."""
+        return PathCapabilities(
+            grid_parameter="C",
+            grid_argument="Cs",
+            default_grid=DEFAULT_C_GRID,
+            smooth_predictions=True,
+            timed=True,
+        )
 
     def _report_path(self, result, epsilons, Cs):
         """One ``ConvergenceWarning`` that names the points of ``result`` that

@@ -24,6 +24,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
 FLOORS = {
     "sksmooth._validation": 1,
     "sksmooth._convergence": 1,
+    "sksmooth._capabilities": 1,
     "sksmooth.datasets": 1,
     "sksmooth._targets": 2,
     "sksmooth.targets": 2,
