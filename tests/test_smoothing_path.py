@@ -4,7 +4,6 @@ GridSearchCV (test_matches_grid_search_cv in test_model_selection.py)."""
 
 import copy
 import warnings
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -25,7 +24,7 @@ from sksmooth._paths._tilt import (
     kronecker_inverse,
     weighted_gram,
 )
-from sksmooth._solvers import CurvatureMemory, SolverOptions
+from sksmooth._solvers import CurvatureMemory, SolverOptions, lbfgs
 from sksmooth.model_selection._walk import refit_start
 
 
@@ -210,28 +209,69 @@ def test_every_path_point_meets_tol(n_classes, container):
         assert abs(grad).max() <= tol + slack
 
 
-def count_evaluations(fit):
+def path_evaluations(model, X, y, epsilons, **kwargs):
+    """The evaluations ``model.fit_path`` reports for its whole path."""
+    _, info = model.fit_path(X, y, epsilons, return_info=True, **kwargs)
+    return int(info.n_evaluations.sum())
+
+
+class CountingProblem(SoftmaxProblem):
+    """A problem whose every loss counts its own evaluations, here (an oracle
+    of the counts a path reports)."""
+
     calls = [0]
-    original = LinearSoftCrossEntropy.loss_gradient
 
-    def counting(self, coef):
+    def loss(self, *args, **kwargs):
+        loss = super().loss(*args, **kwargs)
+        evaluate = loss.loss_gradient
+
+        def counted(coef):
+            CountingProblem.calls[0] += 1
+            return evaluate(coef)
+
+        loss.loss_gradient = counted
+        return loss
+
+
+@pytest.mark.parametrize(
+    "solver, smooth",
+    [("lbfgs", "targets"), ("lbfgs", "predictions"), ("newton-cg", "targets")],
+)
+def test_a_path_reports_every_evaluation_it_makes(solver, smooth):
+    X, y = problem(3, n_samples=150)
+    S = spread("uniform", y, 3, None)
+    CountingProblem.calls[0] = 0
+    counting = CountingProblem(X, y, None, S, True, SolverOptions(100, 1e-6))
+    result = softmax_path(
+        counting, [0.0, 0.1, 0.3], [0.5, 5.0], solver=solver, smooth=smooth
+    )
+    assert result.n_evaluations.sum() == CountingProblem.calls[0] > 0
+    assert (result.n_evaluations >= 1).all() and result.converged.all()
+
+
+def test_fit_reports_its_evaluations():
+    # the same L-BFGS-B solve, on the loss written out, its calls counted here
+    X, y = problem(3, n_samples=150)
+    loss = LinearSoftCrossEntropy(
+        X, y, None, n_classes=3, fit_intercept=True, l2_reg_strength=1 / 150
+    )
+    calls = [0]
+
+    def counted(coef):
         calls[0] += 1
-        return original(self, coef)
+        return loss.loss_gradient(coef)
 
-    with mock.patch.object(LinearSoftCrossEntropy, "loss_gradient", counting):
-        fit()
-    return calls[0]
+    lbfgs(counted, np.zeros(loss.n_params), SolverOptions(max_iter=100, tol=1e-4))
+    assert SoftmaxRegression().fit(X, y).n_evaluations_ == calls[0] > 1
 
 
 def test_the_path_costs_fewer_evaluations_than_cold_fits():
     X, y = problem(4, n_samples=300, n_features=10)
     epsilons = 0.9 * np.linspace(0, 1, 10) ** 2
-    path = count_evaluations(lambda: SoftmaxRegression().fit_path(X, y, epsilons))
-    cold = count_evaluations(
-        lambda: [
-            SoftmaxRegression().fit(X, smoothed(y, e, spread("uniform", y, 4, None)))
-            for e in epsilons
-        ]
+    path = path_evaluations(SoftmaxRegression(), X, y, epsilons)
+    S = spread("uniform", y, 4, None)
+    cold = sum(
+        SoftmaxRegression().fit(X, smoothed(y, e, S)).n_evaluations_ for e in epsilons
     )
     assert path <= 0.4 * cold
 
@@ -325,12 +365,8 @@ def test_a_C_grid_path_costs_fewer_evaluations_than_a_path_per_C():
     X, y = problem(3, n_samples=500, n_features=10)
     epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
     Cs = [0.01, 0.1, 1.0, 10.0]
-    joint = count_evaluations(
-        lambda: SoftmaxRegression().fit_path(X, y, epsilons, Cs=Cs)
-    )
-    separate = count_evaluations(
-        lambda: [SoftmaxRegression(C=C).fit_path(X, y, epsilons) for C in Cs]
-    )
+    joint = path_evaluations(SoftmaxRegression(), X, y, epsilons, Cs=Cs)
+    separate = sum(path_evaluations(SoftmaxRegression(C=C), X, y, epsilons) for C in Cs)
     assert joint <= 0.9 * separate  # 72 against 87 when written
 
 
@@ -355,7 +391,7 @@ def test_the_refit_from_the_folds_mean_costs_fewer_evaluations():
 
     def refit(start):
         model = copy.deepcopy(start).set_params(warm_start=True)
-        return count_evaluations(lambda: model.fit_path(X, y, [0.05]))
+        return path_evaluations(model, X, y, [0.05])
 
     mean = refit_start(fold_models)
     assert_allclose(mean.coef_, np.mean([m.coef_ for m in fold_models], axis=0))
@@ -424,12 +460,11 @@ def test_a_forward_path_costs_fewer_evaluations_than_warm_started_fits():
     epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
     S = spread("uniform", y, 4, None)
 
-    def warm_fits():
-        model = SoftmaxRegression(warm_start=True)
-        for epsilon in epsilons:
-            model.fit(X, y, transition=(1 - epsilon) * np.eye(4) + epsilon * S)
-
-    carried = count_evaluations(
-        lambda: SoftmaxRegression().fit_path(X, y, epsilons, smooth="predictions")
+    model, warm = SoftmaxRegression(warm_start=True), 0
+    for epsilon in epsilons:
+        model.fit(X, y, transition=(1 - epsilon) * np.eye(4) + epsilon * S)
+        warm += model.n_evaluations_
+    carried = path_evaluations(
+        SoftmaxRegression(), X, y, epsilons, smooth="predictions"
     )
-    assert carried <= 0.85 * count_evaluations(warm_fits)  # 78 against 109, written
+    assert carried <= 0.85 * warm  # 78 against 109, written
