@@ -64,9 +64,14 @@ def smoothed(y, epsilon, S):
 def loss_at(X, y, epsilon, S, weights, l2=0.02, fit_intercept=True, hessian=False):
     """The loss at the smoothed targets: the oracle of the tilt."""
     return LinearSoftCrossEntropy(
-        X, smoothed(y, epsilon, S), weights, n_classes=S.shape[0],
-        fit_intercept=fit_intercept, l2_reg_strength=l2, hessian=hessian,
-    )  # fmt: skip
+        X,
+        smoothed(y, epsilon, S),
+        weights,
+        n_classes=S.shape[0],
+        fit_intercept=fit_intercept,
+        l2_reg_strength=l2,
+        hessian=hessian,
+    )
 
 
 SPREADS = ["uniform", "off_target", "prior", "other"]
@@ -407,9 +412,14 @@ def forward_objective(X, y, epsilon, S, weights, coef, intercept, C):
     total = len(y) if weights is None else weights.sum()
     T = (1 - epsilon) * np.eye(S.shape[0]) + epsilon * S
     loss = LinearSoftCrossEntropy(
-        X, y, weights, n_classes=S.shape[0], fit_intercept=True,
-        l2_reg_strength=1 / (C * total), transition=T,
-    )  # fmt: skip
+        X,
+        y,
+        weights,
+        n_classes=S.shape[0],
+        fit_intercept=True,
+        l2_reg_strength=1 / (C * total),
+        transition=T,
+    )
     return loss.loss_gradient(np.concatenate([coef.ravel(), intercept]))
 
 
