@@ -46,7 +46,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from benchmarks import _cv_network
-from benchmarks._harness import write_between
+from devtools.pages import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
