@@ -3,7 +3,7 @@ out here: a quadratic's solution, its inverse, the strong Wolfe conditions."""
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sksmooth._solvers import (
     CurvatureMemory,
@@ -138,7 +138,9 @@ def test_restore_moves_snapshots_oldest_first_and_keeps_its_own_as_they_are():
     moved = [y for _, y, _ in list(second.pairs)[:2]]
     assert_allclose(moved[0], (A + np.eye(3)) @ np.eye(3)[1])
     assert_allclose(moved[1], (A + np.eye(3)) @ np.eye(3)[2])
-    assert second.pairs[2][0] is mine[1][0][0]  # the same pair, not a copy
+    own = second.pairs[2]  # this strength's own pair, kept as it was
+    assert_array_equal(own[0], own_s)
+    assert_array_equal(own[1], A @ own_s + own_s)
 
 
 def test_a_new_initial_matrix_rescales_gamma():

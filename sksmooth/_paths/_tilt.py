@@ -172,18 +172,23 @@ def kronecker_inverse(gram, *, n_logits, fit_intercept, l2):
     n_params = n_logits * inverse.shape[0]
     to_rows = _rows(np.arange(n_params), n_logits, fit_intercept).ravel()
     to_flat = np.argsort(to_rows)
+    flat_scale = mask / l2  # the class-constant directions' inverse
 
+    # Applied once or twice per L-BFGS step: numpy's reductions and gathers
+    # without their Python wrappers (np.mean is this sum and division).
     def apply(vectors):  # (n_params,) or (m, n_params)
         shape = vectors.shape
-        rows = vectors.reshape(-1, shape[-1])[:, to_rows]
+        rows = np.take(vectors.reshape(-1, shape[-1]), to_rows, axis=1)
         rows = rows.reshape(-1, n_logits, inverse.shape[0])
         if n_logits == 1:
             out = rows @ inverse
         else:
-            mean = rows.mean(axis=1, keepdims=True)
-            out = (rows - mean) @ inverse
-            out += mean * (mask / l2)
-        return out.reshape(-1, shape[-1])[:, to_flat].reshape(shape)
+            mean = np.add.reduce(rows, axis=1, keepdims=True)
+            mean /= n_logits
+            rows -= mean
+            out = rows @ inverse
+            out += mean * flat_scale
+        return np.take(out.reshape(-1, shape[-1]), to_flat, axis=1).reshape(shape)
 
     return apply
 
@@ -246,5 +251,13 @@ class TiltedObjective:
         return value0 - epsilon * float(self.tilt @ coef), grad0 - epsilon * self.tilt
 
     def at(self, epsilon):
-        """``coef -> (f_e, gradient)``, for the solver."""
-        return lambda coef: self.tilted(epsilon, coef, *self.base(coef))
+        """``coef -> (f_e, gradient)``, for the solver (``f_0``'s fresh
+        gradient tilted in place)."""
+        tilt = self.tilt
+
+        def evaluate(coef):
+            value0, grad0 = self.base(coef)
+            grad0 -= epsilon * tilt
+            return value0 - epsilon * float(tilt @ coef), grad0
+
+        return evaluate

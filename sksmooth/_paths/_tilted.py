@@ -226,9 +226,11 @@ class PathWalk:
 
 
 def _interpolate(nodes, values, at):
-    """The Lagrange polynomial through ``(nodes[j], values[j])`` at ``at``."""
-    predicted = np.zeros_like(values[0])
-    for j, value in enumerate(values):
+    """The Lagrange polynomial through ``(nodes[j], values[j])`` at ``at``: its
+    basis weights at ``at`` (on the few nodes), then one product with the
+    values."""
+    weights = np.empty(len(nodes))
+    for j in range(len(nodes)):
         others = np.delete(nodes, j)
-        predicted += np.prod((at - others) / (nodes[j] - others)) * value
-    return predicted
+        weights[j] = np.prod((at - others) / (nodes[j] - others))
+    return weights @ values

@@ -18,6 +18,7 @@ problem; scipy's L-BFGS-B, which starts every run with an empty memory, cannot.
 Nothing here knows of losses, estimators or data.
 """
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -102,7 +103,7 @@ def carried_lbfgs(
     status, iteration = 1, 0
     with solver_blas_threads():
         while True:
-            if not np.isfinite(value):
+            if not math.isfinite(value):
                 status = 2
                 break
             if np.max(np.abs(grad)) <= tol:
@@ -147,7 +148,8 @@ def _lbfgs_step(fun_and_grad, x, value, grad, memory, noise):
     for attempt in ("quasi-newton", "gradient"):
         if attempt == "gradient":
             memory.clear()
-        direction = -memory.apply(grad)
+        direction = memory.apply(grad)
+        direction *= -1.0
         slope = float(grad @ direction)
         if not slope < 0:
             continue

@@ -2,6 +2,8 @@
 one evaluation per trial, trial points from the cubic through the bracket's ends.
 """
 
+import math
+
 import numpy as np
 
 
@@ -61,8 +63,8 @@ def wolfe_line_search(
 
     def trial(t):
         value, slope, payload = phi(t)
-        if not np.isfinite(value) or not np.isfinite(slope):
-            value, slope = np.inf, np.inf
+        if not (math.isfinite(value) and math.isfinite(slope)):
+            value, slope = math.inf, math.inf
         armijo = value <= f0 + c1 * t * d0
         if armijo and (best[1] is None or value < best[1]):
             best[:] = [t, value, payload]
@@ -75,7 +77,7 @@ def wolfe_line_search(
         if hi is not None:  # zoom: a trial inside the bracket [lo, hi]
             a, b = lo[0], hi[0]
             guess = None
-            if np.isfinite(hi[1]):
+            if math.isfinite(hi[1]):
                 guess = _cubic_minimiser(*lo, *hi)
             width = abs(b - a)
             if guess is None or not (
