@@ -59,6 +59,14 @@ ROOT = "sksmooth"
 LAZY_IMPORTERS = {"sksmooth._backend": {"sksmooth._dask._api"}}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
+# The solver and path packages (issue 34): smaller modules, and functions that
+# take a problem object rather than a list of parameters.
+SOLVER_PACKAGES = ("sksmooth._solvers", "sksmooth._paths")
+MAX_SOLVER_MODULE_LINES = 500
+MAX_SOLVER_PARAMETERS = 8
+# The search knows learners through their public methods and their declared
+# path, never a solver or a path driver.
+SEARCH = "sksmooth.model_selection"
 # Layout markers left in the files the search's rewrite (issue 27, item 3)
 # replaces; each count may only shrink, and the entry goes with the rewrite.
 FMT_MARKERS_PENDING: dict[str, int] = {}
@@ -299,6 +307,46 @@ def layout_markers(modules, pending=None):
     return found
 
 
+def solver_package_limits(modules):
+    """In the solver and path packages: no module over
+    ``MAX_SOLVER_MODULE_LINES`` lines, no function with more than
+    ``MAX_SOLVER_PARAMETERS`` parameters (``self`` not counted)."""
+    found = []
+    for module, path in modules.items():
+        if group_of(module) not in SOLVER_PACKAGES:
+            continue
+        source = path.read_text()
+        n_lines = len(source.splitlines())
+        if n_lines > MAX_SOLVER_MODULE_LINES:
+            found.append(f"{module} has {n_lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = node.args
+                names = [
+                    a.arg
+                    for a in arguments.posonlyargs
+                    + arguments.args
+                    + arguments.kwonlyargs
+                ]
+                count = len(names) + bool(arguments.vararg) + bool(arguments.kwarg)
+                count -= bool(names) and names[0] in ("self", "cls")
+                if count > MAX_SOLVER_PARAMETERS:
+                    found.append(f"{module}.{node.name} takes {count} parameters")
+    return found
+
+
+def search_imports_of_solvers(modules):
+    """The search imports no solver or path module (it asks the learners)."""
+    return [
+        f"{module}:{line} imports {loaded}"
+        for module, path in modules.items()
+        if group_of(module) == SEARCH
+        for target, names, line, _ in imports(path)
+        for loaded in resolved(modules, target, names)
+        if group_of(loaded) in SOLVER_PACKAGES
+    ]
+
+
 RULES = [
     unregistered,
     relative_imports,
@@ -309,6 +357,8 @@ RULES = [
     reassigned_module_attributes,
     oversized,
     layout_markers,
+    solver_package_limits,
+    search_imports_of_solvers,
 ]
 
 
@@ -327,7 +377,8 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
     """A small package that breaks each rule once; every rule reports its own
     violation, and only it."""
     package = tmp_path / ROOT
-    (package / "model_selection").mkdir(parents=True)
+    for subpackage in ("model_selection", "_paths", "_solvers"):
+        (package / subpackage).mkdir(parents=True)
     files = {
         "__init__.py": "",
         # a cycle (closed inside a function), which is also an import up
@@ -349,7 +400,11 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
         # a relative import; within a subpackage, private submodules are fine
         "model_selection/__init__.py": "from sksmooth.model_selection import _search\n",
         "model_selection/_search.py": "from . import _path\n",
-        "model_selection/_path.py": "",
+        "model_selection/_path.py": "from sksmooth._solvers import lbfgs\n",
+        # a path module too long, a solver taking too many parameters
+        "_paths/__init__.py": "",
+        "_paths/_long.py": "x = 1\n" * (MAX_SOLVER_MODULE_LINES + 1),
+        "_solvers/__init__.py": "def lbfgs(a, b, c, d, e, f, g, h, i):\n    pass\n",
     }
     for name, text in files.items():
         (package / name).write_text(text)
@@ -369,6 +424,13 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
             f"sksmooth._loss has {MAX_MODULE_LINES + 1} lines",
         ],
         layout_markers: ["sksmooth._mlp_loss has 1 fmt: skip"],
+        solver_package_limits: [
+            f"sksmooth._paths._long has {MAX_SOLVER_MODULE_LINES + 1} lines",
+            "sksmooth._solvers.lbfgs takes 9 parameters",
+        ],
+        search_imports_of_solvers: [
+            "sksmooth.model_selection._path:1 imports sksmooth._solvers"
+        ],
     }
     assert set(expected) == set(RULES)
     for rule, messages in expected.items():

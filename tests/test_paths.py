@@ -1,5 +1,6 @@
-"""The target-smoothing path of the linear model against oracles: the loss at
-smoothed targets written out here, its Hessian products, cold fits, and
+"""The ε paths of the linear model (sksmooth._paths) against oracles: the loss
+at smoothed targets written out here, its Hessian products, cold fits, the
+forward-smoothed loss written out, counts of the losses' own calls, and
 GridSearchCV (test_matches_grid_search_cv in test_model_selection.py)."""
 
 import copy

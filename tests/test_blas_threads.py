@@ -1,4 +1,5 @@
-"""lbfgs and solver_blas_threads: no BLAS setting left changed, whatever runs beside."""
+"""solver_blas_threads and the lbfgs it guards: no BLAS setting left changed,
+whatever runs beside."""
 
 import os
 import subprocess
