@@ -11,6 +11,7 @@ runs them on a small planted package that breaks each rule once.
 """
 
 import ast
+import re
 import tokenize
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
 TESTS = Path(__file__).resolve().parent
+ARCHITECTURE_PAGE = PACKAGE.parent / "docs" / "architecture.md"
 
 # The floors of docs/architecture.md: a module imports only from its own
 # floor or lower ones (a subpackage's modules from each other as well). A
@@ -365,6 +367,34 @@ RULES = [
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
 def test_the_package_keeps_the_rule(rule):
     assert rule(MODULES) == []
+
+
+def floors_on_the_page(text: str) -> dict[str, int]:
+    """``{module: floor}`` of the floor table of the architecture page: each
+    row's floor, and the modules it names (``x.py``, a subpackage ``x/``)."""
+    found = {}
+    for line in text.splitlines():
+        row = re.match(r"\|\s*(\d+)\s*\|([^|]*)\|", line)
+        if row is None:
+            continue
+        for name in re.findall(r"`([^`]+)`", row.group(2)):
+            stem = name.removesuffix("/").removesuffix(".py")
+            module = ROOT if stem == "__init__" else f"{ROOT}.{stem}"
+            found[module] = int(row.group(1))
+    return found
+
+
+def test_the_pages_floor_table_is_the_floor_list():
+    assert floors_on_the_page(ARCHITECTURE_PAGE.read_text()) == FLOORS
+
+
+def test_the_floor_table_reader_sees_a_drifted_row():
+    table = "| 3 | `_loss.py`, `_solvers/` | losses |\n| 10 | `__init__.py` | x |\n"
+    assert floors_on_the_page(table) == {
+        "sksmooth._loss": 3,
+        "sksmooth._solvers": 3,
+        "sksmooth": 10,
+    }
 
 
 def test_the_tests_keep_the_formatter_rule():
