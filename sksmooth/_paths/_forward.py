@@ -59,4 +59,4 @@ def forward_paths(problem, epsilons, l2s, start, store) -> None:
             coef = result.solution
             if index == order[0]:
                 first = coef
-            store(j, int(index), result, result.evaluations)
+            store(int(j), int(index), result, result.evaluations)

@@ -100,7 +100,7 @@ def tilted_paths(problem, epsilons, l2s, start, store) -> None:
             orders[1],
             start if walk.previous is None else None,
             problem.options,
-            lambda i, result, evaluations, j=j: store(j, i, result, evaluations),
+            lambda i, result, evaluations, j=int(j): store(j, i, result, evaluations),
         )
 
 
