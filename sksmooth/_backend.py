@@ -65,6 +65,16 @@ def is_dask_collection(X) -> bool:
     return type(X).__module__.partition(".")[0] in ("dask", "dask_expr")
 
 
+def refuse_verified_on_dask(verified, owner: str) -> None:
+    """Raise if rows are marked ``verified`` for a fit on dask arrays: the
+    distributed objective has no per-row mask yet."""
+    if verified is not None:
+        raise ValueError(
+            f"{owner}.fit cannot take verified rows on dask arrays yet; fit in "
+            "memory (X.compute()), or leave verified=None."
+        )
+
+
 def blockwise_on_dask(method):
     """Decorate ``method(self, X)`` to run lazily, block by block, on dask ``X``.
 

@@ -6,7 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
+from sksmooth._backend import (
+    blockwise_on_dask,
+    dask_api,
+    is_dask_collection,
+    refuse_verified_on_dask,
+)
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._forward_path import forward_paths
 from sksmooth._loss import LinearSoftCrossEntropy
@@ -29,6 +34,7 @@ from sksmooth._validation import (
     check_param,
     check_sample_weight,
     check_transition,
+    check_verified,
 )
 
 SOLVERS = ("lbfgs", "newton-cg")
@@ -155,7 +161,7 @@ class SoftmaxRegression(SoftTargetClassifier):
                 f"solver must be one of {list(SOLVERS)}, got {self.solver!r}."
             )
 
-    def fit(self, X, y, sample_weight=None, transition=None):
+    def fit(self, X, y, sample_weight=None, transition=None, verified=None):
         """Fit the model to labels or soft targets.
 
         Parameters
@@ -169,13 +175,14 @@ class SoftmaxRegression(SoftTargetClassifier):
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.
         transition : array-like of shape (n_classes, n_classes), default=None
-            Forward smoothing (``smooth="predictions"`` of the meta-estimators):
-            a row-stochastic matrix ``T``, row ``j`` the distribution of the
-            observed label given true class ``j`` (rows and columns in the order
-            of ``classes_``). The data term then scores ``y`` against
-            ``p @ T`` instead of ``p``, so that ``predict_proba``, which returns
-            ``p``, estimates the classes the labels were corrupted from.
-            ``None`` (or the identity) is the plain fit.
+            Forward smoothing: a row-stochastic ``T``, row ``j`` the distribution
+            of the observed label given true class ``j`` (in the order of
+            ``classes_``); ``y`` is scored against ``p @ T``, so that
+            ``predict_proba`` (``p``) estimates the classes the labels were
+            corrupted from. ``None`` (or the identity) is the plain fit.
+        verified : array-like of shape (n_samples,) of bool, default=None
+            With ``transition``: rows whose label someone checked (``y`` is the
+            verified class), scored against ``p`` itself, not ``p @ T``.
 
         Returns
         -------
@@ -184,12 +191,14 @@ class SoftmaxRegression(SoftTargetClassifier):
         """
         self._check_params()
         if is_dask_collection(X):
+            refuse_verified_on_dask(verified, type(self).__name__)
             return self._fit_dask(X, y, sample_weight, transition)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
         if transition is not None:
             transition = check_transition(transition, len(classes), targets)
+        verified = check_verified(verified, X_checked.shape[0])
         weight_sum = (
             X_checked.shape[0] if sample_weight is None else float(sample_weight.sum())
         )
@@ -200,13 +209,22 @@ class SoftmaxRegression(SoftTargetClassifier):
             n_classes=len(classes),
             total_weight=weight_sum,
             transition=transition,
+            verified=verified,
         )
         del targets  # the loss keeps its own weighted (K, n) block
         result = self._minimize(loss, self._initial_coef(loss, classes))
         return self._set_solution(result, loss, classes, X, X_checked.dtype)
 
     def _make_loss(
-        self, X, targets, sample_weight, *, n_classes, total_weight, transition=None
+        self,
+        X,
+        targets,
+        sample_weight,
+        *,
+        n_classes,
+        total_weight,
+        transition=None,
+        verified=None,
     ):
         """The objective on ``X``: penalised for ``total_weight``, the samples'
         total weight, or without penalty for ``total_weight=None`` (a row block
@@ -222,6 +240,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             l2_reg_strength=l2,
             hessian=self.solver == "newton-cg" and total_weight is not None,
             transition=transition,
+            verified=verified,
         )
 
     def _fit_dask(self, X, y, sample_weight, transition):

@@ -25,6 +25,7 @@ FLOORS = {
     "sksmooth._validation": 1,
     "sksmooth.datasets": 1,
     "sksmooth._targets": 2,
+    "sksmooth._verified": 2,
     "sksmooth.targets": 2,
     "sksmooth._heads": 3,
     "sksmooth._loss": 3,
