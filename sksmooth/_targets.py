@@ -251,8 +251,22 @@ class SmoothingPlan:
         maximum: valid values are ``0 <= epsilon < bound``."""
         return float(epsilon_bounds(self.S).min())
 
+    @property
+    def reaches_one(self) -> bool:
+        """Whether ``epsilon = 1`` is valid: for a transition counted on
+        checked rows (``"counted"``) that keeps every class its row's
+        maximum, ``epsilon`` shrinks the count toward the identity, from 0
+        (nothing smoothed) to 1 (the count itself)."""
+        if not (isinstance(self.method, str) and self.method == COUNTED):
+            return False
+        off_diagonal = np.where(np.eye(self.S.shape[0], dtype=bool), -np.inf, self.S)
+        return bool(np.all(np.diag(self.S) > off_diagonal.max(axis=1)))
+
     def check_epsilon(self, epsilon) -> float:
-        """``epsilon`` validated against the bound (see :func:`check_epsilon`)."""
+        """``epsilon`` validated against the bound (see :func:`check_epsilon`;
+        up to 1 inclusive where :attr:`reaches_one`)."""
+        if self.reaches_one and isinstance(epsilon, Real) and epsilon == 1:
+            return 1.0
         return check_epsilon(epsilon, self.S, self.method, class_names=self.classes)
 
     def check_epsilons(self, epsilons) -> list[float]:

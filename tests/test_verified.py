@@ -306,20 +306,19 @@ def test_checked_rows_are_fitted_with_their_verified_class(smooth):
 
 def test_counted_smoothing_fits_the_count_of_the_checked_rows():
     X, given, truth, y_verified, checked = checked_problem()
-    model = LabelSmoothingClassifier(
-        smooth="predictions", method="counted", epsilon=1.0
-    )
-    with pytest.raises(ValueError, match="epsilon"):  # 1 is out of range
-        model.fit(X, given, y_verified=y_verified)
-    model.set_params(epsilon=0.7).fit(X, given, y_verified=y_verified)
     count = counted_transition(truth[checked], given[checked], 3)
-    expected = SoftmaxRegression().fit(
-        X,
-        np.where(checked, truth, given),
-        transition=(1 - 0.7) * np.eye(3) + 0.7 * count,
-        verified=checked,
-    )
-    np.testing.assert_array_equal(model.predict_proba(X), expected.predict_proba(X))
+    model = LabelSmoothingClassifier(smooth="predictions", method="counted")
+    with pytest.raises(ValueError, match="out of range"):
+        model.set_params(epsilon=1.2).fit(X, given, y_verified=y_verified)
+    for epsilon in (0.7, 1.0):  # 1: the count itself
+        model.set_params(epsilon=epsilon).fit(X, given, y_verified=y_verified)
+        expected = SoftmaxRegression().fit(
+            X,
+            np.where(checked, truth, given),
+            transition=(1 - epsilon) * np.eye(3) + epsilon * count,
+            verified=checked,
+        )
+        np.testing.assert_array_equal(model.predict_proba(X), expected.predict_proba(X))
 
 
 def test_y_verified_is_routed_through_a_pipeline():

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sksmooth._targets import SmoothingPlan
+from sksmooth._targets import SmoothingPlan, plan_smoothing, transition_matrix
 from sksmooth._validation import plain_value
 
 # Share of the method's largest epsilon that the default grid reaches.
@@ -255,6 +255,8 @@ def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
     """The epsilons to try: a default grid of ``epsilons`` values (an int), or
     the given values checked against ``plan``'s bound, sorted, de-duplicated."""
     if isinstance(epsilons, int):
+        if plan.reaches_one:  # a counted transition: from none of it to all
+            return np.linspace(0.0, 1.0, epsilons) ** 2
         return default_epsilon_grid(epsilons, plan.bound)
     return np.unique(plan.check_epsilons(epsilons))
 
@@ -291,3 +293,35 @@ def check_epsilons_param(epsilons):
                 "satisfy 0 <= epsilon < 1 (or the method's bound)."
             )
     return values
+
+
+def counted_spreads(verified, folds, sample_weight, classes, epsilons):
+    """``method="counted"``: the transition counted on each fold's checked
+    training rows, the one counted on every checked row (for the refit), and
+    the epsilon grid (checked against each count's bound; only ``0`` when
+    every checked row agrees with its label, as nothing is to be smoothed).
+
+    Returns
+    -------
+    per_fold : list of ndarray of shape (K, K)
+    full : ndarray of shape (K, K)
+    grid : ndarray
+    """
+    per_fold = [verified.transition(train, sample_weight) for train, _ in folds]
+    full = verified.transition(None, sample_weight)
+    if verified.agree:
+        return per_fold, full, np.zeros(1)
+    plans = [plan_smoothing("counted", classes, counted=T) for T in [full, *per_fold]]
+    tightest = min(plans, key=lambda plan: (plan.reaches_one, plan.bound))
+    grid = epsilon_grid(epsilons, tightest)
+    for plan in plans:
+        plan.check_epsilons(grid)
+    return per_fold, full, grid
+
+
+def fold_transitions(epsilon, S):
+    """``transition_matrix(epsilon, S)``, or a list of one per fold when ``S``
+    is a list of one spread per fold."""
+    if isinstance(S, list):
+        return [transition_matrix(epsilon, S_f) for S_f in S]
+    return transition_matrix(epsilon, S)
