@@ -143,6 +143,65 @@ def check_targets(y, dtype, estimator_name: str):
     return codes, classes
 
 
+def scored_labels(y, classes):
+    """The labels to score predictions against: ``y`` as it is, or the most
+    probable class of each row of a soft-target matrix.
+
+    scikit-learn's ``score`` is the accuracy against labels; a learner fitted
+    on soft targets is scored against each row's most probable class (the
+    first of tied ones), as the argmax of ``predict_proba`` predicts it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels, or soft targets whose columns are ``classes`` in order (a
+        DataFrame's columns name its classes, in any order).
+    classes : ndarray of shape (n_classes,)
+        The fitted estimator's ``classes_``.
+
+    Returns
+    -------
+    labels : array-like of shape (n_samples,)
+        ``y`` itself unless it is a soft-target matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._validation import scored_labels
+    >>> scored_labels(np.array([[0.7, 0.3], [0.4, 0.6]]), np.array(["no", "yes"]))
+    array(['no', 'yes'], dtype='<U3')
+    """
+    Y = as_target_array(y)
+    if Y.ndim != 2 or Y.shape[1] < 2:
+        return y
+    Y = check_array(Y, dtype=np.float64, input_name="y")
+    columns = target_columns(y)
+    if Y.shape[1] != classes.shape[0]:
+        raise ValueError(
+            f"Soft targets y have {Y.shape[1]} columns, but the model has "
+            f"{classes.shape[0]} classes {classes.tolist()!r}; pass one column per "
+            "class, in the order of classes_, or 1-D labels."
+        )
+    check_soft_targets(Y)
+    if columns is None:
+        return classes[np.argmax(Y, axis=1)]
+    unknown = [plain_value(c) for c in columns if c not in set(classes.tolist())]
+    if unknown or len(set(columns.tolist())) != len(columns):
+        raise ValueError(
+            f"The columns {columns.tolist()!r} of the soft targets y must name "
+            f"the model's classes {classes.tolist()!r}, each once."
+        )
+    return columns[np.argmax(Y, axis=1)]
+
+
+def target_columns(y) -> np.ndarray | None:
+    """The column names of a 2-D ``y`` given as a DataFrame, else ``None``."""
+    columns = getattr(y, "columns", None)
+    if columns is None or getattr(y, "ndim", 2) != 2:
+        return None
+    return np.asarray(list(columns))
+
+
 def as_target_array(y):
     """``y`` as an ndarray of any dtype and dimension (no value checks yet)."""
     return check_array(
