@@ -18,6 +18,7 @@ from sksmooth import (
     SoftMLPClassifier,
     smooth_labels,
 )
+from sksmooth.metrics import neg_soft_log_loss
 from tests.helpers import load_scaled
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -85,3 +86,65 @@ def test_score_refuses_soft_targets_that_do_not_fit_the_classes(Y, fragment):
     model = SoftmaxRegression(max_iter=500).fit(X, Y_fit)
     with pytest.raises(ValueError, match=fragment):
         model.score(X, Y)
+
+
+# ------------------------------------------- a DataFrame's columns are classes
+@pytest.mark.parametrize("name", LEARNERS)
+def test_a_soft_target_frame_names_the_classes(name):
+    """Columns in any order: classes_ are the names, sorted, and the model is
+    the one fitted on the matrix with its columns in that order."""
+    X, _, Y = soft_iris()
+    order = [2, 0, 1]  # owl, cat, dog
+    frame = pd.DataFrame(Y[:, order], columns=NAMES[order])
+    model = LEARNERS[name]().fit(X, frame)
+    reference = LEARNERS[name]().fit(X, Y)
+    assert model.classes_.tolist() == ["cat", "dog", "owl"]
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X))
+    np.testing.assert_array_equal(model.predict(X), NAMES[reference.predict(X)])
+
+
+def test_class_weight_names_a_frames_classes():
+    X, _, Y = soft_iris()
+    frame = pd.DataFrame(Y, columns=NAMES)
+    weighted = SoftmaxRegression(max_iter=500, class_weight={"owl": 3.0})
+    reference = SoftmaxRegression(max_iter=500, class_weight={2: 3.0}).fit(X, Y)
+    np.testing.assert_allclose(
+        weighted.fit(X, frame).predict_proba(X), reference.predict_proba(X)
+    )
+
+
+def test_integer_column_names_are_the_classes():
+    X, _, Y = soft_iris()
+    model = SoftmaxRegression(max_iter=500).fit(
+        X, pd.DataFrame(Y, columns=[10, 20, 30])
+    )
+    assert model.classes_.tolist() == [10, 20, 30]
+    assert set(model.predict(X)) <= {10, 20, 30}
+
+
+@pytest.mark.parametrize(
+    "columns, fragment",
+    [(["cat", "cat", "owl"], "each once"), ([1, "cat", "owl"], "one type")],
+)
+def test_frame_columns_that_cannot_name_classes_are_refused(columns, fragment):
+    X, _, Y = soft_iris()
+    model = SoftmaxRegression()
+    with pytest.raises(ValueError, match=fragment):
+        model.fit(X, pd.DataFrame(Y, columns=columns))
+    assert not hasattr(model, "classes_")
+
+
+def test_score_of_a_soft_target_frame_follows_its_column_names():
+    X, _, Y = soft_iris()
+    model = SoftmaxRegression(max_iter=500).fit(X, pd.DataFrame(Y, columns=NAMES))
+    shuffled = pd.DataFrame(Y[:, [2, 0, 1]], columns=NAMES[[2, 0, 1]])
+    expected = accuracy_score(NAMES[np.argmax(Y, axis=1)], model.predict(X))
+    assert model.score(X, shuffled) == pytest.approx(expected)
+
+
+def test_neg_soft_log_loss_aligns_a_frame_by_its_columns():
+    X, _, Y = soft_iris()
+    model = SoftmaxRegression(max_iter=500).fit(X, pd.DataFrame(Y, columns=NAMES))
+    shuffled = pd.DataFrame(Y[:, [1, 2, 0]], columns=NAMES[[1, 2, 0]])
+    expected = np.mean(np.sum(Y * model.predict_log_proba(X), axis=1))
+    assert neg_soft_log_loss(model, X, shuffled) == pytest.approx(expected)
