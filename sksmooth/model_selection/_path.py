@@ -9,13 +9,11 @@ known only through their public API (``fit``, ``warm_start``, ``set_params``,
 ``fit_path``, ``predict_proba`` / ``predict_log_proba``).
 """
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from joblib import delayed
-from sklearn.exceptions import ConvergenceWarning
 
 from sksmooth._optimize import deferred_convergence_warnings
 from sksmooth._rows import take_rows
@@ -359,24 +357,3 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
         if first.max_iters is None
         else np.concatenate([first.max_iters, rest.max_iters]),
     )
-
-
-def warn_unconverged(messages, n_fits: int, learner) -> None:
-    """One ``ConvergenceWarning`` for a search's unconverged inner fits.
-
-    ``messages`` are the convergence messages of sksmooth's own solvers in the
-    inner fits, deferred in each fold's context
-    (:func:`sksmooth._optimize.deferred_convergence_warnings`); the first is
-    quoted, since it says what that learner's remedy is. A third-party
-    learner's warnings are not counted: they pass through as they come, as in
-    ``GridSearchCV``.
-    """
-    if messages:
-        first = " ".join(messages[0].split())
-        warnings.warn(
-            f"{len(messages)} of {n_fits} inner fits of {describe(learner)} did "
-            "not converge; their scores may be off. Increase its max_iter or "
-            f"scale the data. The first warning: {first}",
-            ConvergenceWarning,
-            stacklevel=3,
-        )

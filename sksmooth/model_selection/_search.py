@@ -36,8 +36,8 @@ from sksmooth.model_selection._path import (
     confusion_paths,
     describe,
     log_proba_of,
-    warn_unconverged,
 )
+from sksmooth.model_selection._report import warn_unconverged
 from sksmooth.model_selection._routing import (
     metadata_router,
     routed_params,
@@ -355,7 +355,12 @@ class LabelSmoothingClassifierCV(
         s_best, e_best = choice.setting, choice.epsilon_index
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
-        unconverged = [w for per_fold in paths for p in per_fold for w in p.unconverged]
+        unconverged = [
+            (w, settings[s])
+            for s, per_fold in enumerate(paths)
+            for p in per_fold
+            for w in p.unconverged
+        ]
         n_fits = sum(len(p.fit_times) for per_fold in paths for p in per_fold)
         if self.ensemble:
             fitted = fold_models
@@ -365,9 +370,9 @@ class LabelSmoothingClassifierCV(
                 fitted = self._refit(
                     learners[s_best], data, epsilon, spreads[s_best], options, start
                 )
-            unconverged += refit_unconverged
+            unconverged += [(w, settings[s_best]) for w in refit_unconverged]
             n_fits += 1
-        warn_unconverged(unconverged, n_fits, inner)
+        warn_unconverged(unconverged, n_fits, inner, X, settings)
 
         # Everything validated and fitted: now set the attributes.
         self._set_fitted(fitted, classes, prior, epsilon, choice.temperature)
