@@ -1,5 +1,6 @@
 """What the search says: its convergence warning in its own terms
-(``model_selection._report.warn_unconverged``) and the scale test behind it."""
+(``model_selection._report.warn_unconverged``), the scale test behind it, one
+line per fold path with ``verbose=1`` and the progress listener."""
 
 import re
 
@@ -8,8 +9,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression
-from sksmooth.model_selection._report import unscaled_columns
+from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression, SoftMLPClassifier
+from sksmooth.model_selection._report import search_progress, unscaled_columns
 from tests.helpers import load_scaled, recorded
 
 C_GRID = {"C": [1e-3, 1e-2, 1e3, 1e4]}
@@ -86,3 +87,68 @@ def test_unscaled_columns_root_mean_square_by_hand():
     X = np.array([[3.0, 0.5], [-30.0, -0.5], [0.0, 0.0], [3.0, 0.5]])
     rms = np.sqrt((9 + 900 + 0 + 9) / 4)  # 15.1
     assert unscaled_columns(X) == f"column 0 has a root mean square of {rms:.2g}"
+
+
+# ----------------------------------------------------------------- progress
+LINE = re.compile(
+    r"\[CV (\d)/3\] (.+): 2 epsilons( each)? in [0-9.e+-]+ s \((\d+)/(\d+) fold paths\)"
+)
+
+
+def test_verbose_prints_one_line_per_fold_path(capsys):
+    X, y = load_scaled("wine")
+    LabelSmoothingClassifierCV(
+        SoftmaxRegression(), param_grid=C_GRID, epsilons=[0, 0.1], cv=3, verbose=1
+    ).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "Fitting 3 folds for each of 4 settings: 3 fold paths (settings that "
+        "differ only in C share one)"
+    )
+    matches = [LINE.fullmatch(line) for line in lines[1:]]
+    assert all(matches) and len(matches) == 3, lines
+    assert [m.group(1) for m in matches] == ["1", "2", "3"]
+    assert {m.group(2) for m in matches} == {"4 values of C (0.001 to 10000)"}
+    assert [m.group(4) for m in matches] == ["1", "2", "3"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_verbose_lines_name_each_setting_and_count_every_path(capsys):
+    X, y = load_scaled("wine")
+    LabelSmoothingClassifierCV(
+        SoftMLPClassifier((4,), max_iter=10, random_state=0),
+        param_grid={"alpha": [0.1, 1.0]},
+        epsilons=[0, 0.1],
+        cv=3,
+        n_jobs=2,
+        verbose=1,
+    ).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Fitting 3 folds for each of 2 settings: 6 fold paths"
+    matches = [LINE.fullmatch(line) for line in lines[1:]]
+    assert all(matches) and len(matches) == 6, lines
+    assert [m.group(2) for m in matches] == ["{'alpha': 0.1}"] * 3 + [
+        "{'alpha': 1.0}"
+    ] * 3
+    assert [int(m.group(4)) for m in matches] == list(range(1, 7))
+
+
+def test_quiet_by_default(capsys):
+    X, y = load_scaled("wine")
+    LabelSmoothingClassifierCV(epsilons=[0, 0.1], cv=3).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_the_listener_hears_every_path_in_order():
+    X, y = load_scaled("wine")
+    heard = []
+    with search_progress(lambda *args: heard.append(args)):
+        LabelSmoothingClassifierCV(
+            SoftmaxRegression(), param_grid=None, epsilons=[0, 0.1], cv=3
+        ).fit(X, y)
+    assert [(done, total) for done, total, _ in heard] == [(1, 3), (2, 3), (3, 3)]
+    seconds = [s for _, _, s in heard]
+    assert seconds == sorted(seconds) and seconds[0] >= 0
+    heard.clear()  # outside the block, nobody listens
+    LabelSmoothingClassifierCV(epsilons=[0.1], cv=2).fit(X, y)
+    assert heard == []

@@ -22,6 +22,7 @@ from sksmooth._targets import (
     spread_matrix,
 )
 from sksmooth.model_selection._checks import check_expansion_sizes
+from sksmooth.model_selection._report import SearchProgress
 from sksmooth.model_selection._selection import (
     anchor_similarity,
     confusion_similarity,
@@ -195,6 +196,9 @@ class PathRunner:
     parallel : joblib.Parallel
     refit : bool, default=False
         A refit on all the rows follows: :meth:`run` checks its expansion too.
+    progress : SearchProgress, default=None
+        Told of each (setting, fold) path as it finishes (``parallel`` should
+        return a generator); ``None`` reports nothing.
     """
 
     def __init__(
@@ -205,10 +209,14 @@ class PathRunner:
         options: PathOptions,
         parallel,
         refit: bool = False,
+        progress: SearchProgress | None = None,
     ):
         self.learners, self.settings = learners, settings
         self.data, self.options = data, options
         self.parallel, self.refit = parallel, refit
+        self.progress = (
+            SearchProgress(0, len(data.folds)) if progress is None else progress
+        )
 
     def run(self, epsilon_lists, spreads, starts=None):
         """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
@@ -232,7 +240,7 @@ class PathRunner:
                 )
         n_folds = len(data.folds)
         groups = self.joint_groups(epsilon_lists, spreads, starts)
-        tasks = []
+        tasks, described = [], []
         for group in groups:
             s = group[0]
             named = ", ".join(str(self.settings[t]) for t in group if self.settings[t])
@@ -243,6 +251,7 @@ class PathRunner:
                 task = FoldTask(
                     train, val, epsilon_lists[s], spreads[s], start, where, Cs
                 )
+                described.append(task)
                 tasks.append(
                     delayed(fit_fold)(
                         self.learners[s],
@@ -253,7 +262,8 @@ class PathRunner:
                         self.options,
                     )
                 )
-        out = iter(self.parallel(tasks))
+        # list(): every path reported as it finishes, the generator run out
+        out = iter(list(self.progress.track(self.parallel(tasks), described)))
         paths = [None] * len(self.learners)
         for group in groups:
             per_fold = [next(out) for _ in range(n_folds)]

@@ -37,7 +37,7 @@ from sksmooth.model_selection._path import (
     describe,
     log_proba_of,
 )
-from sksmooth.model_selection._report import warn_unconverged
+from sksmooth.model_selection._report import SearchProgress, warn_unconverged
 from sksmooth.model_selection._routing import (
     metadata_router,
     routed_params,
@@ -191,7 +191,10 @@ class LabelSmoothingClassifierCV(
         stratified folds (as ``GridSearchCV``); a value shuffles them with it.
         Ignored for other ``cv``.
     verbose : int, default=0
-        joblib's progress messages.
+        ``1`` or more: a line when the search starts and one per finished
+        (setting, fold) path, with its fold, setting, number of epsilons and
+        fit seconds, on standard output (as scikit-learn's searches print one
+        line per fit).
 
     Attributes
     ----------
@@ -333,13 +336,15 @@ class LabelSmoothingClassifierCV(
         folds = split_folds(self, X, classes[codes], codes, groups, classes)
         learners = [clone(inner).set_params(**setting) for setting in settings]
         data = SearchData(X, codes, classes, weights, folds, score_params)
+        progress = SearchProgress(self.verbose, len(folds))
         runner = PathRunner(
             learners,
             settings,
             data,
             options,
-            Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
+            Parallel(n_jobs=self.n_jobs, return_as="generator"),
             refit=not self.ensemble,
+            progress=progress,
         )
         grids, spreads, paths, transitions = self._walk(runner, checked.epsilons, prior)
         results, choice = score_paths(
