@@ -397,6 +397,55 @@ def test_help_names_the_commands_with_a_plain_percent_sign(call):
     assert "20% noisy" in out and "%%" not in out
 
 
+# What --help and a usage error import: the console script's own entry point,
+# in a fresh interpreter, then the heavy packages it must not have loaded.
+HELP_IMPORTS = """
+import sys
+from sksmooth.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    print("exit", exit.code)
+heavy = ("sklearn", "scipy", "pandas", "skops", "joblib", "matplotlib")
+print(sorted({m.split(".")[0] for m in sys.modules} & set(heavy)))
+"""
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [(["--help"], 0), (["fit", "--help"], 0), (["fit", "t.csv"], 2), (["nope"], 2)],
+)
+def test_help_and_usage_errors_do_not_import_scikit_learn(args, code):
+    """``sksmooth --help`` took two seconds importing scikit-learn for nothing:
+    the arguments are parsed before the commands are imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", HELP_IMPORTS, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.stdout.splitlines()[-2:] == [f"exit {code}", "[]"], done
+
+
+def test_the_package_imports_its_public_names_on_first_use():
+    code = (
+        "import sys, sksmooth\n"
+        "assert 'sklearn' not in sys.modules, 'import sksmooth imported sklearn'\n"
+        "from sksmooth import SoftmaxRegression\n"
+        "import sksmooth.linear_model as home\n"
+        "assert SoftmaxRegression is home.SoftmaxRegression\n"
+        "assert set(sksmooth.__all__) <= set(dir(sksmooth))\n"
+        "assert all(getattr(sksmooth, name) for name in sksmooth.__all__)\n"
+        "try:\n    sksmooth.nothing\nexcept AttributeError as e:\n    print(e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "module 'sksmooth' has no attribute 'nothing'\n"
+
+
 FUZZ_TABLES = {
     "empty file": b"",
     "header only": b"a,b,label\n",

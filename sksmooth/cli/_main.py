@@ -39,11 +39,7 @@ from sksmooth._demo import NOISE, format_table, run_demo, text_progress
 from sksmooth.cli._errors import CLIError, describe_error
 from sksmooth.cli._files import OutputPathError, check_output_path, write_atomically
 from sksmooth.cli._models import import_skops, load_model, save_model, trusted_types
-from sksmooth.cli._parser import (
-    attach_signed_values,
-    build_parser,
-    format_epsilon,
-)
+from sksmooth.cli._parser import build_parser, format_epsilon, parse_arguments
 from sksmooth.cli._tables import (
     numeric_columns_as_numbers,
     read_table,
@@ -60,7 +56,16 @@ __all__ = ["main", "trusted_types"]
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit code.
+    """Parse ``argv`` and :func:`run` the command; return the exit code.
+
+    The console script's own entry is :func:`sksmooth.cli._entry.main`, which
+    parses before importing this module.
+    """
+    return run(parse_arguments(build_parser(), argv))
+
+
+def run(args) -> int:
+    """Run the parsed command; return the exit code.
 
     Every expected failure (a ``CLIError``, a refused output path, a file that
     cannot be read or written, data or a model that the estimators reject)
@@ -68,16 +73,6 @@ def main(argv=None) -> int:
     unexpected exception is reported the same way, as a bug to report; set
     ``SKSMOOTH_DEBUG=1`` to see its traceback instead.
     """
-    parser = build_parser()
-    args = parser.parse_args(
-        attach_signed_values(sys.argv[1:] if argv is None else argv)
-    )
-    if args.command is not None and (args.demo_output is not None or args.demo_force):
-        parser.error(
-            f"--output and --force before a command are the demo's; give "
-            f"{args.command}'s own after it (fit: --save, --force; predict: "
-            "--output, --force)"
-        )
     try:
         if args.command == "fit":
             return fit_command(args)

@@ -2,6 +2,7 @@
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an existing --output file"
     )
     return parser
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """The parsed arguments of ``argv`` (default ``sys.argv[1:]``); argparse
+    exits with code 2 on a usage error, as on the demo's ``--output`` or
+    ``--force`` given with a command."""
+    args = parser.parse_args(
+        attach_signed_values(sys.argv[1:] if argv is None else argv)
+    )
+    if args.command is not None and (args.demo_output is not None or args.demo_force):
+        parser.error(
+            f"--output and --force before a command are the demo's; give "
+            f"{args.command}'s own after it (fit: --save, --force; predict: "
+            "--output, --force)"
+        )
+    return args
 
 
 # Options whose value may start with "-": argparse would read "-0.1,0.1" as
