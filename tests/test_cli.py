@@ -6,6 +6,7 @@ start-up); a few run the real ``python -m sksmooth`` and the console script.
 
 import hashlib
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -395,6 +396,33 @@ def test_help_names_the_commands_with_a_plain_percent_sign(call):
     code, out, _ = call("--help")
     assert code == 0 and "fit" in out and "predict" in out
     assert "20% noisy" in out and "%%" not in out
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_fit_draws_a_progress_bar_on_a_terminal_unless_quiet(
+    iris_csv, call, capsys, monkeypatch, quiet
+):
+    monkeypatch.setattr("sksmooth.cli._progress.DELAY", 0.0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    options = ["--quiet"] if quiet else []
+    code, out, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.1", "--cv", "3",
+        *options,
+    )  # fmt: skip
+    assert code == 0, err
+    bars = re.findall(r"\rsearch \[[#-]{24}\] (\d)/3 fold paths, \d+ s", err)
+    if quiet:
+        assert bars == [] and "\r" not in err
+    else:
+        assert bars == ["1", "2", "3"]
+        assert re.search(r"\r {40,}\r", err)  # cleared before the table's notes
+    assert "| epsilon |" in out
+
+
+def test_no_progress_bar_off_a_terminal(iris_csv, call, monkeypatch):
+    monkeypatch.setattr("sksmooth.cli._progress.DELAY", 0.0)
+    code, _, err = call("fit", iris_csv, "--target", "species", "--cv", "3")
+    assert code == 0 and "\r" not in err
 
 
 # What --help and a usage error import: the console script's own entry point,

@@ -6,7 +6,7 @@
 - ``_main``: the commands and their exit codes;
 - ``_parser``: the arguments; ``_tables``: tables in; ``_models``: model files
   (skops, trusted types); ``_files``: files out, atomically; ``_errors``: the
-  one-line failure.
+  one-line failure; ``_progress``: the search's progress bar.
 """
 
 import importlib

@@ -24,7 +24,7 @@ import re
 import sys
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from sksmooth.cli._errors import CLIError, describe_error
 from sksmooth.cli._files import OutputPathError, check_output_path, write_atomically
 from sksmooth.cli._models import import_skops, load_model, save_model, trusted_types
 from sksmooth.cli._parser import build_parser, format_epsilon, parse_arguments
+from sksmooth.cli._progress import progress_bar
 from sksmooth.cli._tables import (
     numeric_columns_as_numbers,
     read_table,
@@ -49,6 +50,7 @@ from sksmooth.cli._tables import (
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.metrics import expected_calibration_error
 from sksmooth.model_selection import LabelSmoothingClassifierCV
+from sksmooth.model_selection._report import search_progress
 from sksmooth.neural_network import SoftMLPClassifier
 from sksmooth.plotting import ReliabilityDisplay
 
@@ -288,12 +290,18 @@ def fit_command(args) -> int:
     start = time.perf_counter()
     # A command line is one thread, so catching warnings process-wide is safe:
     # each distinct one becomes one line, not a Python warning with its source.
+    bar = progress_bar(sys.stderr, args.quiet)
     with (
         warnings.catch_warnings(record=True) as caught,
         on_cluster(cluster, args.n_jobs),
+        search_progress(bar) if bar is not None else nullcontext(),
     ):
         warnings.simplefilter("always")
-        model.fit(X, y)
+        try:
+            model.fit(X, y)
+        finally:
+            if bar is not None:
+                bar.close()
     for message in dict.fromkeys(command_line_warning(w, args.model) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - start

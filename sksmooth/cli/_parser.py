@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--force", action="store_true", help="replace an existing --save file"
     )
+    fit.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (drawn on a terminal once the search has run "
+        "for two seconds)",
+    )
 
     predict = commands.add_parser("predict", help="predict with a saved model")
     predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
