@@ -19,6 +19,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import sksmooth.cli._main as cli  # the commands, where main looks them up
+from sksmooth.cli._parser import build_parser
 from sksmooth.cli._tables import read_training_table
 
 
@@ -390,6 +391,16 @@ def test_an_empty_feature_column_is_reported_once(tmp_path, iris_csv, call):
     assert err.startswith("note: ignoring column(s) without any value: nothing\n")
     assert err.count("nothing") == 1 and "Warning" not in err
     assert "note: feature columns\n  sepal_length: numeric\n" in err
+
+
+def test_every_option_has_help(call):
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if a.dest == "command"]
+    for name, sub in {"": parser, **commands.choices}.items():
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest}"
+    code, out, _ = call("fit", "--help")
+    assert code == 0 and "SoftmaxRegression" in out and "SoftMLPClassifier" in out
 
 
 def test_help_names_the_commands_with_a_plain_percent_sign(call):

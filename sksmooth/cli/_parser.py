@@ -33,14 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
         "the bundled demo (digits with 20% noisy training labels).",
     )
     add_demo_options(parser)
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(
+        dest="command", help="without a command, the demo runs"
+    )
 
     fit = commands.add_parser(
         "fit", help="choose epsilon by cross-validation on a table"
     )
     fit.add_argument("data", type=Path, help="a .csv or .parquet file")
     fit.add_argument("--target", required=True, help="the label column")
-    fit.add_argument("--model", choices=["softmax", "mlp"], default="softmax")
+    fit.add_argument(
+        "--model",
+        choices=["softmax", "mlp"],
+        default="softmax",
+        help="softmax (default): multinomial logistic regression "
+        "(SoftmaxRegression); mlp: a neural network with one hidden layer "
+        "(SoftMLPClassifier), more flexible and slower",
+    )
     fit.add_argument(
         "--epsilons",
         type=parse_epsilons,
@@ -88,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         "for two seconds)",
     )
 
+    add_predict_command(commands)
+    return parser
+
+
+def add_predict_command(commands) -> None:
+    """``sksmooth predict`` and its options."""
     predict = commands.add_parser("predict", help="predict with a saved model")
     predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
     predict.add_argument("data", type=Path, help="a .csv or .parquet file")
@@ -101,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--force", action="store_true", help="replace an existing --output file"
     )
-    return parser
 
 
 def parse_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
