@@ -393,6 +393,20 @@ def test_an_empty_feature_column_is_reported_once(tmp_path, iris_csv, call):
     assert "note: feature columns\n  sepal_length: numeric\n" in err
 
 
+def test_fit_table_shows_fit_times_in_milliseconds(iris_csv, call):
+    """A fold's fit takes milliseconds: seconds to two decimals read 0.00."""
+    code, out, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.1", "--cv", "2"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("| epsilon"))
+    assert header.endswith("| fit time (ms) |")
+    rows = [line for line in lines if re.match(r"\| 0(\.1)? \|", line)]
+    times = [float(row.split("|")[-2].replace(",", "")) for row in rows]
+    assert len(times) == 2 and all(time > 0 for time in times), out
+
+
 def test_every_option_has_help(call):
     parser = build_parser()
     [commands] = [a for a in parser._actions if a.dest == "command"]

@@ -358,16 +358,16 @@ def format_cv_table(results) -> str:
     ...            "mean_test_accuracy": np.array([0.9, 0.95]),
     ...            "mean_test_log_loss": np.array([-0.3, -0.2]),
     ...            "mean_test_ece": np.array([-0.05, -0.02]),
-    ...            "mean_fit_time": np.array([0.01, 0.02])}
+    ...            "mean_fit_time": np.array([0.00123, 2.5])}
     >>> print(format_cv_table(results))
-    | epsilon | accuracy | log-loss | ECE | fit time (s) |
-    |--------:|---------:|---------:|----:|-------------:|
-    | 0 | 0.9000 | 0.3000 | 0.0500 | 0.01 |
-    | 0.1 | 0.9500 | 0.2000 | 0.0200 | 0.02 |
+    | epsilon | accuracy | log-loss | ECE | fit time (ms) |
+    |--------:|---------:|---------:|----:|--------------:|
+    | 0 | 0.9000 | 0.3000 | 0.0500 | 1.23 |
+    | 0.1 | 0.9500 | 0.2000 | 0.0200 | 2,500 |
     """
     lines = [
-        "| epsilon | accuracy | log-loss | ECE | fit time (s) |",
-        "|--------:|---------:|---------:|----:|-------------:|",
+        "| epsilon | accuracy | log-loss | ECE | fit time (ms) |",
+        "|--------:|---------:|---------:|----:|--------------:|",
     ]
     for i, epsilon in enumerate(results["param_epsilon"]):
         row = (
@@ -375,8 +375,25 @@ def format_cv_table(results) -> str:
             f"{-results['mean_test_log_loss'][i]:.4f} | "
             f"{-results['mean_test_ece'][i]:.4f} |"
         )
-        lines.append(row + f" {results['mean_fit_time'][i]:.2f} |")
+        lines.append(row + f" {format_milliseconds(results['mean_fit_time'][i])} |")
     return "\n".join(lines)
+
+
+def format_milliseconds(seconds: float) -> str:
+    """Milliseconds with three significant digits (whole ones from 100 up).
+
+    A fold's fit at one epsilon of a warm-started path takes milliseconds:
+    seconds rounded to two decimals showed 0.00 for all of them.
+
+    Examples
+    --------
+    >>> format_milliseconds(0.0000412), format_milliseconds(0.0123)
+    ('0.0412', '12.3')
+    >>> format_milliseconds(0.4567), format_milliseconds(12.3456)
+    ('457', '12,346')
+    """
+    ms = 1000 * float(seconds)
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.3g}"
 
 
 def predict_command(args) -> int:
