@@ -627,6 +627,28 @@ def test_a_hostile_model_file_cannot_make_predict_write(
     assert victim.read_text() == "precious\n"
 
 
+def test_predict_warns_of_categories_unseen_in_fit(tmp_path, iris_csv, model_file,
+                                                   call):  # fmt: skip
+    """The encoder ignores an unseen category: the rows are predicted all the
+    same, and standard error names the column, the values and their rows."""
+    frame = pd.read_csv(iris_csv)
+    frame.loc[[0, 3, 6], "colour"] = "green"
+    frame.loc[9, "colour"] = "blue"
+    frame.loc[12, "colour"] = np.nan  # missing, imputed: not unseen
+    new = tmp_path / "new.csv"
+    frame.to_csv(new, index=False)
+    code, out, err = call("predict", model_file, new)
+    assert code == 0, err
+    assert err.splitlines() == [
+        "warning: column 'colour' has values the model did not see in fit: "
+        "'green' (3 rows), 'blue' (1 row); those rows are predicted as if the "
+        "column had none of its categories"
+    ]
+    assert len(out.splitlines()) == 1 + len(frame)
+    code, _, err = call("predict", model_file, iris_csv)  # every value seen
+    assert code == 0 and err == ""
+
+
 def test_predict_refuses_a_model_with_foreign_types(tmp_path, iris_csv, call):
     import fractions
 

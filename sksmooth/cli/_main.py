@@ -46,6 +46,7 @@ from sksmooth.cli._tables import (
     read_table,
     read_training_table,
     table_writer,
+    unseen_categories,
 )
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.metrics import expected_calibration_error
@@ -412,6 +413,8 @@ def predict_command(args) -> int:
     if missing:
         raise CLIError(f"{args.data} lacks the model's columns: {', '.join(missing)}")
     X = numeric_columns_as_numbers(frame[expected] if expected else frame)
+    for line in unseen_categories(model, X):
+        print(f"warning: {line}", file=sys.stderr)
     try:
         result = frame.iloc[:, :0].copy()
         result["prediction"] = model.predict(X)
