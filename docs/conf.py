@@ -27,11 +27,17 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped in the built site's _static/mathjax, so that formulas
+    # render offline and from a built artefact (no CDN); it sets mathjax_path.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
     "myst_parser",  # the pages written in Markdown (benchmarks write into them)
 ]
+# Maths in the Markdown pages: $...$ inline, $$...$$ displayed, and amsmath
+# environments; rendered by the bundled MathJax like the reST pages' :math:.
+myst_enable_extensions = ["dollarmath", "amsmath"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 
 templates_path = ["_templates"]
