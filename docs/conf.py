@@ -63,7 +63,14 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_title = f"sksmooth {release}"
 html_static_path = []
-html_theme_options = {"navigation_with_keys": False, "secondary_sidebar_items": []}
+# The landing page belongs to no section: its sidebar lists the whole site.
+html_sidebars = {"index": ["sidebar-site.html"]}
+html_theme_options = {
+    "navigation_with_keys": False,
+    # the page's own contents on the right of every page
+    "secondary_sidebar_items": ["page-toc"],
+    "show_toc_level": 2,
+}
 
 
 # --- the API reference, derived from the package's public names -------------
