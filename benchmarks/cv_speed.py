@@ -46,6 +46,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from benchmarks import _cv_network
+from benchmarks._figures import redraw
 from benchmarks._harness import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
@@ -354,6 +355,8 @@ def main(argv=None) -> int:
             table = format_table(rows, n_repeats, tight_tol, kind)
             if output is not None:  # after each case, so a long run shows progress
                 write_between(start, end, table, output)
+    if output is not None:
+        redraw(output)  # the page's figure, from its tables
     print()
     print(table)
     return 0
@@ -380,6 +383,8 @@ def network_main(args) -> int:
             table = net.format_table(rows, n_repeats, max_iter)
             if output is not None:
                 write_between(net.START, net.END, table, output)
+    if output is not None:
+        redraw(output)
     print()
     print(table)
     return 0

@@ -38,6 +38,7 @@ extensions = [
 # Maths in the Markdown pages: $...$ inline, $$...$$ displayed, and amsmath
 # environments; rendered by the bundled MathJax like the reST pages' :math:.
 myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3  # links to a page's sections: [results](#results)
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 
 templates_path = ["_templates"]
