@@ -95,7 +95,8 @@ class SoftmaxRegression(SoftTargetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels; ``arange(n_classes)`` when fitted on soft targets.
+        Class labels; for soft targets the sorted column names of a
+        DataFrame, else ``arange(n_classes)``.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         Weights; one row for two classes (the logit of ``classes_[1]``).
     intercept_ : ndarray of shape (1,) or (n_classes,)
@@ -170,7 +171,8 @@ class SoftmaxRegression(SoftTargetClassifier):
             Training data. float32 input is computed in float32.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets: non-negative rows summing to one,
-            column ``k`` being class ``k``.
+            column ``k`` being class ``k`` (a DataFrame's columns name the
+            classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.

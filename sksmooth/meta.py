@@ -160,7 +160,8 @@ class LabelSmoothingClassifier(
     estimator_ : estimator object
         The fitted clone of ``estimator``; its classes are ``0..K-1``.
     classes_ : ndarray of shape (n_classes,)
-        The original class labels, sorted; ``arange(K)`` for soft targets.
+        The original class labels, sorted; for soft targets the sorted
+        column names of a DataFrame, else ``arange(K)``.
     class_prior_ : ndarray of shape (n_classes,)
         The (sample-weighted) class frequencies of the training targets, used
         by ``method="prior"``.
@@ -226,7 +227,7 @@ class LabelSmoothingClassifier(
             Training data, validated by the inner estimator.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets (non-negative rows summing to one;
-            column ``k`` is class ``k``).
+            column ``k`` is class ``k``; a DataFrame's columns name the classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights ``class_prior_``, and is passed to the inner estimator's
             ``fit`` (multiplied into the row weights on the expansion path),

@@ -72,7 +72,8 @@ class SoftMLPClassifier(SoftTargetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels; ``arange(n_classes)`` when fitted on soft targets.
+        Class labels; for soft targets the sorted column names of a
+        DataFrame, else ``arange(n_classes)``.
     coefs_ : list of ndarray
         ``coefs_[i]`` has shape ``(units of layer i, units of layer i + 1)``.
     intercepts_ : list of ndarray
@@ -191,7 +192,8 @@ class SoftMLPClassifier(SoftTargetClassifier):
             Training data. float32 input is computed in float32.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets: non-negative rows summing to one,
-            column ``k`` being class ``k``.
+            column ``k`` being class ``k`` (a DataFrame's columns name the
+            classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.

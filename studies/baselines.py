@@ -69,6 +69,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks._harness import write_between
 from sksmooth import LabelSmoothingClassifierCV
 from sksmooth.datasets import flip_labels
+from studies._figures import draw_baselines, figure_path
 from studies._real_tables import (
     SMALL_DEV,
     SMALL_FRESH,
@@ -436,6 +437,7 @@ def main(argv=None) -> int:
     output = args.output or (None if args.quick else PAGE)
     if output is not None:
         write_between(START, END, text, output)
+        draw_baselines(rows, figure_path(output))
         if output == PAGE:
             text = headline(PAGE.read_text())
             write_between(HEADLINE_START, HEADLINE_END, text, README)

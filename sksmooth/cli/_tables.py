@@ -238,6 +238,40 @@ def read_training_table(path: Path, target: str, n_folds: int):
     return X, y
 
 
+def unseen_categories(model, X) -> list[str]:
+    """One line per categorical column of ``X`` holding values the model's
+    one-hot encoder did not see in ``fit``, naming them and their rows.
+
+    ``fit`` encodes categories with ``handle_unknown="ignore"``: an unseen
+    value becomes a row with none of the column's categories, which the model
+    never saw either, so ``predict`` says so instead of dropping it in
+    silence. Missing values are the imputer's, not unseen.
+    """
+    preprocess = model[0] if hasattr(model, "steps") else None
+    lines = []
+    for _, transformer, columns in getattr(preprocess, "transformers_", []):
+        encoder = transformer[-1] if hasattr(transformer, "steps") else transformer
+        categories = getattr(encoder, "categories_", None)
+        if categories is None or isinstance(columns, str):
+            continue
+        for column, known in zip(columns, categories, strict=True):
+            present = X[column].dropna()
+            unseen = present[~present.isin(list(known))].astype(str).value_counts()
+            if not len(unseen):
+                continue
+            shown = ", ".join(
+                f"{value!r} ({count} row{'s' if count > 1 else ''})"
+                for value, count in unseen[:5].items()
+            )
+            more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
+            lines.append(
+                f"column {column!r} has values the model did not see in fit: "
+                f"{shown}{more}; those rows are predicted as if the column had "
+                "none of its categories"
+            )
+    return lines
+
+
 def import_pandas():
     try:
         import pandas

@@ -9,13 +9,11 @@ known only through their public API (``fit``, ``warm_start``, ``set_params``,
 ``fit_path``, ``predict_proba`` / ``predict_log_proba``).
 """
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 from joblib import delayed
-from sklearn.exceptions import ConvergenceWarning
 
 from sksmooth._optimize import deferred_convergence_warnings
 from sksmooth._rows import take_rows
@@ -26,6 +24,7 @@ from sksmooth._targets import (
     spread_matrix,
 )
 from sksmooth.model_selection._checks import check_expansion_sizes
+from sksmooth.model_selection._report import SearchProgress
 from sksmooth.model_selection._selection import (
     anchor_similarity,
     confusion_similarity,
@@ -208,6 +207,9 @@ class PathRunner:
     parallel : joblib.Parallel
     refit : bool, default=False
         A refit on all the rows follows: :meth:`run` checks its expansion too.
+    progress : SearchProgress, default=None
+        Told of each (setting, fold) path as it finishes (``parallel`` should
+        return a generator); ``None`` reports nothing.
     """
 
     def __init__(
@@ -218,10 +220,14 @@ class PathRunner:
         options: PathOptions,
         parallel,
         refit: bool = False,
+        progress: SearchProgress | None = None,
     ):
         self.learners, self.settings = learners, settings
         self.data, self.options = data, options
         self.parallel, self.refit = parallel, refit
+        self.progress = (
+            SearchProgress(0, len(data.folds)) if progress is None else progress
+        )
 
     def run(self, epsilon_lists, spreads, starts=None):
         """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
@@ -252,7 +258,7 @@ class PathRunner:
         n_folds = len(data.folds)
         groups = self.joint_groups(epsilon_lists, spreads, starts)
         checked = self.checked_rows(spreads)
-        tasks = []
+        tasks, described = [], []
         for group in groups:
             s = group[0]
             named = ", ".join(str(self.settings[t]) for t in group if self.settings[t])
@@ -270,6 +276,7 @@ class PathRunner:
                     Cs,
                     None if checked[s] is None else checked[s][train],
                 )
+                described.append(task)
                 tasks.append(
                     delayed(fit_fold)(
                         self.learners[s],
@@ -280,7 +287,8 @@ class PathRunner:
                         self.options,
                     )
                 )
-        out = iter(self.parallel(tasks))
+        # list(): every path reported as it finishes, the generator run out
+        out = iter(list(self.progress.track(self.parallel(tasks), described)))
         paths = [None] * len(self.learners)
         for group in groups:
             per_fold = [next(out) for _ in range(n_folds)]
@@ -454,24 +462,3 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
         if first.max_iters is None
         else np.concatenate([first.max_iters, rest.max_iters]),
     )
-
-
-def warn_unconverged(messages, n_fits: int, learner) -> None:
-    """One ``ConvergenceWarning`` for a search's unconverged inner fits.
-
-    ``messages`` are the convergence messages of sksmooth's own solvers in the
-    inner fits, deferred in each fold's context
-    (:func:`sksmooth._optimize.deferred_convergence_warnings`); the first is
-    quoted, since it says what that learner's remedy is. A third-party
-    learner's warnings are not counted: they pass through as they come, as in
-    ``GridSearchCV``.
-    """
-    if messages:
-        first = " ".join(messages[0].split())
-        warnings.warn(
-            f"{len(messages)} of {n_fits} inner fits of {describe(learner)} did "
-            "not converge; their scores may be off. Increase its max_iter or "
-            f"scale the data. The first warning: {first}",
-            ConvergenceWarning,
-            stacklevel=3,
-        )

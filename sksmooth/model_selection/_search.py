@@ -44,8 +44,8 @@ from sksmooth.model_selection._path import (
     describe,
     log_proba_of,
     walk_paths,
-    warn_unconverged,
 )
+from sksmooth.model_selection._report import SearchProgress, warn_unconverged
 from sksmooth.model_selection._routing import (
     metadata_router,
     routed_params,
@@ -198,7 +198,10 @@ class LabelSmoothingClassifierCV(
         stratified folds (as ``GridSearchCV``); a value shuffles them with it.
         Ignored for other ``cv``.
     verbose : int, default=0
-        joblib's progress messages.
+        ``1`` or more: a line when the search starts and one per finished
+        (setting, fold) path, with its fold, setting, number of epsilons and
+        fit seconds, on standard output (as scikit-learn's searches print one
+        line per fit).
 
     Attributes
     ----------
@@ -358,13 +361,15 @@ class LabelSmoothingClassifierCV(
         folds = split_folds(self, X, classes[codes], codes, groups, classes, checked)
         learners = [clone(inner).set_params(**setting) for setting in settings]
         data = SearchData(X, codes, classes, weights, folds, score_params, verified)
+        progress = SearchProgress(self.verbose, len(folds))
         runner = PathRunner(
             learners,
             settings,
             data,
             options,
-            Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
+            Parallel(n_jobs=self.n_jobs, return_as="generator"),
             refit=not self.ensemble,
+            progress=progress,
         )
         walk = walk_paths(self.method, runner, epsilons, prior)
         grids, spreads, paths = walk.grids, walk.spreads, walk.paths
@@ -382,7 +387,12 @@ class LabelSmoothingClassifierCV(
         s_best, e_best = choice.setting, choice.epsilon_index
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
-        unconverged = [w for per_fold in paths for p in per_fold for w in p.unconverged]
+        unconverged = [
+            (w, settings[s])
+            for s, per_fold in enumerate(paths)
+            for p in per_fold
+            for w in p.unconverged
+        ]
         n_fits = sum(len(p.fit_times) for per_fold in paths for p in per_fold)
         if self.ensemble:
             fitted = fold_models
@@ -397,9 +407,9 @@ class LabelSmoothingClassifierCV(
                     options,
                     start,
                 )
-            unconverged += refit_unconverged
+            unconverged += [(w, settings[s_best]) for w in refit_unconverged]
             n_fits += 1
-        warn_unconverged(unconverged, n_fits, inner)
+        warn_unconverged(unconverged, n_fits, inner, X, settings)
 
         # Everything validated and fitted: now set the attributes.
         self._set_fitted(fitted, classes, prior, epsilon, choice.temperature)

@@ -23,6 +23,8 @@ def test_quick_run_writes_the_summary_and_the_per_table_means(tmp_path):
         timeout=900,
     )
     text = output.read_text()
+    # and its figure beside the page, from the same rows
+    assert (tmp_path / "figures" / "page.png").read_bytes()[:4] == b"\x89PNG"
     assert text.startswith(baselines.START) and text.rstrip().endswith(baselines.END)
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     n_labels = len(baselines.LABEL_SETS)
