@@ -1,5 +1,8 @@
 """Rows whose label someone checked: ``y_verified`` encoded, checked, counted.
 
+:func:`check_verified` validates a learner's mask of checked rows;
+:func:`encode_verified` a meta-estimator's ``y_verified`` labels.
+
 Both meta-estimators take ``fit(X, y, ..., y_verified=...)``: the verified
 class on the checked rows, a missing value elsewhere, beside the labels as
 given. :func:`check_verified_labels` turns it into a :class:`VerifiedLabels`
@@ -15,7 +18,112 @@ from dataclasses import dataclass
 import numpy as np
 
 from sksmooth._targets import counted_transition
-from sksmooth._validation import encode_verified, plain_value
+from sksmooth._validation import plain_value
+
+
+def check_verified(verified, n_samples: int):
+    """Validate a learner's ``verified`` mask; ``None`` stays ``None``.
+
+    Parameters
+    ----------
+    verified : array-like of shape (n_samples,) of bool or None
+        Rows whose label someone checked: forward smoothing scores them
+        against ``p`` itself, not ``p @ transition``.
+    n_samples : int
+
+    Returns
+    -------
+    verified : ndarray of shape (n_samples,) of bool, or None
+
+    Examples
+    --------
+    >>> from sksmooth._verified import check_verified
+    >>> check_verified([True, False], 2)
+    array([ True, False])
+    """
+    if verified is None:
+        return None
+    mask = np.asarray(verified)
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            "verified must be a boolean mask of shape (n_samples,), True on the "
+            f"rows whose label was checked; got an array of dtype {mask.dtype}. "
+            "(The meta-estimators take the checked labels themselves as "
+            "y_verified.)"
+        )
+    if mask.shape != (n_samples,):
+        raise ValueError(
+            f"verified must have shape (n_samples,) = ({n_samples},), got {mask.shape}."
+        )
+    return mask
+
+
+def is_missing(value) -> bool:
+    """Whether one entry of ``y_verified`` marks a row as unchecked: ``None``,
+    a float NaN, or pandas' ``NA`` (recognised without importing pandas)."""
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    kind = type(value)
+    return kind.__name__ == "NAType" and kind.__module__.startswith("pandas")
+
+
+def encode_verified(y_verified, classes, n_samples: int):
+    """``y_verified`` as codes of ``classes`` and the mask of checked rows.
+
+    Parameters
+    ----------
+    y_verified : array-like of shape (n_samples,)
+        The verified class of each checked row, a missing value (``None``,
+        ``NaN``, pandas' ``NA``) elsewhere.
+    classes : ndarray of shape (n_classes,)
+        The classes of ``y``, sorted.
+    n_samples : int
+        The length of ``y``.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples,)
+        The verified class codes; ``-1`` on unchecked rows.
+    verified : ndarray of shape (n_samples,) of bool
+        The checked rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._verified import encode_verified
+    >>> encode_verified(["b", None, "a"], np.array(["a", "b"]), 3)
+    (array([ 1, -1,  0]), array([ True, False,  True]))
+    """
+    if hasattr(y_verified, "isna"):  # pandas: its own missing values
+        missing = np.asarray(y_verified.isna(), dtype=bool).ravel()
+        values = np.asarray(y_verified, dtype=object).ravel()
+    else:
+        values = np.asarray(y_verified, dtype=object)
+        if values.ndim != 1:
+            values = values.ravel() if values.ndim == 2 and 1 in values.shape else None
+        missing = None if values is None else np.array([is_missing(v) for v in values])
+    if values is None or values.shape[0] != n_samples:
+        shape = np.shape(y_verified)
+        raise ValueError(
+            f"y_verified must be 1-D with one entry per sample of y ({n_samples}), "
+            f"got shape {shape}; put the verified class on the checked rows and "
+            "None or NaN on the others."
+        )
+    lookup = {plain_value(label): code for code, label in enumerate(classes)}
+    codes = np.full(n_samples, -1, dtype=np.intp)
+    for row in np.flatnonzero(~missing):
+        label = plain_value(values[row])
+        try:
+            codes[row] = lookup[label]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"y_verified[{row}] = {label!r} is not a class of y; y's classes "
+                f"are {[plain_value(c) for c in classes]}. A verified class must "
+                "be one the labels as given use."
+            ) from None
+    return codes, ~missing
 
 
 @dataclass(frozen=True)

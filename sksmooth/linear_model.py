@@ -34,8 +34,8 @@ from sksmooth._validation import (
     check_param,
     check_sample_weight,
     check_transition,
-    check_verified,
 )
+from sksmooth._verified import check_verified
 
 SOLVERS = ("lbfgs", "newton-cg")
 

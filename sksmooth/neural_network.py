@@ -10,7 +10,8 @@ from sksmooth._backend import dask_api, is_dask_collection, refuse_verified_on_d
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
 from sksmooth._optimize import lbfgs
-from sksmooth._validation import check_param, check_transition, check_verified
+from sksmooth._validation import check_param, check_transition
+from sksmooth._verified import check_verified
 
 # MLPClassifier(solver="lbfgs") keeps scipy's defaults for these two options.
 SCIPY_MAXLS = 20

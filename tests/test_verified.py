@@ -26,7 +26,7 @@ from sksmooth import (
 from sksmooth._heads import ForwardCrossEntropyHead, make_head
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._mlp_loss import MLPSoftCrossEntropy
-from sksmooth._validation import encode_verified
+from sksmooth._verified import encode_verified
 from sksmooth.targets import counted_transition
 
 rng = np.random.default_rng(3)

@@ -347,20 +347,10 @@ class LabelSmoothingClassifierCV(
         params_ = check_params(self, self._inner_estimator())
         inner, settings, scorers = params_.inner, params_.settings, params_.scorers
         options, epsilons = params_.options, params_.epsilons
-        check_X_2d(X, self)  # scikit-learn's message, not a fold's
-        check_label_vector(y, type(self).__name__)
-        classes, codes = encode_labels(y, type(self).__name__)
-        check_consistent_length(X, codes)
-        weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
-        verified = check_search_verified(self, y_verified, codes, classes, inner)
-        checked = None
-        if verified is not None:
-            codes, checked = verified.codes, verified.mask
-        groups, score_params = routed_params(self, groups, weights, params)
-        prior = class_prior(codes, classes.shape[0], weights)
-        folds = split_folds(self, X, classes[codes], codes, groups, classes, checked)
+        data = self._search_data(X, y, sample_weight, groups, y_verified, params)
+        classes, folds = data.classes, data.folds
+        prior = class_prior(data.codes, classes.shape[0], data.sample_weight)
         learners = [clone(inner).set_params(**setting) for setting in settings]
-        data = SearchData(X, codes, classes, weights, folds, score_params, verified)
         progress = SearchProgress(self.verbose, len(folds))
         runner = PathRunner(
             learners,
@@ -426,6 +416,23 @@ class LabelSmoothingClassifierCV(
         self.epsilons_ = np.asarray(grids[s_best], dtype=np.float64)
         self.n_splits_ = len(folds)
         return self
+
+    def _search_data(self, X, y, sample_weight, groups, y_verified, params):
+        """The checked inputs every fold task and score shares, and the folds:
+        refused before any fit where a fold would refuse them."""
+        inner = self._inner_estimator()
+        check_X_2d(X, self)  # scikit-learn's message, not a fold's
+        check_label_vector(y, type(self).__name__)
+        classes, codes = encode_labels(y, type(self).__name__)
+        check_consistent_length(X, codes)
+        weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
+        verified = check_search_verified(self, y_verified, codes, classes, inner)
+        checked = None
+        if verified is not None:
+            codes, checked = verified.codes, verified.mask
+        groups, score_params = routed_params(self, groups, weights, params)
+        folds = split_folds(self, X, classes[codes], codes, groups, classes, checked)
+        return SearchData(X, codes, classes, weights, folds, score_params, verified)
 
     def _refit(self, learner, data: SearchData, epsilon, S, options, start):
         """The final model on all the data at the chosen epsilon."""
