@@ -209,3 +209,18 @@ def test_bad_y_verified_is_refused_before_any_fold(search, y_verified, error, ma
         else:
             search.fit(X, given, y_verified=values)
     assert not hasattr(search, "cv_results_")
+
+
+def test_checked_rows_that_all_agree_change_nothing_but_the_report():
+    """Labels the checked rows confirm are fitted, folded and calibrated as
+    without them; cv_results_ gains the checked rows' own scores."""
+    X, given, _, _, checked = pair_noise_problem(n=150)
+    y_verified = np.where(checked, given, None)
+    search = LabelSmoothingClassifierCV(calibration="temperature", epsilons=4)
+    with_checked = clone(search).fit(X, given, y_verified=y_verified)
+    without = clone(search).fit(X, given)
+    np.testing.assert_array_equal(
+        with_checked.predict_proba(X), without.predict_proba(X)
+    )
+    assert with_checked.temperature_ == without.temperature_
+    assert "mean_verified_score" in with_checked.cv_results_

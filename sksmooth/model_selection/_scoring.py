@@ -250,10 +250,14 @@ def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
     alone, against their verified classes."""
     val_rows = data.validation_rows
     log_proba = np.concatenate([p.log_proba[e] for p in per_fold])
+    folds = np.concatenate(
+        [np.full(len(val), f) for f, (_, val) in enumerate(data.folds)]
+    )
     weights = data.sample_weight
     if data.verified is not None and not data.verified.agree:
         checked = data.verified.mask[val_rows]
         val_rows, log_proba, transition = val_rows[checked], log_proba[checked], None
+        folds = folds[checked]
     elif isinstance(transition, list):
         # counted per fold on checked rows that all agree: the identity
         transition = None
@@ -262,6 +266,7 @@ def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
         data.codes[val_rows],
         None if weights is None else weights[val_rows],
         transition,
+        groups=folds,
     )
 
 

@@ -325,14 +325,14 @@ class LabelSmoothingClassifierCV(
             The verified class of the rows someone checked, a missing value
             (``None``, ``NaN``, pandas' ``NA``) on the others; ``y`` keeps the
             labels as given. Checked rows are fitted with their verified class
-            (with ``smooth="predictions"``, against ``p`` itself); the folds
-            are stratified by class and checked; the candidates are scored
-            against the verified class on checked rows (``cv_results_``'s
-            ``*_verified_*`` columns score them alone); where some checked row
-            disagrees with its label, the temperature is fitted on the checked
-            rows alone. ``method="counted"`` smooths by the transition counted
-            on each fold's checked rows, shrunk toward the identity by
-            ``epsilon``; where every checked row agrees, nothing is smoothed.
+            (with ``smooth="predictions"``, against ``p`` itself) and scored
+            against it (``cv_results_``'s ``*_verified_*`` columns score them
+            alone). Where some checked row disagrees with its label, the labels
+            are noisy: the folds are stratified by class and checked, and the
+            temperature is fitted on the checked rows alone. ``method=
+            "counted"`` smooths by the transition counted on each fold's
+            checked rows, shrunk toward the identity by ``epsilon``; where
+            every checked row agrees, nothing is smoothed.
             With metadata routing enabled, request it with
             ``set_fit_request(y_verified=True)``.
         **params : dict
@@ -427,9 +427,10 @@ class LabelSmoothingClassifierCV(
         check_consistent_length(X, codes)
         weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
         verified = check_search_verified(self, y_verified, codes, classes, inner)
-        checked = None
-        if verified is not None:
-            codes, checked = verified.codes, verified.mask
+        checked = None  # the folds stratify by class and checked only where
+        if verified is not None:  # the checked rows show noise to score
+            codes = verified.codes
+            checked = None if verified.agree else verified.mask
         groups, score_params = routed_params(self, groups, weights, params)
         folds = split_folds(self, X, classes[codes], codes, groups, classes, checked)
         return SearchData(X, codes, classes, weights, folds, score_params, verified)
