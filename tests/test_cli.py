@@ -211,7 +211,7 @@ def test_fit_with_mlp_model(iris_csv, call):
     "args, code, fragment",
     [
         (("fit", "missing.csv", "--target", "y"), 1, "no such file"),
-        (("fit", "{csv}", "--target", "nope"), 1, "no column 'nope'"),
+        (("fit", "{csv}", "--target", "nope"), 1, "--target nope: no such column"),
         (("fit", "{one_class}", "--target", "species"), 1, "one class only"),
         (("fit", "{csv}"), 2, "--target"),
         (("fit", "{csv}", "--target", "species", "--epsilons", "0,abc"), 2, "epsilons"),
@@ -966,3 +966,63 @@ def test_the_demos_options_before_a_command_are_refused(
     assert "error: --output and --force before a command are the demo's" in err
     assert f"{command}'s own after it" in err
     assert sorted(tmp_path.iterdir()) == before  # nothing written
+
+
+@pytest.fixture
+def checked_csv(tmp_path, iris_csv):
+    """Iris with a fifth of its labels moved to the next species and a column
+    of verified species, empty on the rows nobody checked."""
+    frame = pd.read_csv(iris_csv)
+    species = np.array(sorted(frame["species"].unique()))
+    truth = frame["species"].to_numpy()
+    given = truth.copy()
+    moved = np.arange(len(frame)) % 5 == 0
+    given[moved] = species[(np.searchsorted(species, truth[moved]) + 1) % 3]
+    frame["species"] = given
+    frame["checked"] = np.where(np.arange(len(frame)) % 4 == 0, truth, None)
+    path = tmp_path / "checked.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_fit_reads_verified_classes_from_a_column_that_is_no_feature(
+    checked_csv, call, capsys
+):
+    X, y, y_verified = read_training_table(checked_csv, "species", 3, "checked")
+    assert "checked" not in X.columns
+    assert y_verified.isna().sum() == 112 and y_verified.notna().sum() == 38
+    capsys.readouterr()
+    code, out, err = call(
+        "fit",
+        checked_csv,
+        *("--target", "species", "--verified", "checked"),
+        *("--smooth", "predictions", "--epsilons", "0,0.5,1", "--cv", "3"),
+    )
+    assert code == 0, err
+    assert "checked" not in err.split("note: feature columns")[1]
+    assert "chosen epsilon" in out
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--verified", "audit"], "error: --verified audit: no such column"),
+        (["--verified", "species"], "error: --verified species is the target column"),
+    ],
+)
+def test_fit_refuses_a_verified_column_it_cannot_use(
+    checked_csv, call, options, message
+):
+    code, _, err = call("fit", checked_csv, "--target", "species", *options)
+    assert code == 1
+    assert err.startswith(message) and err.count("\n") == 1, err
+
+
+def test_fit_refuses_a_verified_class_the_target_never_has(tmp_path, checked_csv, call):
+    frame = pd.read_csv(checked_csv)
+    frame.loc[0, "checked"] = "tulip"
+    path = tmp_path / "tulip.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species", "--verified", "checked")
+    assert code == 1
+    assert err.startswith("error: --verified checked holds 'tulip'"), err

@@ -204,9 +204,12 @@ def build_pipeline(frame, args):
         if args.model == "mlp"
         else SoftmaxRegression(max_iter=1000)
     )
+    # checked rows with smoothed predictions: the noise is counted on them
+    counted = args.verified is not None and args.smooth == "predictions"
     search = LabelSmoothingClassifierCV(
         learner,
         epsilons=10 if args.epsilons is None else list(args.epsilons),
+        method="counted" if counted else "uniform",
         smooth=args.smooth,
         cv=args.cv,  # stratified and shuffled with random_state
         scoring=table_scorers(),
@@ -286,8 +289,13 @@ def fit_command(args) -> int:
             )
         import_skops()
     cluster = connect_scheduler(args.scheduler) if args.scheduler else None
-    X, y = read_training_table(args.data, args.target, args.cv)
+    X, y, y_verified = read_training_table(
+        args.data, args.target, args.cv, args.verified
+    )
     model = build_pipeline(X, args)
+    fit_params = {}
+    if y_verified is not None:
+        fit_params[f"{model.steps[-1][0]}__y_verified"] = y_verified.to_numpy()
     start = time.perf_counter()
     # A command line is one thread, so catching warnings process-wide is safe:
     # each distinct one becomes one line, not a Python warning with its source.
@@ -299,7 +307,7 @@ def fit_command(args) -> int:
     ):
         warnings.simplefilter("always")
         try:
-            model.fit(X, y)
+            model.fit(X, y, **fit_params)
         finally:
             if bar is not None:
                 bar.close()

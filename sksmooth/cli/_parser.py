@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         "labels: epsilon then estimates the noise, the model predicts the clean "
         "classes)",
     )
+    fit.add_argument(
+        "--verified",
+        metavar="COLUMN",
+        default=None,
+        help="a column with the verified class of the rows someone checked, "
+        "empty on the others (never a feature): those rows are fitted with it; "
+        "with --smooth predictions the label noise is counted on them",
+    )
     fit.add_argument("--cv", type=positive_int, default=5, help="folds (>= 2)")
     fit.add_argument(
         "--calibration",

@@ -176,18 +176,30 @@ def not_numbers_note(present, decimal_comma: bool) -> str:
     )
 
 
-def read_training_table(path: Path, target: str, n_folds: int):
-    """Features and labels from a table, checked for what ``fit`` needs.
+def read_training_table(path: Path, target: str, n_folds: int, verified=None):
+    """Features, labels and (with a ``verified`` column) the verified classes
+    from a table, checked for what ``fit`` needs.
 
     Feature columns without a single value are dropped, with one note on
-    standard error (the imputers would otherwise warn once per fit).
+    standard error (the imputers would otherwise warn once per fit). The
+    verified column is never a feature.
     """
     frame = read_table(path)
-    if target not in frame.columns:
+    for option, column in (("--target", target), ("--verified", verified)):
+        if column is not None and column not in frame.columns:
+            raise CLIError(
+                f"{option} {column}: no such column in {path}; columns are "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+    if verified is not None and verified == target:
         raise CLIError(
-            f"no column {target!r} in {path}; columns are "
-            f"{', '.join(map(str, frame.columns))}"
+            f"--verified {verified} is the target column itself; give the column "
+            "of verified classes, empty on the rows nobody checked"
         )
+    y_verified = None
+    if verified is not None:
+        y_verified = frame[verified].astype(object).where(frame[verified].notna(), None)
+        frame = frame.drop(columns=[verified])
     if len(frame) == 0:
         raise CLIError(f"{path} has a header but no rows")
     y = frame[target]
@@ -233,9 +245,17 @@ def read_training_table(path: Path, target: str, n_folds: int):
             f"than --cv {n_folds}: some validation folds will not hold it",
             file=sys.stderr,
         )
+    if y_verified is not None:
+        unknown = set(y_verified.dropna()) - set(y)
+        if unknown:
+            shown = ", ".join(repr(plain_value(v)) for v in sorted(unknown, key=str))
+            raise CLIError(
+                f"--verified {verified} holds {shown}, which the target column "
+                f"{target!r} never has; a verified class must be one of its classes"
+            )
     # Said once the table is usable, so that a refusal stays one error line.
     print("note: feature columns\n  " + "\n  ".join(lines), file=sys.stderr)
-    return X, y
+    return X, y, y_verified
 
 
 def unseen_categories(model, X) -> list[str]:
