@@ -133,16 +133,16 @@ def test_the_recipe_learns_pair_noise_from_a_tenth_of_the_rows_checked():
     that knows the true transition."""
     n_classes = 6
     X, truth = make_blobs(
-        n_samples=1500, centers=n_classes, n_features=4, cluster_std=2.5, random_state=1
+        n_samples=900, centers=n_classes, n_features=4, cluster_std=2.5, random_state=1
     )
     X = StandardScaler().fit_transform(X)
     rng = np.random.default_rng(1)
-    train, test = np.arange(1000), np.arange(1000, 1500)
+    train, test = np.arange(600), np.arange(600, 900)
     given = truth.copy()
-    flip = rng.random(1500) < 0.3
+    flip = rng.random(900) < 0.3
     given[flip] = (given[flip] + 1) % n_classes
-    checked = np.zeros(1500, dtype=bool)
-    checked[rng.choice(train, 100, replace=False)] = True
+    checked = np.zeros(900, dtype=bool)
+    checked[rng.choice(train, 60, replace=False)] = True
     y_verified = np.where(checked, truth, None)[train]
     recipe = LabelSmoothingClassifierCV(
         smooth="predictions", method="counted", calibration="temperature"
