@@ -27,11 +27,18 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped in the built site's _static/mathjax, so that formulas
+    # render offline and from a built artefact (no CDN); it sets mathjax_path.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
     "myst_parser",  # the pages written in Markdown (benchmarks write into them)
 ]
+# Maths in the Markdown pages: $...$ inline, $$...$$ displayed, and amsmath
+# environments; rendered by the bundled MathJax like the reST pages' :math:.
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3  # links to a page's sections: [results](#results)
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 
 templates_path = ["_templates"]
@@ -57,7 +64,14 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_title = f"sksmooth {release}"
 html_static_path = []
-html_theme_options = {"navigation_with_keys": False, "secondary_sidebar_items": []}
+# The landing page belongs to no section: its sidebar lists the whole site.
+html_sidebars = {"index": ["sidebar-site.html"]}
+html_theme_options = {
+    "navigation_with_keys": False,
+    # the page's own contents on the right of every page
+    "secondary_sidebar_items": ["page-toc"],
+    "show_toc_level": 2,
+}
 
 
 # --- the API reference, derived from the package's public names -------------

@@ -19,6 +19,8 @@ from types import ModuleType
 
 from sklearn.base import ClassifierMixin
 
+from sksmooth._validation import scored_labels
+
 
 def dask_api() -> ModuleType:
     """:mod:`sksmooth._dask._api`, imported on first use.
@@ -65,6 +67,16 @@ def is_dask_collection(X) -> bool:
     return type(X).__module__.partition(".")[0] in ("dask", "dask_expr")
 
 
+def refuse_verified_on_dask(verified, owner: str) -> None:
+    """Raise if rows are marked ``verified`` for a fit on dask arrays: the
+    distributed objective has no per-row mask yet."""
+    if verified is not None:
+        raise ValueError(
+            f"{owner}.fit cannot take verified rows on dask arrays yet; fit in "
+            "memory (X.compute()), or leave verified=None."
+        )
+
+
 def blockwise_on_dask(method):
     """Decorate ``method(self, X)`` to run lazily, block by block, on dask ``X``.
 
@@ -85,16 +97,19 @@ def blockwise_on_dask(method):
 def score_with_dask(self, X, y, sample_weight=None):
     """Mean accuracy on ``X`` and ``y`` (lazy reductions on dask arrays).
 
-    scikit-learn's ``ClassifierMixin.score``; when ``X`` is a dask array the
-    predictions and the (weighted) mean are reduced on the workers and only
-    the score comes back.
+    scikit-learn's ``ClassifierMixin.score``; soft targets are scored against
+    each row's most probable class (the first of tied ones). When ``X`` is a
+    dask array the predictions and the (weighted) mean are reduced on the
+    workers and only the score comes back. For a proper score of soft targets
+    use :func:`sksmooth.metrics.neg_soft_log_loss` as the scorer.
 
     Parameters
     ----------
     X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
         The samples.
-    y : array-like of shape (n_samples,)
-        True labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        True labels, or soft targets whose columns follow ``classes_`` (a
+        DataFrame's columns name the classes).
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
@@ -105,4 +120,5 @@ def score_with_dask(self, X, y, sample_weight=None):
     """
     if is_dask_collection(X):
         return dask_api().score_on_dask(self, X, y, sample_weight)
-    return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
+    labels = scored_labels(y, self.classes_) if hasattr(self, "classes_") else y
+    return ClassifierMixin.score(self, X, labels, sample_weight=sample_weight)

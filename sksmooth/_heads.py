@@ -297,6 +297,10 @@ class ForwardCrossEntropyHead:
     respect to the logits is ``w_i p_i (1 - r_i)``, ``w_i (p_i - Y_i)`` when
     ``T = I``. Two classes keep one logit ``z`` (the logits ``(0, z)``).
 
+    Rows marked ``verified`` (their label was checked by someone) are scored
+    against ``p_i`` itself: ``q_i = p_i`` there, as if ``T`` were the identity
+    for those rows alone.
+
     The loss is not convex in the logits in general (``q`` stays away from
     zero whatever ``p`` does); :meth:`curvature_product` is its exact Hessian,
     which can be indefinite (see ``sksmooth._solvers.newton_cg``).
@@ -312,6 +316,8 @@ class ForwardCrossEntropyHead:
     dtype : numpy dtype
     curvature : bool, default=False
         Keep what :meth:`curvature_product` needs (three ``(K, n)`` buffers).
+    verified : ndarray of shape (n_samples,) of bool, default=None
+        Rows scored against ``p`` itself, not ``p T``; ``None``: none.
 
     Examples
     --------
@@ -328,13 +334,27 @@ class ForwardCrossEntropyHead:
     """
 
     def __init__(
-        self, targets, sample_weight, *, transition, n_classes, dtype, curvature=False
+        self,
+        targets,
+        sample_weight,
+        *,
+        transition,
+        n_classes,
+        dtype,
+        curvature=False,
+        verified=None,
     ):
         n_samples = targets.shape[0]
         self.n_logits = 1 if n_classes == 2 else n_classes
         self._floor = underflow_floor(dtype)
         self._tiny = np.finfo(dtype).tiny
         self._T = np.asarray(transition, dtype=dtype)
+        # indices of the verified rows, whose columns skip T; None: no such row
+        self._verified = (
+            None
+            if verified is None or not np.any(verified)
+            else np.flatnonzero(verified)
+        )
         if sample_weight is None:
             self._weights = np.ones(n_samples, dtype=dtype)
             self.weight_sum = float(n_samples)
@@ -367,14 +387,22 @@ class ForwardCrossEntropyHead:
         P /= self._sum
         return P
 
+    def _through_T(self, M, out, transpose):
+        """``T.T @ M`` (``transpose``) or ``T @ M`` into ``out``, column by
+        column, except that verified columns are copied through unchanged."""
+        np.matmul(self._T.T if transpose else self._T, M, out=out)
+        if self._verified is not None:
+            out[:, self._verified] = M[:, self._verified]
+        return out
+
     def loss_and_gradient(self) -> float:
         """Summed weighted loss; :attr:`logits` becomes its gradient."""
-        P, Q, R, T = self._softmax_into_P(), self._Q, self._R, self._T
-        np.matmul(T.T, P, out=Q)  # q_i = p_i T, a column per sample
+        P, Q, R = self._softmax_into_P(), self._Q, self._R
+        self._through_T(P, Q, transpose=True)  # q_i = p_i T, a column per sample
         np.maximum(Q, self._tiny, out=Q)
         loss = -float(np.vdot(self._weighted_target, np.log(Q)))
         U = np.divide(self._weighted_target, Q)  # w_i Y_ik / q_ik
-        np.matmul(T, U, out=R)  # w_i r_i
+        self._through_T(U, R, transpose=False)  # w_i r_i
         if self.curvature is not None:
             np.divide(U, Q, out=self.curvature)  # w_i Y_ik / q_ik^2
         G = np.subtract(self._weights, R, out=U)
@@ -388,15 +416,15 @@ class ForwardCrossEntropyHead:
         With ``dp = p (z - p.z)``, the directional derivative of ``p``, the
         product is ``dp (w - w r) + p T (w Y dq / q^2)``, ``dq = dp T``.
         """
-        P, T = self._P, self._T
+        P = self._P
         V = np.zeros_like(P) if self.n_logits == 1 else Z
         if self.n_logits == 1:
             V[1] = Z
         dP = V - np.einsum("kn,kn->n", P, V)
         dP *= P
-        inner = np.matmul(T.T, dP)
+        inner = self._through_T(dP, np.empty_like(dP), transpose=True)
         inner *= self.curvature
-        out = np.matmul(T, inner)
+        out = self._through_T(inner, np.empty_like(inner), transpose=False)
         out *= P
         dP *= np.subtract(self._weights, self._R)
         out += dP
@@ -412,7 +440,14 @@ class ForwardCrossEntropyHead:
 
 
 def make_head(
-    targets, sample_weight, *, n_classes, dtype, curvature=False, transition=None
+    targets,
+    sample_weight,
+    *,
+    n_classes,
+    dtype,
+    curvature=False,
+    transition=None,
+    verified=None,
 ):
     """The head of a loss: forward-corrected if a ``transition`` is given.
 
@@ -428,12 +463,20 @@ def make_head(
     transition : ndarray of shape (n_classes, n_classes) or None
         Row-stochastic ``T``; ``None`` (or the identity) gives the plain head,
         so that ``epsilon=0`` is exactly the unsmoothed fit.
+    verified : ndarray of shape (n_samples,) of bool, default=None
+        With a ``transition``: the rows scored against ``p`` itself (see
+        :class:`ForwardCrossEntropyHead`). Without one, or all ``True``, the
+        plain head.
 
     Returns
     -------
     head : CrossEntropyHead or ForwardCrossEntropyHead
     """
-    if transition is None or np.array_equal(transition, np.eye(n_classes)):
+    if (
+        transition is None
+        or np.array_equal(transition, np.eye(n_classes))
+        or (verified is not None and np.all(verified))
+    ):
         return CrossEntropyHead(
             targets,
             sample_weight,
@@ -448,4 +491,5 @@ def make_head(
         n_classes=n_classes,
         dtype=dtype,
         curvature=curvature,
+        verified=verified,
     )

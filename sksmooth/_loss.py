@@ -87,6 +87,9 @@ class LinearSoftCrossEntropy:
         Forward correction: the data term scores the targets against
         ``p_i T`` (:class:`~sksmooth._heads.ForwardCrossEntropyHead`), not
         ``p_i``. ``None`` or the identity is the plain soft cross-entropy.
+    verified : ndarray of shape (n_samples,) of bool, default=None
+        With ``transition``: rows whose labels were checked, scored against
+        ``p_i`` itself.
 
     Attributes
     ----------
@@ -124,6 +127,7 @@ class LinearSoftCrossEntropy:
         l2_reg_strength,
         hessian=False,
         transition=None,
+        verified=None,
     ):
         self.X = X
         self.dtype = X.dtype
@@ -137,6 +141,7 @@ class LinearSoftCrossEntropy:
             dtype=X.dtype,
             curvature=hessian,
             transition=transition,
+            verified=verified,
         )
         self.n_logits = self.head.n_logits
         self.n_params = self.n_logits * (self.n_features + self.fit_intercept)

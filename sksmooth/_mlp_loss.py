@@ -120,6 +120,9 @@ class MLPSoftCrossEntropy:
         Forward correction: the targets are scored against ``p_i T``
         (``sksmooth._heads.ForwardCrossEntropyHead``); ``None`` is the plain
         soft cross-entropy.
+    verified : ndarray of shape (n_samples,) of bool, default=None
+        With ``transition``: rows whose labels were checked, scored against
+        ``p_i`` itself.
 
     Attributes
     ----------
@@ -152,6 +155,7 @@ class MLPSoftCrossEntropy:
         activation,
         alpha,
         transition=None,
+        verified=None,
     ):
         n_samples, n_features = X.shape
         dtype = X.dtype
@@ -168,6 +172,7 @@ class MLPSoftCrossEntropy:
             n_classes=n_classes,
             dtype=dtype,
             transition=transition,
+            verified=verified,
         )
         self.layer_units = [n_features, *hidden_layer_sizes, self.head.n_logits]
         fans = list(zip(self.layer_units[:-1], self.layer_units[1:], strict=False))

@@ -21,6 +21,8 @@ from sklearn.utils.validation import has_fit_parameter
 from sksmooth._validation import check_sample_weight
 
 SMOOTHING_METHODS = ("uniform", "off_target", "prior")
+# The method whose spread is counted on rows with a verified label.
+COUNTED = "counted"
 
 
 def spread_matrix(method, n_classes: int, *, prior=None, classes=None) -> np.ndarray:
@@ -249,8 +251,22 @@ class SmoothingPlan:
         maximum: valid values are ``0 <= epsilon < bound``."""
         return float(epsilon_bounds(self.S).min())
 
+    @property
+    def reaches_one(self) -> bool:
+        """Whether ``epsilon = 1`` is valid: for a transition counted on
+        checked rows (``"counted"``) that keeps every class its row's
+        maximum, ``epsilon`` shrinks the count toward the identity, from 0
+        (nothing smoothed) to 1 (the count itself)."""
+        if not (isinstance(self.method, str) and self.method == COUNTED):
+            return False
+        off_diagonal = np.where(np.eye(self.S.shape[0], dtype=bool), -np.inf, self.S)
+        return bool(np.all(np.diag(self.S) > off_diagonal.max(axis=1)))
+
     def check_epsilon(self, epsilon) -> float:
-        """``epsilon`` validated against the bound (see :func:`check_epsilon`)."""
+        """``epsilon`` validated against the bound (see :func:`check_epsilon`;
+        up to 1 inclusive where :attr:`reaches_one`)."""
+        if self.reaches_one and isinstance(epsilon, Real) and epsilon == 1:
+            return 1.0
         return check_epsilon(epsilon, self.S, self.method, class_names=self.classes)
 
     def check_epsilons(self, epsilons) -> list[float]:
@@ -291,7 +307,81 @@ def transition_matrix(epsilon: float, S) -> np.ndarray:
     array([[0.7, 0.3],
            [0.3, 0.7]])
     """
-    return (1.0 - epsilon) * np.eye(S.shape[0]) + epsilon * S
+    identity = np.eye(S.shape[0])
+    if np.array_equal(S, identity):  # exactly: the unsmoothed fit, bit for bit
+        return identity
+    return (1.0 - epsilon) * identity + epsilon * S
+
+
+def counted_transition(
+    verified_codes, given_codes, n_classes: int, sample_weight=None
+) -> np.ndarray:
+    """The label-noise transition counted on rows whose label was checked.
+
+    ``T[k, j]`` estimates the chance that a row of (verified) class ``k``
+    carries the label ``j``: the (weighted) count of checked rows of class
+    ``k`` labelled ``j``, plus a Dirichlet prior of ``K`` pseudo-rows per class
+    whose mean is the pooled estimate: every class mislabelled at the rate
+    ``r`` that the checked rows show overall (Laplace's rule of succession,
+    ``(m + 1) / (n + 2)`` for ``m`` disagreements among ``n`` checked rows),
+    spread evenly over the other classes. A class with few checked rows thus
+    leans on what the others show; one with none gets the pooled row.
+
+    Where every checked row agrees with its label, the count is the identity
+    exactly: nothing is smoothed.
+
+    Parameters
+    ----------
+    verified_codes : ndarray of shape (n_checked,)
+        The verified class code of each checked row.
+    given_codes : ndarray of shape (n_checked,)
+        The label each of them was given.
+    n_classes : int
+        Number of classes ``K``.
+    sample_weight : ndarray of shape (n_checked,), default=None
+        A row of weight ``w`` counts ``w`` times.
+
+    Returns
+    -------
+    T : ndarray of shape (n_classes, n_classes)
+        Row-stochastic.
+
+    Examples
+    --------
+    Ten checked rows, two of class 0 labelled 1: the pooled rate is
+    ``(2 + 1) / (10 + 2) = 0.25``, so each class gets two pseudo-rows split
+    ``0.75 / 0.25``, and row 0 is ``(3 + 1.5, 2 + 0.5) / 7``:
+
+    >>> import numpy as np
+    >>> from sksmooth.targets import counted_transition
+    >>> verified = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    >>> given = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    >>> counted_transition(verified, given, 2).round(3)
+    array([[0.643, 0.357],
+           [0.071, 0.929]])
+    >>> counted_transition(verified, verified, 2)
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    verified_codes = np.asarray(verified_codes, dtype=np.intp)
+    given_codes = np.asarray(given_codes, dtype=np.intp)
+    weights = (
+        np.ones(verified_codes.shape[0])
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
+    counts = np.zeros((n_classes, n_classes))
+    np.add.at(counts, (verified_codes, given_codes), weights)
+    total = counts.sum()
+    disagreements = total - np.trace(counts)
+    if disagreements <= 0:
+        return np.eye(n_classes)
+    rate = (disagreements + 1.0) / (total + 2.0)
+    pooled = (1.0 - rate) * np.eye(n_classes) + rate * (1.0 - np.eye(n_classes)) / (
+        n_classes - 1
+    )
+    counts += n_classes * pooled
+    return counts / counts.sum(axis=1, keepdims=True)
 
 
 SMOOTH_SIDES = ("targets", "predictions")
@@ -323,18 +413,22 @@ def check_smooth(smooth, estimator, owner: str) -> bool:
     return True
 
 
-def plan_smoothing(method, classes, *, prior=None) -> SmoothingPlan:
+def plan_smoothing(method, classes, *, prior=None, counted=None) -> SmoothingPlan:
     """Resolve a smoothing method for the data's classes.
 
     Parameters
     ----------
-    method : {"uniform", "off_target", "prior"}, array-like of shape (K, K) \
-            or callable
-        See :func:`spread_matrix`.
+    method : {"uniform", "off_target", "prior", "counted"}, array-like of \
+            shape (K, K) or callable
+        See :func:`spread_matrix`; ``"counted"``: the transition counted on
+        the rows whose label was checked (``counted``).
     classes : ndarray of shape (K,)
         The class labels (passed to a callable ``method``, named in errors).
     prior : ndarray of shape (K,), default=None
         Class frequencies, needed by ``"prior"``.
+    counted : ndarray of shape (K, K), default=None
+        :func:`counted_transition` of the checked rows, needed by
+        ``"counted"``.
 
     Returns
     -------
@@ -349,6 +443,14 @@ def plan_smoothing(method, classes, *, prior=None) -> SmoothingPlan:
     (0.6667, [[0.8, 0.1, 0.1]])
     """
     classes = np.asarray(classes)
+    if isinstance(method, str) and method == COUNTED:
+        if counted is None:
+            raise ValueError(
+                "method='counted' smooths by the label noise counted on rows "
+                "someone checked: pass their verified classes to fit as "
+                "y_verified (None on the rows not checked)."
+            )
+        return SmoothingPlan(method, np.asarray(counted, dtype=np.float64), classes)
     S = spread_matrix(method, classes.shape[0], prior=prior, classes=classes)
     return SmoothingPlan(method, S, classes)
 

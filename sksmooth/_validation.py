@@ -115,7 +115,8 @@ def check_targets(y, dtype, estimator_name: str):
     ----------
     y : array-like of shape (n_samples,) or (n_samples, n_classes)
         1-D labels of any type, a column vector of labels (with a
-        ``DataConversionWarning``), or a soft-target matrix.
+        ``DataConversionWarning``), or a soft-target matrix; a DataFrame's
+        columns name its classes.
     dtype : numpy dtype
         Float dtype of a returned soft-target matrix.
     estimator_name : str
@@ -125,22 +126,114 @@ def check_targets(y, dtype, estimator_name: str):
     -------
     targets : ndarray of shape (n_samples,) or (n_samples, n_classes)
         Integer codes ``0..n_classes-1`` for labels (one-hot targets, kept
-        compact), or the validated soft-target matrix in ``dtype``.
+        compact), or the validated soft-target matrix in ``dtype``, its
+        columns in the order of ``classes``.
     classes : ndarray of shape (n_classes,)
-        The sorted labels, or ``arange(n_classes)`` for soft targets.
+        The sorted labels; for soft targets the sorted column names of a
+        DataFrame, else ``arange(n_classes)``.
     """
     if y is None:
         raise ValueError(
             f"This {estimator_name} estimator requires y to be passed, but the "
             "target y is None."
         )
+    columns = target_columns(y)
+    named = columns is not None and columns.shape[0] >= 2
+    classes, order = sorted_columns(columns) if named else (None, None)
     y = as_target_array(y)
     if y.ndim == 2 and y.shape[1] >= 2:
         Y = check_array(y, dtype=dtype, input_name="y")
         check_soft_targets(Y)
-        return Y, np.arange(Y.shape[1])
+        if classes is None:
+            return Y, np.arange(Y.shape[1])
+        return Y[:, order], classes
     classes, codes = encode_labels(y, estimator_name)
     return codes, classes
+
+
+def sorted_columns(columns: np.ndarray):
+    """A soft-target frame's column names as sorted classes, and the column
+    order that puts its targets in that order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted_columns(np.array(["owl", "cat", "dog"]))
+    (array(['cat', 'dog', 'owl'], dtype='<U3'), array([1, 2, 0]))
+    """
+    try:
+        classes, order = np.unique(columns, return_index=True)
+    except TypeError:
+        raise ValueError(
+            f"The columns {columns.tolist()!r} of the soft targets y name the "
+            "classes, so they must be of one type that sorts (all strings or all "
+            "numbers)."
+        ) from None
+    if classes.shape[0] != columns.shape[0]:
+        raise ValueError(
+            f"The columns {columns.tolist()!r} of the soft targets y name the "
+            "classes, each once; rename the repeated ones."
+        )
+    return classes, order
+
+
+def scored_labels(y, classes):
+    """The labels to score predictions against: ``y`` as it is, or the most
+    probable class of each row of a soft-target matrix.
+
+    scikit-learn's ``score`` is the accuracy against labels; a learner fitted
+    on soft targets is scored against each row's most probable class (the
+    first of tied ones), as the argmax of ``predict_proba`` predicts it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels, or soft targets whose columns are ``classes`` in order (a
+        DataFrame's columns name its classes, in any order).
+    classes : ndarray of shape (n_classes,)
+        The fitted estimator's ``classes_``.
+
+    Returns
+    -------
+    labels : array-like of shape (n_samples,)
+        ``y`` itself unless it is a soft-target matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._validation import scored_labels
+    >>> scored_labels(np.array([[0.7, 0.3], [0.4, 0.6]]), np.array(["no", "yes"]))
+    array(['no', 'yes'], dtype='<U3')
+    """
+    Y = as_target_array(y)
+    if Y.ndim != 2 or Y.shape[1] < 2:
+        return y
+    Y = check_array(Y, dtype=np.float64, input_name="y")
+    columns = target_columns(y)
+    if Y.shape[1] != classes.shape[0]:
+        raise ValueError(
+            f"Soft targets y have {Y.shape[1]} columns, but the model has "
+            f"{classes.shape[0]} classes {classes.tolist()!r}; pass one column per "
+            "class, in the order of classes_, or 1-D labels."
+        )
+    check_soft_targets(Y)
+    if columns is None:
+        return classes[np.argmax(Y, axis=1)]
+    unknown = [plain_value(c) for c in columns if c not in set(classes.tolist())]
+    if unknown or len(set(columns.tolist())) != len(columns):
+        raise ValueError(
+            f"The columns {columns.tolist()!r} of the soft targets y must name "
+            f"the model's classes {classes.tolist()!r}, each once."
+        )
+    return columns[np.argmax(Y, axis=1)]
+
+
+def target_columns(y) -> np.ndarray | None:
+    """The column names of a 2-D ``y`` given as a DataFrame, else ``None``."""
+    columns = getattr(y, "columns", None)
+    if columns is None or getattr(y, "ndim", 2) != 2:
+        return None
+    return np.asarray(columns)
 
 
 def as_target_array(y):

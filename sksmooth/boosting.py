@@ -180,7 +180,8 @@ class SoftLGBMClassifier(SoftTargetClassifier):
         into the first iteration's leaves, as LightGBM folds its own); it has
         no objective, so its ``predict`` returns raw scores.
     classes_ : ndarray of shape (n_classes,)
-        Class labels; ``arange(n_classes)`` when fitted on soft targets.
+        Class labels; for soft targets the sorted column names of a
+        DataFrame, else ``arange(n_classes)``.
     n_iter_ : int
         Number of boosting iterations performed.
     feature_importances_ : ndarray of shape (n_features,)
@@ -381,7 +382,8 @@ class SoftLGBMClassifier(SoftTargetClassifier):
             columns goes to LightGBM as it is (categorical splits).
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets: non-negative rows summing to one,
-            column ``k`` being class ``k``.
+            column ``k`` being class ``k`` (a DataFrame's columns name the
+            classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.

@@ -6,12 +6,20 @@ __all__ = ["flip_labels"]
 
 
 def flip_labels(
-    y, rate: float, n_classes: int | None = None, random_state: int = 0
+    y,
+    rate: float,
+    n_classes: int | None = None,
+    random_state: int = 0,
+    *,
+    kind: str = "symmetric",
 ) -> np.ndarray:
-    """Replace a fraction ``rate`` of the labels by a different random class.
+    """Replace a fraction ``rate`` of the labels by a different class.
 
-    Symmetric noise: each corrupted label becomes one of the other
-    ``n_classes - 1`` classes with equal probability.
+    ``kind="symmetric"``: each corrupted label becomes one of the other
+    ``n_classes - 1`` classes with equal probability. ``kind="pair"``: class
+    ``k`` becomes its fixed partner ``(k + 1) mod K`` (with ordered classes,
+    a neighbour: the confusable pairs of "similar classes"). Both corrupt the
+    same rows for the same seed.
 
     Parameters
     ----------
@@ -26,6 +34,8 @@ def flip_labels(
         ``n_classes=K``).
     random_state : int, default=0
         Seed of the draw.
+    kind : {"symmetric", "pair"}, default="symmetric"
+        Where a corrupted label goes.
 
     Returns
     -------
@@ -42,7 +52,11 @@ def flip_labels(
     0.3
     >>> flip_labels(["cat", "dog", "cat", "dog"], 0.5, random_state=1).tolist()
     ['dog', 'cat', 'cat', 'dog']
+    >>> flip_labels(np.array([0, 1, 2, 0, 1, 2]), 0.5, kind="pair").tolist()
+    [0, 1, 0, 1, 1, 0]
     """
+    if kind not in ("symmetric", "pair"):
+        raise ValueError(f"kind must be 'symmetric' or 'pair', got {kind!r}.")
     y = np.asarray(y)
     if n_classes is None:
         classes, codes = np.unique(y, return_inverse=True)
@@ -51,9 +65,13 @@ def flip_labels(
                 f"flip_labels needs at least 2 classes to flip between; y has "
                 f"{classes.shape[0]}. Pass n_classes to flip into classes y lacks."
             )
-        return classes[flip_labels(codes, rate, classes.shape[0], random_state)]
+        flipped = flip_labels(codes, rate, classes.shape[0], random_state, kind=kind)
+        return classes[flipped]
     rng = np.random.default_rng(random_state)
     y = y.copy()
     flip = rng.permutation(len(y))[: int(round(rate * len(y)))]
-    y[flip] = (y[flip] + rng.integers(1, n_classes, size=len(flip))) % n_classes
+    if kind == "pair":
+        y[flip] = (y[flip] + 1) % n_classes
+    else:
+        y[flip] = (y[flip] + rng.integers(1, n_classes, size=len(flip))) % n_classes
     return y

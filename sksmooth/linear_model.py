@@ -6,7 +6,12 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils.extmath import safe_sparse_dot
 
-from sksmooth._backend import blockwise_on_dask, dask_api, is_dask_collection
+from sksmooth._backend import (
+    blockwise_on_dask,
+    dask_api,
+    is_dask_collection,
+    refuse_verified_on_dask,
+)
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._capabilities import PathCapabilities
 from sksmooth._convergence import report_unconverged_points
@@ -20,6 +25,7 @@ from sksmooth._validation import (
     check_sample_weight,
     check_transition,
 )
+from sksmooth._verified import check_verified
 
 # The values of C that LabelSmoothingClassifierCV(param_grid="auto") searches
 # with this learner: LogisticRegressionCV's default Cs=10.
@@ -81,7 +87,8 @@ class SoftmaxRegression(SoftTargetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels; ``arange(n_classes)`` when fitted on soft targets.
+        Class labels; for soft targets the sorted column names of a
+        DataFrame, else ``arange(n_classes)``.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         Weights; one row for two classes (the logit of ``classes_[1]``).
     intercept_ : ndarray of shape (1,) or (n_classes,)
@@ -150,7 +157,7 @@ class SoftmaxRegression(SoftTargetClassifier):
                 f"solver must be one of {list(SOLVERS)}, got {self.solver!r}."
             )
 
-    def fit(self, X, y, sample_weight=None, transition=None):
+    def fit(self, X, y, sample_weight=None, transition=None, verified=None):
         """Fit the model to labels or soft targets.
 
         Parameters
@@ -159,18 +166,20 @@ class SoftmaxRegression(SoftTargetClassifier):
             Training data. float32 input is computed in float32.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets: non-negative rows summing to one,
-            column ``k`` being class ``k``.
+            column ``k`` being class ``k`` (a DataFrame's columns name the
+            classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.
         transition : array-like of shape (n_classes, n_classes), default=None
-            Forward smoothing (``smooth="predictions"`` of the meta-estimators):
-            a row-stochastic matrix ``T``, row ``j`` the distribution of the
-            observed label given true class ``j`` (rows and columns in the order
-            of ``classes_``). The data term then scores ``y`` against
-            ``p @ T`` instead of ``p``, so that ``predict_proba``, which returns
-            ``p``, estimates the classes the labels were corrupted from.
-            ``None`` (or the identity) is the plain fit.
+            Forward smoothing: a row-stochastic ``T``, row ``j`` the distribution
+            of the observed label given true class ``j`` (in the order of
+            ``classes_``); ``y`` is scored against ``p @ T``, so that
+            ``predict_proba`` (``p``) estimates the classes the labels were
+            corrupted from. ``None`` (or the identity) is the plain fit.
+        verified : array-like of shape (n_samples,) of bool, default=None
+            With ``transition``: rows whose label someone checked (``y`` is the
+            verified class), scored against ``p`` itself, not ``p @ T``.
 
         Returns
         -------
@@ -179,12 +188,14 @@ class SoftmaxRegression(SoftTargetClassifier):
         """
         self._check_params()
         if is_dask_collection(X):
+            refuse_verified_on_dask(verified, type(self).__name__)
             return self._fit_dask(X, y, sample_weight, transition)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
         if transition is not None:
             transition = check_transition(transition, len(classes), targets)
+        verified = check_verified(verified, X_checked.shape[0])
         weight_sum = (
             X_checked.shape[0] if sample_weight is None else float(sample_weight.sum())
         )
@@ -195,13 +206,22 @@ class SoftmaxRegression(SoftTargetClassifier):
             n_classes=len(classes),
             total_weight=weight_sum,
             transition=transition,
+            verified=verified,
         )
         del targets  # the loss keeps its own weighted (K, n) block
         result = self._minimize(loss, self._initial_coef(loss, classes))
         return self._set_solution(result, loss, classes, X, X_checked.dtype)
 
     def _make_loss(
-        self, X, targets, sample_weight, *, n_classes, total_weight, transition=None
+        self,
+        X,
+        targets,
+        sample_weight,
+        *,
+        n_classes,
+        total_weight,
+        transition=None,
+        verified=None,
     ):
         """The objective on ``X``: penalised for ``total_weight``, the samples'
         total weight, or without penalty for ``total_weight=None`` (a row block
@@ -217,6 +237,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             l2_reg_strength=l2,
             hessian=self.solver == "newton-cg" and total_weight is not None,
             transition=transition,
+            verified=verified,
         )
 
     def _fit_dask(self, X, y, sample_weight, transition):

@@ -22,7 +22,7 @@ from sksmooth._backend import (
     score_with_dask,
 )
 from sksmooth._rows import expanded_nbytes, rows_source, take_param_rows, take_rows
-from sksmooth._targets import check_smooth, class_prior, plan_smoothing
+from sksmooth._targets import COUNTED, check_smooth, class_prior, plan_smoothing
 from sksmooth._validation import (
     accepts_soft_targets,
     apply_class_weight,
@@ -31,6 +31,7 @@ from sksmooth._validation import (
     check_sample_weight,
     check_targets,
 )
+from sksmooth._verified import check_verified_labels, warn_unchecked_classes
 from sksmooth.linear_model import SoftmaxRegression
 
 # Default of max_expansion_mib: see the class docstring.
@@ -159,7 +160,8 @@ class LabelSmoothingClassifier(
     estimator_ : estimator object
         The fitted clone of ``estimator``; its classes are ``0..K-1``.
     classes_ : ndarray of shape (n_classes,)
-        The original class labels, sorted; ``arange(K)`` for soft targets.
+        The original class labels, sorted; for soft targets the sorted
+        column names of a DataFrame, else ``arange(K)``.
     class_prior_ : ndarray of shape (n_classes,)
         The (sample-weighted) class frequencies of the training targets, used
         by ``method="prior"``.
@@ -216,7 +218,7 @@ class LabelSmoothingClassifier(
         self.class_weight = class_weight
         self.max_expansion_mib = max_expansion_mib
 
-    def fit(self, X, y, sample_weight=None, **fit_params):
+    def fit(self, X, y, sample_weight=None, *, y_verified=None, **fit_params):
         """Smooth the targets and fit a clone of ``estimator`` on them.
 
         Parameters
@@ -225,7 +227,7 @@ class LabelSmoothingClassifier(
             Training data, validated by the inner estimator.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets (non-negative rows summing to one;
-            column ``k`` is class ``k``).
+            column ``k`` is class ``k``; a DataFrame's columns name the classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights ``class_prior_``, and is passed to the inner estimator's
             ``fit`` (multiplied into the row weights on the expansion path),
@@ -238,6 +240,15 @@ class LabelSmoothingClassifier(
             parameters of the inner estimator's ``fit``, passed as it requests
             them; on the expansion path per-sample ones are repeated with
             their rows.
+        y_verified : array-like of shape (n_samples,), default=None
+            The verified class of the rows someone checked, a missing value
+            (``None``, ``NaN``, pandas' ``NA``) on the others; ``y`` keeps the
+            labels as given. The checked rows are fitted with their verified
+            class; with ``smooth="predictions"`` they are scored against ``p``
+            itself rather than ``p @ T`` (the learner's ``fit`` must take
+            ``verified``), and ``method="counted"`` counts ``T`` on them (see
+            :func:`~sksmooth.targets.counted_transition`). Needs ``y`` as
+            labels, in memory.
 
         Returns
         -------
@@ -250,12 +261,17 @@ class LabelSmoothingClassifier(
         inner = self._inner_estimator()
         forward = check_smooth(self.smooth, inner, type(self).__name__)
         if is_dask_collection(X):
+            if y_verified is not None:
+                raise ValueError(
+                    "LabelSmoothingClassifier cannot take y_verified on dask "
+                    "arrays yet; fit in memory (X.compute())."
+                )
             fitted, classes, prior = self._fit_dask(
                 inner, X, y, sample_weight, fit_params, forward
             )
         else:
             fitted, classes, prior = self._fit_in_memory(
-                inner, X, y, sample_weight, fit_params, forward
+                inner, X, y, sample_weight, fit_params, forward, y_verified
             )
         self.estimator_ = fitted
         self.classes_ = classes
@@ -267,7 +283,9 @@ class LabelSmoothingClassifier(
             del self.feature_names_in_
         return self
 
-    def _fit_in_memory(self, inner, X, y, sample_weight, fit_params, forward):
+    def _fit_in_memory(
+        self, inner, X, y, sample_weight, fit_params, forward, y_verified=None
+    ):
         """Smooth in memory and fit ``inner``, natively or by expansion.
 
         Returns ``(fitted, classes, prior)``; sets nothing.
@@ -296,13 +314,21 @@ class LabelSmoothingClassifier(
             ),
             np.float64,
         )
+        checked = self._check_verified(y_verified, targets, classes, inner, forward)
+        counted = None
+        if checked is not None:
+            targets = checked.codes
+            if isinstance(self.method, str) and self.method == COUNTED:
+                counted = checked.transition(sample_weight=weights)
         prior = class_prior(targets, n_classes, weights)
-        plan = plan_smoothing(self.method, classes, prior=prior)
+        plan = plan_smoothing(self.method, classes, prior=prior, counted=counted)
         epsilon = plan.check_epsilon(self.epsilon)
         if forward:  # the labels as they are; the learner smooths p by T
             if inner_weights is not None:
                 inner_params["sample_weight"] = inner_weights
             inner_params["transition"] = plan.transition(epsilon)
+            if checked is not None:
+                inner_params["verified"] = checked.mask
             return clone(inner).fit(X, targets, **inner_params), classes, prior
         Y = plan.smooth(targets, epsilon)
         if native:
@@ -311,6 +337,32 @@ class LabelSmoothingClassifier(
             return clone(inner).fit(X, Y, **inner_params), classes, prior
         fitted = self._fit_expanded(inner, X, Y, inner_weights, inner_params)
         return fitted, classes, prior
+
+    def _check_verified(self, y_verified, targets, classes, inner, forward):
+        """``y_verified`` checked (see :func:`check_verified_labels`), before
+        any fit: it needs labels, and with forward smoothing a learner whose
+        ``fit`` takes ``verified``; ``method="counted"`` warns about classes
+        no checked row has."""
+        if y_verified is None:
+            return None
+        if targets.ndim == 2:
+            raise ValueError(
+                "y_verified needs y as class labels; with soft targets, put "
+                "what was checked into the targets themselves."
+            )
+        if forward and not has_fit_parameter(inner, "verified"):
+            raise TypeError(
+                f"y_verified with smooth='predictions' needs a learner whose fit "
+                f"takes verified (SoftmaxRegression, SoftMLPClassifier); "
+                f"{type(inner).__name__} does not."
+            )
+        checked = check_verified_labels(
+            y_verified, targets, classes, type(self).__name__
+        )
+        counting = isinstance(self.method, str) and self.method == COUNTED
+        if checked is not None and counting:
+            warn_unchecked_classes(checked, classes)
+        return checked
 
     def _fit_expanded(self, inner, X, Y, weights, inner_params):
         """Fit a clone of ``inner`` on every row repeated once per class with

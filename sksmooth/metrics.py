@@ -1,21 +1,160 @@
-"""Calibration metrics: expected calibration error, top-label and class-wise.
+"""Metrics: calibration errors, and the log-loss of soft targets.
 
-Both are usable as scikit-learn scorers::
+- :func:`expected_calibration_error` (top-label) and
+  :func:`classwise_calibration_error`, usable as scikit-learn scorers::
 
-    from sklearn.metrics import make_scorer
-    ece_scorer = make_scorer(expected_calibration_error, greater_is_better=False,
-                             response_method="predict_proba")
+      from sklearn.metrics import make_scorer
+      ece_scorer = make_scorer(expected_calibration_error, greater_is_better=False,
+                               response_method="predict_proba")
+
+- :func:`soft_log_loss`, the log-loss of labels or of soft (probability)
+  targets, and :func:`neg_soft_log_loss`, its scorer: scikit-learn's
+  ``"neg_log_loss"`` refuses a soft-target matrix as ``y``, so
+  ``cross_val_score(SoftmaxRegression(), X, Y_soft, scoring=neg_soft_log_loss)``
+  is the proper score of a learner fitted on soft targets.
 """
 
 from numbers import Integral
 
 import numpy as np
+from sklearn.metrics import log_loss
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
+
+from sksmooth._validation import check_soft_targets, target_columns
 
 STRATEGIES = ("uniform", "quantile")
 
 
-__all__ = ["classwise_calibration_error", "expected_calibration_error"]
+__all__ = [
+    "classwise_calibration_error",
+    "expected_calibration_error",
+    "neg_soft_log_loss",
+    "soft_log_loss",
+]
+
+
+def soft_log_loss(y_true, y_prob, *, sample_weight=None, labels=None) -> float:
+    """Log-loss of labels or of soft targets: the mean soft cross-entropy.
+
+    For soft targets ``Y`` it is ``sum_i w_i * (-sum_k Y_ik log p_ik) /
+    sum_i w_i``, the data term sksmooth's learners minimise; for one-hot rows
+    it is the log-loss of their labels. 1-D labels are handed to
+    :func:`sklearn.metrics.log_loss` as they are. Probabilities are clipped to
+    ``[eps, 1 - eps]`` of their dtype, as scikit-learn's ``log_loss`` does.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels, or soft targets (non-negative rows summing to one) whose
+        columns are the classes in the order of ``y_prob``'s columns; a
+        DataFrame's columns are matched to ``labels`` by name when ``labels``
+        is given.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities; a 1-D array is the probability of the second
+        of two classes (what a binary ``predict_proba`` scorer passes).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    labels : array-like of shape (n_classes,), default=None
+        The classes in the order of ``y_prob``'s columns (an estimator's
+        ``classes_``).
+
+    Returns
+    -------
+    loss : float
+        Non-negative; lower is better.
+
+    See Also
+    --------
+    neg_soft_log_loss : The scorer, for ``cross_val_score`` and searches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.metrics import soft_log_loss
+    >>> Y = np.array([[0.7, 0.3], [0.2, 0.8]])
+    >>> round(soft_log_loss(Y, np.array([[0.6, 0.4], [0.5, 0.5]])), 4)
+    0.6628
+    """
+    columns = target_columns(y_true)
+    Y = check_array(
+        y_true, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y"
+    )
+    if Y.ndim == 1 or Y.shape[1] == 1:
+        return float(
+            log_loss(y_true, y_prob, sample_weight=sample_weight, labels=labels)
+        )
+    Y = check_array(y_true, dtype=np.float64, input_name="y_true")
+    check_soft_targets(Y)
+    if columns is not None and labels is not None:
+        Y = Y[:, column_order(columns, np.asarray(labels))]
+    P = check_array(y_prob, ensure_2d=False, dtype=np.float64, input_name="y_prob")
+    check_consistent_length(Y, P)
+    if P.ndim == 1:
+        P = np.column_stack([1.0 - P, P])
+    if P.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"The soft targets y_true have {Y.shape[1]} columns but y_prob has "
+            f"{P.shape[1]}; pass one column per class in the same order."
+        )
+    if np.any(P < 0) or np.any(P > 1):
+        raise ValueError("y_prob must hold probabilities in [0, 1].")
+    eps = np.finfo(P.dtype).eps
+    losses = -np.sum(Y * np.log(np.clip(P, eps, 1 - eps)), axis=1)
+    return float(np.average(losses, weights=sample_weight))
+
+
+def neg_soft_log_loss(estimator, X, y, sample_weight=None) -> float:
+    """Minus :func:`soft_log_loss` of ``estimator`` on ``X``: a scorer.
+
+    Use it where scikit-learn's ``scoring="neg_log_loss"`` refuses soft
+    targets (``cross_val_score``, ``GridSearchCV``, ...). The columns of
+    ``predict_proba`` follow ``estimator.classes_``; a DataFrame ``y``'s
+    columns are matched to them by name.
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba``
+    X : array-like of shape (n_samples, n_features)
+        The samples.
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels or soft targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+        Minus the log-loss; greater is better.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sksmooth import SoftmaxRegression, smooth_labels
+    >>> from sksmooth.metrics import neg_soft_log_loss
+    >>> X, y = load_iris(return_X_y=True)
+    >>> Y = smooth_labels(y, epsilon=0.1)
+    >>> scores = cross_val_score(SoftmaxRegression(max_iter=500), X, Y, cv=3,
+    ...                          scoring=neg_soft_log_loss)
+    >>> bool(all(scores < 0))
+    True
+    """
+    proba = estimator.predict_proba(X)
+    return -soft_log_loss(
+        y, proba, sample_weight=sample_weight, labels=estimator.classes_
+    )
+
+
+def column_order(columns, labels) -> np.ndarray:
+    """Positions of ``labels`` among a soft-target frame's ``columns``."""
+    position = {column: k for k, column in enumerate(columns.tolist())}
+    missing = [label for label in labels.tolist() if label not in position]
+    if missing or len(position) != len(labels):
+        raise ValueError(
+            f"The columns {columns.tolist()!r} of the soft targets must name the "
+            f"classes {labels.tolist()!r}, each once."
+        )
+    return np.array([position[label] for label in labels.tolist()])
 
 
 def expected_calibration_error(

@@ -6,11 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from sksmooth._backend import dask_api, is_dask_collection
+from sksmooth._backend import dask_api, is_dask_collection, refuse_verified_on_dask
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
 from sksmooth._solvers import SolverOptions, lbfgs, report_result
 from sksmooth._validation import check_param, check_transition
+from sksmooth._verified import check_verified
 
 # MLPClassifier(solver="lbfgs") keeps scipy's defaults for these two options.
 SCIPY_MAXLS = 20
@@ -72,7 +73,8 @@ class SoftMLPClassifier(SoftTargetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels; ``arange(n_classes)`` when fitted on soft targets.
+        Class labels; for soft targets the sorted column names of a
+        DataFrame, else ``arange(n_classes)``.
     coefs_ : list of ndarray
         ``coefs_[i]`` has shape ``(units of layer i, units of layer i + 1)``.
     intercepts_ : list of ndarray
@@ -185,7 +187,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         check_random_state(self.random_state)
         return tuple(int(size) for size in sizes)
 
-    def fit(self, X, y, sample_weight=None, transition=None):
+    def fit(self, X, y, sample_weight=None, transition=None, verified=None):
         """Fit the network to labels or soft targets.
 
         Parameters
@@ -194,7 +196,8 @@ class SoftMLPClassifier(SoftTargetClassifier):
             Training data. float32 input is computed in float32.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or soft targets: non-negative rows summing to one,
-            column ``k`` being class ``k``.
+            column ``k`` being class ``k`` (a DataFrame's columns name the
+            classes).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` gives every sample weight one.
             Multiplied by the class weights of ``class_weight``.
@@ -206,6 +209,10 @@ class SoftMLPClassifier(SoftTargetClassifier):
             ``p @ T`` instead of ``p``, so that ``predict_proba``, which returns
             ``p``, estimates the classes the labels were corrupted from.
             ``None`` (or the identity) is the plain fit.
+        verified : array-like of shape (n_samples,) of bool, default=None
+            With ``transition``: the rows whose label someone checked, scored
+            against ``p`` itself rather than ``p @ T`` (their ``y`` is the
+            verified class). Without ``transition`` it changes nothing.
 
         Returns
         -------
@@ -214,12 +221,14 @@ class SoftMLPClassifier(SoftTargetClassifier):
         """
         hidden = self._check_params()
         if is_dask_collection(X):
+            refuse_verified_on_dask(verified, type(self).__name__)
             return self._fit_dask(X, y, sample_weight, hidden, transition)
         X_checked, targets, sample_weight, classes = self._validate_fit_data(
             X, y, sample_weight
         )
         if transition is not None:
             transition = check_transition(transition, len(classes), targets)
+        verified = check_verified(verified, X_checked.shape[0])
         self._check_penalty_scale(X_checked.shape[0], sample_weight)
         loss = self._make_loss(
             X_checked,
@@ -231,6 +240,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             ),
             hidden_layer_sizes=hidden,
             transition=transition,
+            verified=verified,
         )
         del targets  # the loss keeps its own weighted block
         curve = []
@@ -252,6 +262,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
         total_weight,
         hidden_layer_sizes,
         transition=None,
+        verified=None,
     ):
         """The objective on ``X``, with the learner's penalty; without it for
         ``total_weight=None``, a row block of a distributed fit whose data
@@ -266,6 +277,7 @@ class SoftMLPClassifier(SoftTargetClassifier):
             activation=self.activation,
             alpha=0.0 if total_weight is None else self.alpha,
             transition=transition,
+            verified=verified,
         )
 
     def _solver_options(self) -> SolverOptions:

@@ -3,6 +3,8 @@
 - :func:`smooth_labels` turns class codes into smoothed soft targets;
   :func:`spread_matrix` is a method's ``(K, K)`` matrix ``S``, and
   :func:`max_epsilon` / :func:`epsilon_bounds` the largest epsilon it allows;
+- :func:`counted_transition` counts the label-noise transition on rows whose
+  label was checked (``method="counted"`` of the meta-estimators);
 - :func:`check_soft_targets` validates a soft-target matrix, and
   :func:`accepts_soft_targets` reads the marker a learner sets to receive one
   from :class:`~sksmooth.LabelSmoothingClassifier`: the class attribute
@@ -36,12 +38,19 @@ True
 array([[0.675, 0.325]])
 """
 
-from sksmooth._targets import epsilon_bounds, max_epsilon, smooth_labels, spread_matrix
+from sksmooth._targets import (
+    counted_transition,
+    epsilon_bounds,
+    max_epsilon,
+    smooth_labels,
+    spread_matrix,
+)
 from sksmooth._validation import accepts_soft_targets, check_soft_targets
 
 __all__ = [
     "accepts_soft_targets",
     "check_soft_targets",
+    "counted_transition",
     "epsilon_bounds",
     "max_epsilon",
     "smooth_labels",

@@ -30,7 +30,14 @@ location: nearly separable), ``heplots::Diabetes``, ``heplots::NeuroCog``,
 281 rows); and ``SMALL_FRESH``, added after the recipe's second revision was
 chosen: ``MASS::cats``, ``MASS::birthwt`` (the weight itself dropped),
 ``MASS::Melanoma``, ``DAAG::cuckoos``, ``carData::Mroz`` and ``ISLR::OJ``.
-Each entry's ``source`` says more.
+``SMALL_UNSEEN``, ten tables picked from their descriptions alone before
+any model was fitted on them, to check the verified-label and pair-noise
+recipes (issue 33): ``ggplot2::diamonds`` (the cut, a fixed 3,000-row draw),
+``Ecdat::Fishing``, ``carData::BEPS``, ``modeldata::leaf_id_flavia`` (the
+leaf's shape), ``mosaicData::Weather`` (the city), ``openintro::fastfood``
+(the restaurant), ``ISLR::Carseats``, ``ISLR::Wage`` (education),
+``carData::Salaries`` (rank) and ``pscl::vote92``. Each entry's ``source``
+says more.
 
 - ``digits``: UCI optical recognition of handwritten digits (the 8x8 test
   set), through ``sklearn.datasets.load_digits``; no extra package.
@@ -115,6 +122,7 @@ class TableSource:
     categorical: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     source: str = ""
+    sample: int = 0  # > 0: that many rows, drawn once with a fixed seed
 
 
 TABLES: dict[str, TableSource] = {
@@ -350,6 +358,108 @@ TABLES.update(
         ),
     }
 )
+# Ten more, picked on 2026-12-07 from their descriptions alone, before any model
+# was fitted on them, to check issue 33's recipes on tables they were not
+# developed on: SMALL_UNSEEN. Columns that are other labels of the same rows
+# (a leaf's species, a trip's chosen price) are dropped.
+TABLES.update(
+    {
+        "diamonds": rdataset(
+            "ggplot2",
+            "diamonds",
+            "cut",
+            3000,
+            5,
+            "ggplot2::diamonds, quality of the cut (ordinal), 3,000 rows drawn",
+            categorical=("color", "clarity"),
+            sample=3000,
+        ),
+        "fishing": rdataset(
+            "Ecdat",
+            "Fishing",
+            "mode",
+            1182,
+            4,
+            "Ecdat::Fishing, fishing mode chosen (the chosen mode's price and "
+            "catch dropped)",
+            dropped=("price", "catch"),
+        ),
+        "beps": rdataset(
+            "carData",
+            "BEPS",
+            "vote",
+            1525,
+            3,
+            "carData::BEPS, British election panel vote",
+            categorical=("gender",),
+        ),
+        "flavia": rdataset(
+            "modeldata",
+            "leaf_id_flavia",
+            "shape",
+            1907,
+            5,
+            "modeldata::leaf_id_flavia, leaf shape from image features",
+            categorical=(
+                "denate_edge",
+                "lobed_edge",
+                "smooth_edge",
+                "toothed_edge",
+                "undulate_edge",
+            ),
+            dropped=("species", "apex", "base", "outlying_contour"),
+        ),
+        "weather": rdataset(
+            "mosaicData",
+            "Weather",
+            "city",
+            3655,
+            5,
+            "mosaicData::Weather, which city a day's weather is from",
+            dropped=("date", "year", "day", "precip", "events", "low_wind"),
+        ),
+        "fastfood": rdataset(
+            "openintro",
+            "fastfood",
+            "restaurant",
+            503,
+            8,
+            "openintro::fastfood, restaurant from an item's nutrition",
+            dropped=("item", "salad", "vit_a", "vit_c", "calcium"),
+        ),
+        "carseats": rdataset(
+            "ISLR",
+            "Carseats",
+            "ShelveLoc",
+            400,
+            3,
+            "ISLR::Carseats, shelf location",
+            categorical=("Urban", "US"),
+        ),
+        "wage": rdataset(
+            "ISLR",
+            "Wage",
+            "education",
+            3000,
+            5,
+            "ISLR::Wage, education level (ordinal)",
+            categorical=("maritl", "race", "jobclass", "health", "health_ins"),
+            dropped=("region",),
+        ),
+        "salaries": rdataset(
+            "carData",
+            "Salaries",
+            "rank",
+            397,
+            3,
+            "carData::Salaries, professors' rank",
+            categorical=("discipline", "sex"),
+        ),
+        "vote92": rdataset(
+            "pscl", "vote92", "vote", 909, 3, "pscl::vote92, US 1992 presidential vote"
+        ),
+    }
+)
 # The tables of studies/noisy_labels.py (the first seven above).
 NOISY_STUDY = ("digits", "segment", "glass", "penguins", "auto-origin", "olive", "hpc")
 SMALL_DEV = (
@@ -375,6 +485,18 @@ SMALL_HELD_OUT = (
     "hepatic",
 )
 SMALL_FRESH = ("cats", "birthwt", "melanoma", "cuckoos", "mroz", "orange-juice")
+SMALL_UNSEEN = (
+    "diamonds",
+    "fishing",
+    "beps",
+    "flavia",
+    "weather",
+    "fastfood",
+    "carseats",
+    "wage",
+    "salaries",
+    "vote92",
+)
 
 
 def package_file(package: str, relative: str, pip_name: str) -> Path:
@@ -411,8 +533,13 @@ def _read_pickle(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def _encode(columns, rows, table: TableSource):
-    """Drop rows with a missing value, one-hot the categorical columns."""
-    rows = [row for row in rows if not MISSING.intersection(row)]
+    """Drop rows with a missing value in a kept column, draw the table's
+    fixed sample of rows if it has one, one-hot the categorical columns."""
+    kept = [i for i, name in enumerate(columns) if name not in table.dropped]
+    rows = [row for row in rows if not MISSING.intersection(row[i] for i in kept)]
+    if table.sample:
+        picked = np.random.default_rng(0).permutation(len(rows))[: table.sample]
+        rows = [rows[i] for i in np.sort(picked)]
     data = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
     # a target "a+b" is the pair of columns a and b, as "a:b"
     parts = [data.pop(part) for part in table.target.split("+")]

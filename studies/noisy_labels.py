@@ -105,6 +105,7 @@ from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression, SoftMLPClass
 from sksmooth.boosting import SoftLGBMClassifier
 from sksmooth.datasets import flip_labels
 from sksmooth.metrics import expected_calibration_error
+from studies._figures import draw_noisy_labels, figure_path
 from studies._real_tables import NOISY_STUDY, TABLES, load_table
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "noisy_labels.md"
@@ -645,6 +646,7 @@ def main(argv=None) -> int:
     output = args.output or (None if args.quick or args.rows else PAGE)
     if output is not None:
         write_page(table, output)
+        draw_noisy_labels(records, figure_path(output))
     print()
     print(table)
     return 0

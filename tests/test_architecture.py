@@ -31,6 +31,7 @@ FLOORS = {
     "sksmooth._capabilities": 1,
     "sksmooth.datasets": 1,
     "sksmooth._targets": 2,
+    "sksmooth._verified": 2,
     "sksmooth.targets": 2,
     "sksmooth._heads": 3,
     "sksmooth._loss": 3,
@@ -56,9 +57,21 @@ FLOORS = {
     "sksmooth": 10,  # the package's public face
 }
 ROOT = "sksmooth"
-# The one module that may import sksmooth code inside a function: the lazy
-# import of the optional Dask backend.
-LAZY_IMPORTERS = {"sksmooth._backend": {"sksmooth._dask._api"}}
+# The modules that may import sksmooth code inside a function, and what:
+# the lazy import of the optional Dask backend, and the command line's entry
+# point, which imports the commands (and with them scikit-learn) only once the
+# arguments are parsed, so that --help does not wait for them (as the package
+# and the CLI's __init__ import their public names on first use, below).
+LAZY_IMPORTERS = {
+    "sksmooth._backend": {"sksmooth._dask._api"},
+    "sksmooth.cli._entry": {"sksmooth.cli._main"},
+    "sksmooth.cli": {"sksmooth.cli._models"},
+}
+# The modules that may call importlib.import_module with a computed name: the
+# package's public face, whose module __getattr__ imports each public name's
+# module on first use (PEP 562). Its `if TYPE_CHECKING:` imports name the
+# same modules, so the floors and cycles above still see them.
+DYNAMIC_IMPORTERS = {"sksmooth"}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # The solver and path packages (issue 34): smaller modules, and functions that
@@ -104,10 +117,22 @@ def floor_of(module: str) -> int | None:
     return None if group is None else FLOORS[group]
 
 
+def import_module_call(node):
+    """The argument node of an ``importlib.import_module(...)`` or
+    ``__import__(...)`` call, else None."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return node.args[0] if name in ("import_module", "__import__") else None
+
+
 def imports(path: Path):
     """``(imported module, names, line, inside a function)`` of every absolute
-    import of sksmooth code in the module at ``path`` (a relative import is a
-    violation of its own, see :func:`relative_imports`)."""
+    import of sksmooth code in the module at ``path``, ``import_module`` calls
+    with a literal name included (a relative import is a violation of its
+    own, see :func:`relative_imports`; a computed name one too, see
+    :func:`dynamic_imports`)."""
     found = []
 
     def visit(node, in_function):
@@ -115,6 +140,13 @@ def imports(path: Path):
             nested = in_function or isinstance(
                 child, ast.FunctionDef | ast.AsyncFunctionDef
             )
+            name = import_module_call(child)
+            if (
+                isinstance(name, ast.Constant)
+                and isinstance(name.value, str)
+                and name.value.partition(".")[0] == ROOT
+            ):
+                found.append((name.value, [], child.lineno, in_function))
             if isinstance(child, ast.Import):
                 for alias in child.names:
                     if alias.name.partition(".")[0] == ROOT:
@@ -204,6 +236,20 @@ def imports_inside_functions(modules):
         for target, _, line, in_function in imports(path)
         if in_function and target not in LAZY_IMPORTERS.get(module, ())
     ]
+
+
+def dynamic_imports(modules):
+    """``import_module`` calls with a computed name, which no rule above can
+    follow, outside the registered :data:`DYNAMIC_IMPORTERS`."""
+    found = []
+    for module, path in modules.items():
+        if module in DYNAMIC_IMPORTERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = import_module_call(node)
+            if name is not None and not isinstance(name, ast.Constant):
+                found.append(f"{module}:{node.lineno} imports a computed name")
+    return found
 
 
 def underscore_imports(modules):
@@ -355,6 +401,7 @@ RULES = [
     upward_imports,
     cycles,
     imports_inside_functions,
+    dynamic_imports,
     underscore_imports,
     reassigned_module_attributes,
     oversized,
@@ -420,8 +467,17 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
         "_targets.py": "def _spread():\n    pass\n",
         # a module registered nowhere
         "helpers.py": "",
+        # an import by a computed name, and a literal one inside a function
+        "_blas_threads.py": (
+            "import importlib\n\n\ndef f(name):\n"
+            "    return importlib.import_module(name)\n"
+        ),
+        "_demo.py": (
+            "import importlib\n\n\ndef f():\n"
+            '    return importlib.import_module("sksmooth._rows")\n'
+        ),
         # a patch of another module
-        "_blas_threads.py": "import warnings\n\nwarnings.warn = print\n",
+        "_boosting_loss.py": "import warnings\n\nwarnings.warn = print\n",
         # a module too long, and a function too long
         "_loss.py": "x = 1\n" * (MAX_MODULE_LINES + 1),
         "_heads.py": "def long():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES + 1),
@@ -445,10 +501,14 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
         upward_imports: ["sksmooth._validation:2 (floor 1) imports sksmooth.meta"],
         cycles: ["sksmooth._validation -> sksmooth.meta -> sksmooth._validation"],
         imports_inside_functions: [
-            "sksmooth._validation:2 imports sksmooth.meta inside a function"
+            "sksmooth._demo:5 imports sksmooth._rows inside a function",
+            "sksmooth._validation:2 imports sksmooth.meta inside a function",
         ],
+        dynamic_imports: ["sksmooth._blas_threads:5 imports a computed name"],
         underscore_imports: ["sksmooth._rows:1 imports ['_spread']"],
-        reassigned_module_attributes: ["sksmooth._blas_threads:3 assigns to warnings."],
+        reassigned_module_attributes: [
+            "sksmooth._boosting_loss:3 assigns to warnings."
+        ],
         oversized: [
             f"sksmooth._heads.long has {MAX_FUNCTION_LINES + 1} lines of code",
             f"sksmooth._loss has {MAX_MODULE_LINES + 1} lines",

@@ -6,6 +6,7 @@ start-up); a few run the real ``python -m sksmooth`` and the console script.
 
 import hashlib
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 import sksmooth.cli._main as cli  # the commands, where main looks them up
+from sksmooth.cli._parser import build_parser
 from sksmooth.cli._tables import read_training_table
 
 
@@ -242,7 +244,7 @@ def test_fit_with_mlp_model(iris_csv, call):
     "args, code, fragment",
     [
         (("fit", "missing.csv", "--target", "y"), 1, "no such file"),
-        (("fit", "{csv}", "--target", "nope"), 1, "no column 'nope'"),
+        (("fit", "{csv}", "--target", "nope"), 1, "--target nope: no such column"),
         (("fit", "{one_class}", "--target", "species"), 1, "one class only"),
         (("fit", "{csv}"), 2, "--target"),
         (("fit", "{csv}", "--target", "species", "--epsilons", "0,abc"), 2, "epsilons"),
@@ -430,10 +432,117 @@ def test_an_empty_feature_column_is_reported_once(tmp_path, iris_csv, call):
     assert "note: feature columns\n  sepal_length: numeric\n" in err
 
 
+def test_fit_table_shows_fit_times_in_milliseconds(iris_csv, call):
+    """A fold's fit takes milliseconds: seconds to two decimals read 0.00."""
+    code, out, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.1", "--cv", "2"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("| epsilon"))
+    assert header.endswith("| fit time (ms) |")
+    rows = [line for line in lines if re.match(r"\| 0(\.1)? \|", line)]
+    times = [float(row.split("|")[-2].replace(",", "")) for row in rows]
+    assert len(times) == 2 and all(time > 0 for time in times), out
+
+
+def test_every_option_has_help(call):
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if a.dest == "command"]
+    for name, sub in {"": parser, **commands.choices}.items():
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest}"
+    code, out, _ = call("fit", "--help")
+    assert code == 0 and "SoftmaxRegression" in out and "SoftMLPClassifier" in out
+
+
 def test_help_names_the_commands_with_a_plain_percent_sign(call):
     code, out, _ = call("--help")
     assert code == 0 and "fit" in out and "predict" in out
     assert "20% noisy" in out and "%%" not in out
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_fit_draws_a_progress_bar_on_a_terminal_unless_quiet(
+    iris_csv, call, capsys, monkeypatch, quiet
+):
+    monkeypatch.setattr("sksmooth.cli._progress.DELAY", 0.0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    options = ["--quiet"] if quiet else []
+    code, out, err = call(
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--epsilons",
+        "0,0.1",
+        "--cv",
+        "3",
+        *options,
+    )
+    assert code == 0, err
+    bars = re.findall(r"\rsearch \[[#-]{24}\] (\d)/3 fold paths, \d+ s", err)
+    if quiet:
+        assert bars == [] and "\r" not in err
+    else:
+        assert bars == ["1", "2", "3"]
+        assert re.search(r"\r {40,}\r", err)  # cleared before the table's notes
+    assert "| epsilon |" in out
+
+
+def test_no_progress_bar_off_a_terminal(iris_csv, call, monkeypatch):
+    monkeypatch.setattr("sksmooth.cli._progress.DELAY", 0.0)
+    code, _, err = call("fit", iris_csv, "--target", "species", "--cv", "3")
+    assert code == 0 and "\r" not in err
+
+
+# What --help and a usage error import: the console script's own entry point,
+# in a fresh interpreter, then the heavy packages it must not have loaded.
+HELP_IMPORTS = """
+import sys
+from sksmooth.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    print("exit", exit.code)
+heavy = ("sklearn", "scipy", "pandas", "skops", "joblib", "matplotlib")
+print(sorted({m.split(".")[0] for m in sys.modules} & set(heavy)))
+"""
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [(["--help"], 0), (["fit", "--help"], 0), (["fit", "t.csv"], 2), (["nope"], 2)],
+)
+def test_help_and_usage_errors_do_not_import_scikit_learn(args, code):
+    """``sksmooth --help`` took two seconds importing scikit-learn for nothing:
+    the arguments are parsed before the commands are imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", HELP_IMPORTS, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.stdout.splitlines()[-2:] == [f"exit {code}", "[]"], done
+
+
+def test_the_package_imports_its_public_names_on_first_use():
+    code = (
+        "import sys, sksmooth\n"
+        "assert 'sklearn' not in sys.modules, 'import sksmooth imported sklearn'\n"
+        "from sksmooth import SoftmaxRegression\n"
+        "import sksmooth.linear_model as home\n"
+        "assert SoftmaxRegression is home.SoftmaxRegression\n"
+        "assert set(sksmooth.__all__) <= set(dir(sksmooth))\n"
+        "assert all(getattr(sksmooth, name) for name in sksmooth.__all__)\n"
+        "try:\n    sksmooth.nothing\nexcept AttributeError as e:\n    print(e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "module 'sksmooth' has no attribute 'nothing'\n"
 
 
 FUZZ_TABLES = {
@@ -572,6 +681,29 @@ def test_a_hostile_model_file_cannot_make_predict_write(
     assert code == 1
     assert "does not trust" in err and out == ""
     assert victim.read_text() == "precious\n"
+
+
+def test_predict_warns_of_categories_unseen_in_fit(
+    tmp_path, iris_csv, model_file, call
+):
+    """The encoder ignores an unseen category: the rows are predicted all the
+    same, and standard error names the column, the values and their rows."""
+    frame = pd.read_csv(iris_csv)
+    frame.loc[[0, 3, 6], "colour"] = "green"
+    frame.loc[9, "colour"] = "blue"
+    frame.loc[12, "colour"] = np.nan  # missing, imputed: not unseen
+    new = tmp_path / "new.csv"
+    frame.to_csv(new, index=False)
+    code, out, err = call("predict", model_file, new)
+    assert code == 0, err
+    assert err.splitlines() == [
+        "warning: column 'colour' has values the model did not see in fit: "
+        "'green' (3 rows), 'blue' (1 row); those rows are predicted as if the "
+        "column had none of its categories"
+    ]
+    assert len(out.splitlines()) == 1 + len(frame)
+    code, _, err = call("predict", model_file, iris_csv)  # every value seen
+    assert code == 0 and err == ""
 
 
 def test_predict_refuses_a_model_with_foreign_types(tmp_path, iris_csv, call):
@@ -940,3 +1072,63 @@ def test_the_demos_options_before_a_command_are_refused(
     assert "error: --output and --force before a command are the demo's" in err
     assert f"{command}'s own after it" in err
     assert sorted(tmp_path.iterdir()) == before  # nothing written
+
+
+@pytest.fixture
+def checked_csv(tmp_path, iris_csv):
+    """Iris with a fifth of its labels moved to the next species and a column
+    of verified species, empty on the rows nobody checked."""
+    frame = pd.read_csv(iris_csv)
+    species = np.array(sorted(frame["species"].unique()))
+    truth = frame["species"].to_numpy()
+    given = truth.copy()
+    moved = np.arange(len(frame)) % 5 == 0
+    given[moved] = species[(np.searchsorted(species, truth[moved]) + 1) % 3]
+    frame["species"] = given
+    frame["checked"] = np.where(np.arange(len(frame)) % 4 == 0, truth, None)
+    path = tmp_path / "checked.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_fit_reads_verified_classes_from_a_column_that_is_no_feature(
+    checked_csv, call, capsys
+):
+    X, y, y_verified = read_training_table(checked_csv, "species", 3, "checked")
+    assert "checked" not in X.columns
+    assert y_verified.isna().sum() == 112 and y_verified.notna().sum() == 38
+    capsys.readouterr()
+    code, out, err = call(
+        "fit",
+        checked_csv,
+        *("--target", "species", "--verified", "checked"),
+        *("--smooth", "predictions", "--epsilons", "0,0.5,1", "--cv", "3"),
+    )
+    assert code == 0, err
+    assert "checked" not in err.split("note: feature columns")[1]
+    assert "chosen epsilon" in out
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--verified", "audit"], "error: --verified audit: no such column"),
+        (["--verified", "species"], "error: --verified species is the target column"),
+    ],
+)
+def test_fit_refuses_a_verified_column_it_cannot_use(
+    checked_csv, call, options, message
+):
+    code, _, err = call("fit", checked_csv, "--target", "species", *options)
+    assert code == 1
+    assert err.startswith(message) and err.count("\n") == 1, err
+
+
+def test_fit_refuses_a_verified_class_the_target_never_has(tmp_path, checked_csv, call):
+    frame = pd.read_csv(checked_csv)
+    frame.loc[0, "checked"] = "tulip"
+    path = tmp_path / "tulip.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = call("fit", path, "--target", "species", "--verified", "checked")
+    assert code == 1
+    assert err.startswith("error: --verified checked holds 'tulip'"), err

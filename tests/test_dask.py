@@ -248,6 +248,8 @@ def test_predictions_are_lazy_and_equal_in_memory_predictions(client):
     assert model.score(X_d, y_d, sample_weight=w_d) == pytest.approx(
         model.score(X, y, sample_weight=w), abs=1e-12
     )
+    soft = smooth_labels(y, epsilon=0.2)  # scored against each row's argmax
+    assert model.score(X_d, as_dask(soft)) == pytest.approx(model.score(X, y))
     mlp = SoftMLPClassifier((5,), max_iter=20, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

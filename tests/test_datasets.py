@@ -25,3 +25,15 @@ def test_any_labels_flip_to_another_present_label():
 def test_one_class_cannot_be_flipped():
     with pytest.raises(ValueError, match="at least 2 classes"):
         flip_labels(np.zeros(10, dtype=int), 0.1)
+
+
+def test_pair_noise_moves_the_same_rows_to_the_next_class():
+    y = np.arange(300) % 4
+    symmetric = flip_labels(y, 0.3, 4, random_state=5)
+    pair = flip_labels(y, 0.3, 4, random_state=5, kind="pair")
+    moved = pair != y
+    np.testing.assert_array_equal(moved, symmetric != y)
+    assert moved.sum() == 90
+    np.testing.assert_array_equal(pair[moved], (y[moved] + 1) % 4)
+    with pytest.raises(ValueError, match="kind must be"):
+        flip_labels(y, 0.3, 4, kind="swap")

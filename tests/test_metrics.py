@@ -4,11 +4,22 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
-from sklearn.metrics import make_scorer
-from sklearn.model_selection import cross_val_score
+from sklearn.metrics import log_loss, make_scorer
+from sklearn.model_selection import KFold, cross_val_score
+from sklearn.preprocessing import StandardScaler
 
-from sksmooth import SoftmaxRegression
-from sksmooth.metrics import classwise_calibration_error, expected_calibration_error
+from sksmooth import (
+    LabelSmoothingClassifier,
+    SoftmaxRegression,
+    SoftMLPClassifier,
+    smooth_labels,
+)
+from sksmooth.metrics import (
+    classwise_calibration_error,
+    expected_calibration_error,
+    neg_soft_log_loss,
+    soft_log_loss,
+)
 
 
 def direct_ece(y_true, y_prob, n_bins):
@@ -145,3 +156,62 @@ def test_bad_inputs(kwargs, fragment):
     y_true, y_prob = args.pop("y_true"), args.pop("y_prob")
     with pytest.raises(ValueError, match=fragment):
         expected_calibration_error(y_true, y_prob, **args)
+
+
+# ------------------------------------------------- the log-loss of soft targets
+def test_soft_log_loss_by_hand():
+    Y = np.array([[0.7, 0.3], [0.2, 0.8]])
+    P = np.array([[0.6, 0.4], [0.5, 0.5]])
+    by_hand = -(0.7 * np.log(0.6) + 0.3 * np.log(0.4) + np.log(0.5)) / 2
+    assert soft_log_loss(Y, P) == pytest.approx(by_hand)
+    weighted = -(3 * (0.7 * np.log(0.6) + 0.3 * np.log(0.4)) + np.log(0.5)) / 4
+    assert soft_log_loss(Y, P, sample_weight=[3, 1]) == pytest.approx(weighted)
+    # a binary predict_proba scorer passes the probability of the second class
+    assert soft_log_loss(Y, P[:, 1]) == pytest.approx(by_hand)
+
+
+def test_soft_log_loss_of_labels_and_one_hot_rows_is_scikit_learns():
+    rng = np.random.default_rng(0)
+    y = np.array(["b", "a", "c", "c", "a"])
+    P = rng.dirichlet(np.ones(3), size=5)
+    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    assert soft_log_loss(y, P) == pytest.approx(log_loss(y, P))
+    assert soft_log_loss(onehot, P) == pytest.approx(log_loss(y, P))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SoftmaxRegression(max_iter=500),
+        lambda: SoftMLPClassifier((8,), max_iter=300, random_state=0),
+        lambda: LabelSmoothingClassifier(SoftmaxRegression(max_iter=500)),
+    ],
+    ids=["softmax", "mlp", "meta"],
+)
+def test_neg_soft_log_loss_scorer_in_cross_val_score(make):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.default_rng(0)
+    Y = 0.8 * smooth_labels(y, epsilon=0.1) + 0.2 * rng.dirichlet(np.ones(3), 150)
+    folds = KFold(3, shuffle=True, random_state=0)
+    scores = cross_val_score(make(), X, Y, cv=folds, scoring=neg_soft_log_loss)
+    expected = []
+    for train, test in folds.split(X):
+        proba = make().fit(X[train], Y[train]).predict_proba(X[test])
+        expected.append(np.mean(np.sum(Y[test] * np.log(proba), axis=1)))
+    np.testing.assert_allclose(scores, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "y_true, y_prob, fragment",
+    [
+        (np.full((2, 3), 1 / 3), np.full((2, 2), 0.5), "3 columns but y_prob has 2"),
+        (np.array([[0.5, 0.6], [1, 0]]), np.full((2, 2), 0.5), "sum to one"),
+        (np.full((2, 2), 0.5), np.array([[1.2, -0.2]] * 2), r"in \[0, 1\]"),
+        (np.full((3, 2), 0.5), np.full((2, 2), 0.5), "inconsistent numbers"),
+    ],
+)
+def test_soft_log_loss_bad_inputs(y_true, y_prob, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        soft_log_loss(y_true, y_prob)

@@ -691,9 +691,9 @@ def test_an_unknown_method_lists_confusion_too():
         search.fit(X, y)
 
 
-def test_forward_candidates_whose_p_loses_twice_over_are_passed_over():
-    # two settings; the ratio is to each setting's own smallest epsilon
-    p_losses = np.array([0.5, 0.99, 1.01, 0.2, 0.41])
+def test_forward_candidates_whose_p_loses_half_again_are_passed_over():
+    # two settings; the ratio (1.5) is to each setting's own smallest epsilon
+    p_losses = np.array([0.5, 0.749, 0.751, 0.2, 0.301])
     epsilons = np.array([0.0, 0.1, 0.3, 0.0, 0.1])
     settings = np.array([0, 0, 0, 1, 1])
     admissible = p_loss_admissible(p_losses, epsilons, settings)

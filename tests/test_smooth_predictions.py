@@ -170,6 +170,41 @@ def test_temperature_stays_at_one_where_the_labels_say_nothing_of_it():
     assert fit_temperature(log_p, codes, transition=blur) == pytest.approx(1, abs=1e-5)
 
 
+def test_softening_needs_every_fold_and_sharpening_does_not():
+    """Over-confident predictions in every fold are softened as if pooled; if
+    one fold's own temperature is below 1, they are not softened at all. A
+    sharpening temperature is the pooled one whatever the folds say."""
+    rng = np.random.default_rng(6)
+    log_p = log_softmax(3 * rng.normal(size=(300, 3)), axis=1)
+    soft = np.exp(log_softmax(log_p / 2, axis=1))  # true temperature 2
+    codes = np.array([rng.choice(3, p=row) for row in soft])
+    folds = np.arange(300) % 3
+    pooled = fit_temperature(log_p, codes)
+    assert pooled > 1.5
+    assert fit_temperature(log_p, codes, groups=folds) == pooled
+    # the third fold's labels follow p itself, sharper: its own tau is below 1
+    sharp = np.array(
+        [
+            rng.choice(3, p=row)
+            for row in np.exp(log_p / 0.7) / np.exp(log_p / 0.7).sum(1, keepdims=True)
+        ]
+    )
+    mixed = np.where(folds == 2, sharp, codes)
+    own = fit_temperature(log_p[folds == 2], mixed[folds == 2])
+    assert own < 1
+    assert fit_temperature(log_p, mixed) > 1
+    assert fit_temperature(log_p, mixed, groups=folds) == 1.0
+    sharpened = np.array(
+        [
+            rng.choice(3, p=row)
+            for row in np.exp(log_p / 0.7) / np.exp(log_p / 0.7).sum(1, keepdims=True)
+        ]
+    )
+    assert fit_temperature(log_p, sharpened, groups=folds) == fit_temperature(
+        log_p, sharpened
+    )
+
+
 def test_an_integer_weight_is_a_repeated_out_of_fold_prediction():
     rng = np.random.default_rng(1)
     log_p = log_softmax(2 * rng.normal(size=(80, 3)), axis=1)

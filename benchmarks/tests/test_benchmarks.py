@@ -42,6 +42,10 @@ def quick_run(tmp_path_factory):
     start, end = MARKERS["mlp"]
     output.write_text(f"intro\n{start}\nSTALE-TABLE\n{end}\nend\n")
     done = python_module("benchmarks.run", "--quick", "--output", str(output))
+    # the page's figure, redrawn from the tables the run wrote
+    assert (output.parent / "figures" / "performance.png").read_bytes()[:4] == (
+        b"\x89PNG"
+    )
     return output.read_text(), done.stdout
 
 

@@ -265,11 +265,18 @@ def predict_on_dask(estimator, method: str, X):
 
 
 def score_on_dask(estimator, X, y, sample_weight=None) -> float:
-    """Weighted accuracy of ``estimator.predict(X)``, reduced on the workers."""
+    """Weighted accuracy of ``estimator.predict(X)``, reduced on the workers;
+    soft targets ``y`` are scored against each row's most probable class."""
     predictions = predict_on_dask(estimator, "predict", X)
     y = aligned(y, predictions.chunks[0], "y")
+    classes = np.asarray(estimator.classes_)
+    if y.ndim == 2 and y.shape[1] == classes.shape[0]:
+        y = y.argmax(axis=1).map_blocks(classes.take, dtype=classes.dtype)
     if y.ndim != 1:
-        raise ValueError(f"y must be 1-D labels to score, got shape {y.shape}.")
+        raise ValueError(
+            "y must be 1-D labels, or soft targets with one column per class of "
+            f"classes_ ({classes.shape[0]}), to score; got shape {y.shape}."
+        )
     correct = (predictions == y).astype(np.float64)
     if sample_weight is None:
         return float(correct.mean().compute())

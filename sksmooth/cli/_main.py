@@ -24,7 +24,7 @@ import re
 import sys
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -39,20 +39,19 @@ from sksmooth._demo import NOISE, format_table, run_demo, text_progress
 from sksmooth.cli._errors import CLIError, describe_error
 from sksmooth.cli._files import OutputPathError, check_output_path, write_atomically
 from sksmooth.cli._models import import_skops, load_model, save_model, trusted_types
-from sksmooth.cli._parser import (
-    attach_signed_values,
-    build_parser,
-    format_epsilon,
-)
+from sksmooth.cli._parser import build_parser, format_epsilon, parse_arguments
+from sksmooth.cli._progress import progress_bar
 from sksmooth.cli._tables import (
     numeric_columns_as_numbers,
     read_table,
     read_training_table,
     table_writer,
+    unseen_categories,
 )
 from sksmooth.linear_model import SoftmaxRegression
 from sksmooth.metrics import expected_calibration_error
 from sksmooth.model_selection import LabelSmoothingClassifierCV
+from sksmooth.model_selection._report import search_progress
 from sksmooth.neural_network import SoftMLPClassifier
 from sksmooth.plotting import ReliabilityDisplay
 
@@ -60,7 +59,16 @@ __all__ = ["main", "trusted_types"]
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit code.
+    """Parse ``argv`` and :func:`run` the command; return the exit code.
+
+    The console script's own entry is :func:`sksmooth.cli._entry.main`, which
+    parses before importing this module.
+    """
+    return run(parse_arguments(build_parser(), argv))
+
+
+def run(args) -> int:
+    """Run the parsed command; return the exit code.
 
     Every expected failure (a ``CLIError``, a refused output path, a file that
     cannot be read or written, data or a model that the estimators reject)
@@ -68,16 +76,6 @@ def main(argv=None) -> int:
     unexpected exception is reported the same way, as a bug to report; set
     ``SKSMOOTH_DEBUG=1`` to see its traceback instead.
     """
-    parser = build_parser()
-    args = parser.parse_args(
-        attach_signed_values(sys.argv[1:] if argv is None else argv)
-    )
-    if args.command is not None and (args.demo_output is not None or args.demo_force):
-        parser.error(
-            f"--output and --force before a command are the demo's; give "
-            f"{args.command}'s own after it (fit: --save, --force; predict: "
-            "--output, --force)"
-        )
     try:
         if args.command == "fit":
             return fit_command(args)
@@ -206,9 +204,12 @@ def build_pipeline(frame, args):
         if args.model == "mlp"
         else SoftmaxRegression(max_iter=1000)
     )
+    # checked rows with smoothed predictions: the noise is counted on them
+    counted = args.verified is not None and args.smooth == "predictions"
     search = LabelSmoothingClassifierCV(
         learner,
         epsilons=10 if args.epsilons is None else list(args.epsilons),
+        method="counted" if counted else "uniform",
         smooth=args.smooth,
         cv=args.cv,  # stratified and shuffled with random_state
         scoring=table_scorers(),
@@ -288,17 +289,28 @@ def fit_command(args) -> int:
             )
         import_skops()
     cluster = connect_scheduler(args.scheduler) if args.scheduler else None
-    X, y = read_training_table(args.data, args.target, args.cv)
+    X, y, y_verified = read_training_table(
+        args.data, args.target, args.cv, args.verified
+    )
     model = build_pipeline(X, args)
+    fit_params = {}
+    if y_verified is not None:
+        fit_params[f"{model.steps[-1][0]}__y_verified"] = y_verified.to_numpy()
     start = time.perf_counter()
     # A command line is one thread, so catching warnings process-wide is safe:
     # each distinct one becomes one line, not a Python warning with its source.
+    bar = progress_bar(sys.stderr, args.quiet)
     with (
         warnings.catch_warnings(record=True) as caught,
         on_cluster(cluster, args.n_jobs),
+        search_progress(bar) if bar is not None else nullcontext(),
     ):
         warnings.simplefilter("always")
-        model.fit(X, y)
+        try:
+            model.fit(X, y, **fit_params)
+        finally:
+            if bar is not None:
+                bar.close()
     for message in dict.fromkeys(command_line_warning(w, args.model) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - start
@@ -355,16 +367,16 @@ def format_cv_table(results) -> str:
     ...            "mean_test_accuracy": np.array([0.9, 0.95]),
     ...            "mean_test_log_loss": np.array([-0.3, -0.2]),
     ...            "mean_test_ece": np.array([-0.05, -0.02]),
-    ...            "mean_fit_time": np.array([0.01, 0.02])}
+    ...            "mean_fit_time": np.array([0.00123, 2.5])}
     >>> print(format_cv_table(results))
-    | epsilon | accuracy | log-loss | ECE | fit time (s) |
-    |--------:|---------:|---------:|----:|-------------:|
-    | 0 | 0.9000 | 0.3000 | 0.0500 | 0.01 |
-    | 0.1 | 0.9500 | 0.2000 | 0.0200 | 0.02 |
+    | epsilon | accuracy | log-loss | ECE | fit time (ms) |
+    |--------:|---------:|---------:|----:|--------------:|
+    | 0 | 0.9000 | 0.3000 | 0.0500 | 1.23 |
+    | 0.1 | 0.9500 | 0.2000 | 0.0200 | 2,500 |
     """
     lines = [
-        "| epsilon | accuracy | log-loss | ECE | fit time (s) |",
-        "|--------:|---------:|---------:|----:|-------------:|",
+        "| epsilon | accuracy | log-loss | ECE | fit time (ms) |",
+        "|--------:|---------:|---------:|----:|--------------:|",
     ]
     for i, epsilon in enumerate(results["param_epsilon"]):
         row = (
@@ -372,8 +384,25 @@ def format_cv_table(results) -> str:
             f"{-results['mean_test_log_loss'][i]:.4f} | "
             f"{-results['mean_test_ece'][i]:.4f} |"
         )
-        lines.append(row + f" {results['mean_fit_time'][i]:.2f} |")
+        lines.append(row + f" {format_milliseconds(results['mean_fit_time'][i])} |")
     return "\n".join(lines)
+
+
+def format_milliseconds(seconds: float) -> str:
+    """Milliseconds with three significant digits (whole ones from 100 up).
+
+    A fold's fit at one epsilon of a warm-started path takes milliseconds:
+    seconds rounded to two decimals showed 0.00 for all of them.
+
+    Examples
+    --------
+    >>> format_milliseconds(0.0000412), format_milliseconds(0.0123)
+    ('0.0412', '12.3')
+    >>> format_milliseconds(0.4567), format_milliseconds(12.3456)
+    ('457', '12,346')
+    """
+    ms = 1000 * float(seconds)
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:.3g}"
 
 
 def predict_command(args) -> int:
@@ -392,6 +421,8 @@ def predict_command(args) -> int:
     if missing:
         raise CLIError(f"{args.data} lacks the model's columns: {', '.join(missing)}")
     X = numeric_columns_as_numbers(frame[expected] if expected else frame)
+    for line in unseen_categories(model, X):
+        print(f"warning: {line}", file=sys.stderr)
     try:
         result = frame.iloc[:, :0].copy()
         result["prediction"] = model.predict(X)

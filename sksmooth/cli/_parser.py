@@ -2,6 +2,7 @@
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
         "the bundled demo (digits with 20% noisy training labels).",
     )
     add_demo_options(parser)
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(
+        dest="command", help="without a command, the demo runs"
+    )
 
     fit = commands.add_parser(
         "fit", help="choose epsilon by cross-validation on a table"
     )
     fit.add_argument("data", type=Path, help="a .csv or .parquet file")
     fit.add_argument("--target", required=True, help="the label column")
-    fit.add_argument("--model", choices=["softmax", "mlp"], default="softmax")
+    fit.add_argument(
+        "--model",
+        choices=["softmax", "mlp"],
+        default="softmax",
+        help="softmax (default): multinomial logistic regression "
+        "(SoftmaxRegression); mlp: a neural network with one hidden layer "
+        "(SoftMLPClassifier), more flexible and slower",
+    )
     fit.add_argument(
         "--epsilons",
         type=parse_epsilons,
@@ -54,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="smooth the targets (over-confidence) or the predictions (noisy "
         "labels: epsilon then estimates the noise, the model predicts the clean "
         "classes)",
+    )
+    fit.add_argument(
+        "--verified",
+        metavar="COLUMN",
+        default=None,
+        help="a column with the verified class of the rows someone checked, "
+        "empty on the others (never a feature): those rows are fitted with it; "
+        "with --smooth predictions the label noise is counted on them",
     )
     fit.add_argument("--cv", type=positive_int, default=5, help="folds (>= 2)")
     fit.add_argument(
@@ -80,7 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--force", action="store_true", help="replace an existing --save file"
     )
+    fit.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (drawn on a terminal once the search has run "
+        "for two seconds)",
+    )
 
+    add_predict_command(commands)
+    return parser
+
+
+def add_predict_command(commands) -> None:
+    """``sksmooth predict`` and its options."""
     predict = commands.add_parser("predict", help="predict with a saved model")
     predict.add_argument("model", type=Path, help="a .skops file from 'fit --save'")
     predict.add_argument("data", type=Path, help="a .csv or .parquet file")
@@ -94,7 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--force", action="store_true", help="replace an existing --output file"
     )
-    return parser
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """The parsed arguments of ``argv`` (default ``sys.argv[1:]``); argparse
+    exits with code 2 on a usage error, as on the demo's ``--output`` or
+    ``--force`` given with a command."""
+    args = parser.parse_args(
+        attach_signed_values(sys.argv[1:] if argv is None else argv)
+    )
+    if args.command is not None and (args.demo_output is not None or args.demo_force):
+        parser.error(
+            f"--output and --force before a command are the demo's; give "
+            f"{args.command}'s own after it (fit: --save, --force; predict: "
+            "--output, --force)"
+        )
+    return args
 
 
 # Options whose value may start with "-": argparse would read "-0.1,0.1" as

@@ -176,18 +176,30 @@ def not_numbers_note(present, decimal_comma: bool) -> str:
     )
 
 
-def read_training_table(path: Path, target: str, n_folds: int):
-    """Features and labels from a table, checked for what ``fit`` needs.
+def read_training_table(path: Path, target: str, n_folds: int, verified=None):
+    """Features, labels and (with a ``verified`` column) the verified classes
+    from a table, checked for what ``fit`` needs.
 
     Feature columns without a single value are dropped, with one note on
-    standard error (the imputers would otherwise warn once per fit).
+    standard error (the imputers would otherwise warn once per fit). The
+    verified column is never a feature.
     """
     frame = read_table(path)
-    if target not in frame.columns:
+    for option, column in (("--target", target), ("--verified", verified)):
+        if column is not None and column not in frame.columns:
+            raise CLIError(
+                f"{option} {column}: no such column in {path}; columns are "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+    if verified is not None and verified == target:
         raise CLIError(
-            f"no column {target!r} in {path}; columns are "
-            f"{', '.join(map(str, frame.columns))}"
+            f"--verified {verified} is the target column itself; give the column "
+            "of verified classes, empty on the rows nobody checked"
         )
+    y_verified = None
+    if verified is not None:
+        y_verified = frame[verified].astype(object).where(frame[verified].notna(), None)
+        frame = frame.drop(columns=[verified])
     if len(frame) == 0:
         raise CLIError(f"{path} has a header but no rows")
     y = frame[target]
@@ -233,9 +245,51 @@ def read_training_table(path: Path, target: str, n_folds: int):
             f"than --cv {n_folds}: some validation folds will not hold it",
             file=sys.stderr,
         )
+    if y_verified is not None:
+        unknown = set(y_verified.dropna()) - set(y)
+        if unknown:
+            shown = ", ".join(repr(plain_value(v)) for v in sorted(unknown, key=str))
+            raise CLIError(
+                f"--verified {verified} holds {shown}, which the target column "
+                f"{target!r} never has; a verified class must be one of its classes"
+            )
     # Said once the table is usable, so that a refusal stays one error line.
     print("note: feature columns\n  " + "\n  ".join(lines), file=sys.stderr)
-    return X, y
+    return X, y, y_verified
+
+
+def unseen_categories(model, X) -> list[str]:
+    """One line per categorical column of ``X`` holding values the model's
+    one-hot encoder did not see in ``fit``, naming them and their rows.
+
+    ``fit`` encodes categories with ``handle_unknown="ignore"``: an unseen
+    value becomes a row with none of the column's categories, which the model
+    never saw either, so ``predict`` says so instead of dropping it in
+    silence. Missing values are the imputer's, not unseen.
+    """
+    preprocess = model[0] if hasattr(model, "steps") else None
+    lines = []
+    for _, transformer, columns in getattr(preprocess, "transformers_", []):
+        encoder = transformer[-1] if hasattr(transformer, "steps") else transformer
+        categories = getattr(encoder, "categories_", None)
+        if categories is None or isinstance(columns, str):
+            continue
+        for column, known in zip(columns, categories, strict=True):
+            present = X[column].dropna()
+            unseen = present[~present.isin(list(known))].astype(str).value_counts()
+            if not len(unseen):
+                continue
+            shown = ", ".join(
+                f"{value!r} ({count} row{'s' if count > 1 else ''})"
+                for value, count in unseen[:5].items()
+            )
+            more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
+            lines.append(
+                f"column {column!r} has values the model did not see in fit: "
+                f"{shown}{more}; those rows are predicted as if the column had "
+                "none of its categories"
+            )
+    return lines
 
 
 def import_pandas():

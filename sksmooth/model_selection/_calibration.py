@@ -32,10 +32,13 @@ def observed_log_proba(log_proba, transition=None):
     return np.log(np.maximum(observed, np.finfo(np.float64).tiny))
 
 
-def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> float:
+def fit_temperature(
+    log_proba, codes, sample_weight=None, transition=None, groups=None
+) -> float:
     """The temperature of the out-of-fold predictions ``log_proba``: the
     maximum a posteriori ``τ`` of ``log_softmax(log_proba / τ)`` for the
-    labels ``codes``, never sharper than the mistakes seen allow.
+    labels ``codes``, never sharper than the mistakes seen allow, and softer
+    than 1 only when every validation fold asks for it.
 
     The (weighted) mean cross-entropy against the labels is minimised with a
     standard normal prior on ``log τ`` counting as one sample (``(log τ)² /
@@ -53,6 +56,15 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     are scored against. Solved by bounded scalar minimisation over ``log τ``
     in ``[log 0.01, log 100]``.
 
+    With ``groups`` (the fold of each row), a temperature above 1 is kept
+    only if every group's own temperature, fitted the same way on its rows,
+    is above 1 too; else ``τ = 1``. Pooled, a few confident mistakes in one
+    fold soften the whole model, though the refit, on all the rows, is
+    usually sharper and better than the fold models that made them; and
+    where the labels are noisy, softening toward them blurs the classes the
+    model should predict. Sharpening is not held back: its floor already
+    bounds it.
+
     Parameters
     ----------
     log_proba : ndarray of shape (n_samples, n_classes)
@@ -63,6 +75,8 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
         ``n`` and ``m`` are sums of weights: an integer weight is a repeated
         sample.
     transition : ndarray of shape (n_classes, n_classes), default=None
+    groups : ndarray of shape (n_samples,), default=None
+        The validation fold of each row: softening needs all of them.
 
     Returns
     -------
@@ -83,7 +97,28 @@ def fit_temperature(log_proba, codes, sample_weight=None, transition=None) -> fl
     >>> never_wrong = np.log(np.tile([[0.9, 0.1], [0.1, 0.9]], (10, 1)))
     >>> round(float(fit_temperature(never_wrong, np.tile([0, 1], 10))), 3)
     0.722
+
+    The over-confident rows above, in two folds of which only the first
+    shows the mistake: not softened.
+
+    >>> float(fit_temperature(over_confident, np.array([0, 1, 1]),
+    ...                       groups=np.array([0, 0, 1])))
+    1.0
     """
+    temperature = pooled_temperature(log_proba, codes, sample_weight, transition)
+    if groups is None or temperature <= 1.0:
+        return temperature
+    for group in np.unique(groups):
+        rows = groups == group
+        weights = None if sample_weight is None else sample_weight[rows]
+        own = pooled_temperature(log_proba[rows], codes[rows], weights, transition)
+        if own <= 1.0:
+            return 1.0
+    return temperature
+
+
+def pooled_temperature(log_proba, codes, sample_weight=None, transition=None):
+    """:func:`fit_temperature` on all the rows at once (no ``groups``)."""
     n_samples = log_proba.shape[0]
     weights = np.ones(n_samples) if sample_weight is None else sample_weight
     total = weights.sum()

@@ -8,10 +8,12 @@ targets, an expansion too large for the largest epsilon).
 
 import numpy as np
 from sklearn.utils import check_array
+from sklearn.utils.validation import has_fit_parameter
 
 from sksmooth._rows import expanded_nbytes, rows_source
-from sksmooth._targets import smooth_codes
+from sksmooth._targets import COUNTED, smooth_codes
 from sksmooth._validation import accepts_soft_targets
+from sksmooth._verified import check_verified_labels, warn_unchecked_classes
 from sksmooth.meta import DEFAULT_MAX_EXPANSION_MIB
 
 _MIB = 2**20
@@ -126,3 +128,31 @@ def check_folds(folds, codes, classes, label: str) -> None:
                 f"class(es) {classes[~present].tolist()}; use fewer folds or a "
                 "stratified splitter."
             )
+
+
+def check_search_verified(search, y_verified, codes, classes, inner):
+    """``y_verified`` of a search checked before any fold (see
+    :func:`~sksmooth._verified.check_verified_labels`): with forward
+    smoothing the learner's ``fit`` must take ``verified``, and
+    ``method="counted"`` needs checked rows (and warns about classes none of
+    them has). Returns the :class:`~sksmooth._verified.VerifiedLabels` or
+    ``None``."""
+    name = type(search).__name__
+    forward = isinstance(search.smooth, str) and search.smooth == "predictions"
+    counting = isinstance(search.method, str) and search.method == COUNTED
+    if y_verified is not None and forward and not has_fit_parameter(inner, "verified"):
+        raise TypeError(
+            f"y_verified with smooth='predictions' needs a learner whose fit takes "
+            f"verified (SoftmaxRegression, SoftMLPClassifier); "
+            f"{type(inner).__name__} does not."
+        )
+    verified = check_verified_labels(y_verified, codes, classes, name)
+    if counting and verified is None:
+        raise ValueError(
+            f"{name}(method='counted') smooths by the label noise counted on rows "
+            "someone checked: pass their verified classes to fit as y_verified "
+            "(None on the rows not checked), with at least one row checked."
+        )
+    if counting:
+        warn_unchecked_classes(verified, classes)
+    return verified

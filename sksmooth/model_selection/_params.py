@@ -12,14 +12,14 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils.validation import has_fit_parameter
 
 from sksmooth._capabilities import path_capabilities
-from sksmooth._targets import SMOOTHING_METHODS, check_smooth
+from sksmooth._targets import COUNTED, SMOOTHING_METHODS, check_smooth
 from sksmooth._validation import accepts_soft_targets, check_param
 from sksmooth.model_selection._scoring import check_scorers
 from sksmooth.model_selection._selection import check_epsilons_param
 from sksmooth.model_selection._walk import PathOptions, check_budget
 
 CALIBRATIONS = (None, "temperature")
-METHODS = (*SMOOTHING_METHODS, "confusion")
+METHODS = (*SMOOTHING_METHODS, "confusion", COUNTED)
 SELECTIONS = ("setting_first", "best")
 
 

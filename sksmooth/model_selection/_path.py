@@ -9,26 +9,29 @@ known only through their public API (``fit``, ``warm_start``, ``set_params``,
 ``fit_path``, ``predict_proba`` / ``predict_log_proba``).
 """
 
-import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from joblib import delayed
-from sklearn.exceptions import ConvergenceWarning
 
 from sksmooth._capabilities import path_capabilities
 from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._rows import take_rows
 from sksmooth._targets import (
+    COUNTED,
     SmoothingPlan,
+    plan_smoothing,
     spread_matrix,
 )
 from sksmooth.model_selection._checks import check_expansion_sizes
+from sksmooth.model_selection._report import SearchProgress
 from sksmooth.model_selection._selection import (
     anchor_similarity,
     confusion_similarity,
+    counted_spreads,
     epsilon_grid,
+    fold_transitions,
 )
 from sksmooth.model_selection._walk import (
     PathOptions,
@@ -56,6 +59,9 @@ class SearchData:
     folds : list of (train, validation) index arrays
     score_params : dict
         What the scorers receive (``sample_weight``; routed metadata).
+    verified : VerifiedLabels or None
+        The rows someone checked (``y_verified``); ``codes`` then hold their
+        verified classes.
     """
 
     X: Any
@@ -64,6 +70,7 @@ class SearchData:
     sample_weight: np.ndarray | None
     folds: list
     score_params: dict = field(default_factory=dict)
+    verified: Any = None
 
     @property
     def validation_rows(self) -> np.ndarray:
@@ -106,7 +113,9 @@ class FoldTask:
     """One (setting, fold) path: its rows, epsilons, spread matrix, start,
     and where it is, for error messages; or with ``grid = (parameter,
     values)``, the paths of the settings that differ only in the values of
-    the parameter the learner's path carries, in one ``fit_path``."""
+    the parameter the learner's path carries, in one ``fit_path``.
+    ``verified``: for forward smoothing, the checked training rows (a mask
+    over ``train``), scored against ``p`` itself."""
 
     train: np.ndarray
     val: np.ndarray
@@ -115,6 +124,7 @@ class FoldTask:
     start: Any = None
     where: str = ""
     grid: Any = None
+    verified: Any = None
 
 
 def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOptions):
@@ -139,7 +149,7 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
         with deferred_convergence_warnings() as unconverged:
             if task.grid is None:
                 models, fit_times = walk_epsilon_path(
-                    learner, *arguments, options, task.start
+                    learner, *arguments, options, task.start, task.verified
                 )
             else:
                 models, fit_times = walk_with_fit_path(
@@ -195,6 +205,9 @@ class PathRunner:
     parallel : joblib.Parallel
     refit : bool, default=False
         A refit on all the rows follows: :meth:`run` checks its expansion too.
+    progress : SearchProgress, default=None
+        Told of each (setting, fold) path as it finishes (``parallel`` should
+        return a generator); ``None`` reports nothing.
     """
 
     def __init__(
@@ -205,14 +218,19 @@ class PathRunner:
         options: PathOptions,
         parallel,
         refit: bool = False,
+        progress: SearchProgress | None = None,
     ):
         self.learners, self.settings = learners, settings
         self.data, self.options = data, options
         self.parallel, self.refit = parallel, refit
+        self.progress = (
+            SearchProgress(0, len(data.folds)) if progress is None else progress
+        )
 
     def run(self, epsilon_lists, spreads, starts=None):
         """Every (setting, fold) path: ``epsilon_lists[s]`` with spread matrix
-        ``spreads[s]`` for setting ``s``, optionally warm-started from
+        ``spreads[s]`` for setting ``s`` (one matrix, or a list of one per
+        fold), optionally warm-started from
         ``starts[s][f]``. Returns one list of :class:`FoldPath` per setting.
 
         An expansion-path learner's largest copy of ``X`` is checked first,
@@ -228,11 +246,17 @@ class PathRunner:
                 row_sets.append((f"refit on all {n_samples} samples", slice(None)))
             for s, learner in enumerate(self.learners):
                 check_expansion_sizes(
-                    learner, data.X, data.codes, epsilon_lists[s], spreads[s], row_sets
+                    learner,
+                    data.X,
+                    data.codes,
+                    epsilon_lists[s],
+                    fold_spread(spreads[s], 0),
+                    row_sets,
                 )
         n_folds = len(data.folds)
         groups = self.joint_groups(epsilon_lists, spreads, starts)
-        tasks = []
+        checked = self.checked_rows(spreads)
+        tasks, described = [], []
         for group in groups:
             s = group[0]
             named = ", ".join(str(self.settings[t]) for t in group if self.settings[t])
@@ -244,8 +268,16 @@ class PathRunner:
                 start = None if starts is None else starts[s][f]
                 where = f"fold {f}" + (f" with {named}" if named else "")
                 task = FoldTask(
-                    train, val, epsilon_lists[s], spreads[s], start, where, grid
+                    train,
+                    val,
+                    epsilon_lists[s],
+                    fold_spread(spreads[s], f),
+                    start,
+                    where,
+                    grid,
+                    None if checked[s] is None else checked[s][train],
                 )
+                described.append(task)
                 tasks.append(
                     delayed(fit_fold)(
                         self.learners[s],
@@ -256,13 +288,27 @@ class PathRunner:
                         self.options,
                     )
                 )
-        out = iter(self.parallel(tasks))
+        # list(): every path reported as it finishes, the generator run out
+        out = iter(list(self.progress.track(self.parallel(tasks), described)))
         paths = [None] * len(self.learners)
         for group in groups:
             per_fold = [next(out) for _ in range(n_folds)]
             for position, s in enumerate(group):
                 paths[s] = [fold[position] for fold in per_fold]
         return paths
+
+    def checked_rows(self, spreads):
+        """Per setting, the mask of checked rows its forward fits take, or
+        ``None`` where they need none: without forward smoothing or checked
+        rows, or where every spread is the identity (a transition counted on
+        checked rows that all agree), whose fits are the plain ones."""
+        data, per_setting = self.data, []
+        for spread in spreads:
+            matrices = spread if isinstance(spread, list) else [spread]
+            identity = all(np.array_equal(S, np.eye(S.shape[0])) for S in matrices)
+            needed = self.options.forward and data.verified is not None
+            per_setting.append(data.verified.mask if needed and not identity else None)
+        return per_setting
 
     def joint_groups(self, epsilon_lists, spreads, starts):
         """The settings whose paths one ``fit_path`` per fold walks together
@@ -273,6 +319,9 @@ class PathRunner:
         predictions if the path declares that too). Every other setting is a
         group of its own."""
         options, groups, keyed = self.options, [], {}
+        # a fit_path does not take checked rows: forward paths with them are
+        # walked by warm-started fits
+        checked = self.checked_rows(spreads)
         for s, setting in enumerate(self.settings):
             declared = path_capabilities(self.learners[s])
             name = None if declared is None else declared.grid_parameter
@@ -282,6 +331,7 @@ class PathRunner:
                 and name in setting
                 and len(epsilon_lists[s]) > 0
                 and (declared.smooth_predictions or not options.forward)
+                and checked[s] is None
             )
             if not joint:
                 groups.append([s])
@@ -294,6 +344,59 @@ class PathRunner:
                 groups.append(keyed[key])
             keyed[key].append(s)
         return groups
+
+
+class Walk(NamedTuple):
+    """Every fold path of a search, and what scoring and the refit need."""
+
+    grids: list  # per setting, its epsilons
+    spreads: list  # per setting, its spread matrix (or one per fold)
+    paths: list  # per setting, per fold, a FoldPath
+    transitions: list | None  # forward smoothing: per setting and epsilon
+    refit_spreads: list  # per setting, the spread of the refit on all rows
+
+
+def walk_paths(method, runner: PathRunner, epsilons, prior) -> Walk:
+    """Every (setting, fold) path of a search smoothing by ``method``.
+
+    Each setting's epsilon grid and spread matrix come from the method: a
+    similarity learned from out-of-fold confusions (``"confusion"``, two
+    rounds: :func:`confusion_paths`), a transition counted on each fold's
+    checked training rows (``"counted"``: one spread per fold, and the count
+    on all checked rows for the refit), or the method's own matrix. For
+    forward smoothing, the transition matrix of every (setting, epsilon), a
+    list of one per fold where the spreads are.
+    """
+    data, n_settings = runner.data, len(runner.learners)
+    if isinstance(method, str) and method == "confusion":
+        grids, spreads, paths = confusion_paths(runner, epsilons, data.classes)
+        refit_spreads = spreads
+    else:
+        if isinstance(method, str) and method == COUNTED:
+            spread, refit_spread, grid = counted_spreads(
+                data.verified, data.folds, data.sample_weight, data.classes, epsilons
+            )
+        else:
+            plan = plan_smoothing(method, data.classes, prior=prior)
+            spread = refit_spread = plan.S
+            grid = epsilon_grid(epsilons, plan)
+        grids, spreads = [grid] * n_settings, [spread] * n_settings
+        refit_spreads = [refit_spread] * n_settings
+        paths = runner.run(grids, spreads)
+    transitions = None
+    if runner.options.forward:
+        transitions = [
+            [fold_transitions(e, S) for e in grid]
+            for grid, S in zip(grids, spreads, strict=True)
+        ]
+    return Walk(grids, spreads, paths, transitions, refit_spreads)
+
+
+def fold_spread(spread, fold: int) -> np.ndarray:
+    """Fold ``fold``'s spread matrix: ``spread`` itself, or its entry when it
+    is a list of one matrix per fold (a transition counted on each fold's
+    checked training rows)."""
+    return spread[fold] if isinstance(spread, list) else spread
 
 
 def confusion_paths(runner: PathRunner, epsilons, classes):
@@ -363,24 +466,3 @@ def merge_paths(first: FoldPath, rest: FoldPath) -> FoldPath:
         if first.max_iters is None
         else np.concatenate([first.max_iters, rest.max_iters]),
     )
-
-
-def warn_unconverged(messages, n_fits: int, learner) -> None:
-    """One ``ConvergenceWarning`` for a search's unconverged inner fits.
-
-    ``messages`` are the convergence messages of sksmooth's own solvers in the
-    inner fits, deferred in each fold's context
-    (:func:`sksmooth._convergence.deferred_convergence_warnings`); the first is
-    quoted, since it says what that learner's remedy is. A third-party
-    learner's warnings are not counted: they pass through as they come, as in
-    ``GridSearchCV``.
-    """
-    if messages:
-        first = " ".join(messages[0].split())
-        warnings.warn(
-            f"{len(messages)} of {n_fits} inner fits of {describe(learner)} did "
-            "not converge; their scores may be off. Increase its max_iter or "
-            f"scale the data. The first warning: {first}",
-            ConvergenceWarning,
-            stacklevel=3,
-        )

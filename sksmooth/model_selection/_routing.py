@@ -4,6 +4,7 @@ and the :class:`~sklearn.utils.metadata_routing.MetadataRouter` that declares
 it (``sample_weight`` is consumed by the search, never routed).
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -16,6 +17,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
+from sksmooth._validation import plain_value
 from sksmooth.model_selection._checks import check_folds, check_two_per_class
 
 
@@ -34,13 +36,23 @@ def make_splitter(search, y=None):
     return check_cv(cv, y, classifier=True)
 
 
-def split_folds(search, X, y, codes, groups, classes):
+def split_folds(search, X, y, codes, groups, classes, checked=None):
     """The folds of the splitter, checked: every training part holds every
-    class and every validation part a sample."""
+    class and every validation part a sample.
+
+    With ``checked`` rows (a mask), the search's own stratified folds
+    stratify on (class, checked), so that every fold holds checked rows of
+    each class that has enough of them; a class with fewer checked rows than
+    folds is named in a warning, and the folds stratify on the class alone."""
     cv = search.cv
-    if cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool)):
+    own = cv is None or (isinstance(cv, Integral) and not isinstance(cv, bool))
+    if own:
         check_two_per_class(codes, classes)
-    folds = list(make_splitter(search, y).split(X, y, groups))
+    splitter = make_splitter(search, y)
+    strata = y
+    if own and checked is not None:
+        strata = checked_strata(codes, checked, classes, splitter.get_n_splits())
+    folds = list(splitter.split(X, strata, groups))
     label = (
         f"cv ({len(folds)} given splits)"
         if np.iterable(search.cv) and not hasattr(search.cv, "split")
@@ -48,6 +60,26 @@ def split_folds(search, X, y, codes, groups, classes):
     )
     check_folds(folds, codes, classes, label)
     return folds
+
+
+def checked_strata(codes, checked, classes, n_splits: int):
+    """Strata of (class, checked) for stratified folds, or the codes with a
+    warning when some class has checked rows but fewer than ``n_splits``."""
+    n_classes = classes.shape[0]
+    per_class = np.bincount(codes[checked], minlength=n_classes)
+    few = (per_class > 0) & (per_class < n_splits)
+    if few.any():
+        names = [plain_value(c) for c in classes[few]]
+        warnings.warn(
+            f"The class(es) {names} have fewer checked rows than the {n_splits} "
+            "folds, so some validation folds hold none of them; the folds are "
+            "stratified by class alone. Check more rows of those classes for a "
+            "sharper choice.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return codes
+    return codes * 2 + checked
 
 
 def routed_params(search, groups, weights, params):

@@ -152,15 +152,25 @@ def scorer_params(scorer, params: dict) -> dict:
     return extra
 
 
-def fold_scores(fold_log_proba, data: SearchData, scorers):
+def fold_scores(fold_log_proba, data: SearchData, scorers, subsets=None):
     """Each scorer's score on each validation fold, from its log-probabilities.
 
     Per-sample entries of ``data.score_params`` are taken at each fold's rows.
+    ``subsets``: per fold, a mask over its validation rows to score only
+    those (a fold with none scores NaN).
     """
     codes, classes = data.codes, data.classes
     n = codes.shape[0]
     scores = {name: [] for name in scorers}
-    for (_, val), log_proba in zip(data.folds, fold_log_proba, strict=True):
+    for f, ((_, val), log_proba) in enumerate(
+        zip(data.folds, fold_log_proba, strict=True)
+    ):
+        if subsets is not None:
+            if not subsets[f].any():
+                for name in scorers:
+                    scores[name].append(np.nan)
+                continue
+            val, log_proba = val[subsets[f]], log_proba[subsets[f]]
         stand_in = StoredPredictions(np.exp(log_proba), classes)
         fold_params = {
             k: take_rows(v, val) if np.ndim(v) and len(v) == n else v
@@ -183,20 +193,39 @@ def fold_scores(fold_log_proba, data: SearchData, scorers):
 def candidate_scores(per_fold, e, data: SearchData, scorers, transition=None):
     """One candidate's row: its fit times and its fold scores.
 
-    With a ``transition`` matrix (forward smoothing) every score is of the
-    smoothed prediction ``p @ transition`` against the labels, a proper score
-    for the (noisy) labels.
+    With a ``transition`` matrix (forward smoothing; or a list of one per
+    fold) every score is of the smoothed prediction ``p @ transition``
+    against the labels, a proper score for the (noisy) labels; on checked
+    rows (``data.verified``), of ``p`` itself against their verified class.
+    With checked rows the row also holds the scores of ``p`` on them alone
+    (``"verified"``).
     """
-    return {
+    checked = checked_validation_rows(data)
+    observed = []
+    for f, p in enumerate(per_fold):
+        T = transition[f] if isinstance(transition, list) else transition
+        log_q = observed_log_proba(p.log_proba[e], T)
+        if T is not None and checked is not None:
+            log_q = np.where(checked[f][:, None], p.log_proba[e], log_q)
+        observed.append(log_q)
+    row = {
         "fit_time": np.array([p.fit_times[e] for p in per_fold]),
         # the budgeted walk's iteration cap, the same in every fold
         "max_iter": None if per_fold[0].max_iters is None else per_fold[0].max_iters[e],
-        "test": fold_scores(
-            [observed_log_proba(p.log_proba[e], transition) for p in per_fold],
-            data,
-            scorers,
-        ),
+        "test": fold_scores(observed, data, scorers),
     }
+    if checked is not None:
+        p_only = [p.log_proba[e] for p in per_fold]
+        row["verified"] = fold_scores(p_only, data, scorers, checked)
+    return row
+
+
+def checked_validation_rows(data: SearchData):
+    """Per fold, the mask of its validation rows that were checked; ``None``
+    without checked rows."""
+    if data.verified is None:
+        return None
+    return [data.verified.mask[val] for _, val in data.folds]
 
 
 def pooled_log_loss(per_fold, e, data: SearchData) -> float:
@@ -214,14 +243,30 @@ def pooled_log_loss(per_fold, e, data: SearchData) -> float:
 def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
     """The temperature of one candidate, fitted on all its out-of-fold
     log-probabilities (on ``p`` inside ``transition`` for forward smoothing;
-    see :func:`fit_temperature`)."""
+    see :func:`fit_temperature`).
+
+    Where some checked row disagrees with its label as given, the labels as
+    given are noisy: the temperature is fitted on ``p`` of the checked rows
+    alone, against their verified classes."""
     val_rows = data.validation_rows
+    log_proba = np.concatenate([p.log_proba[e] for p in per_fold])
+    folds = np.concatenate(
+        [np.full(len(val), f) for f, (_, val) in enumerate(data.folds)]
+    )
     weights = data.sample_weight
+    if data.verified is not None and not data.verified.agree:
+        checked = data.verified.mask[val_rows]
+        val_rows, log_proba, transition = val_rows[checked], log_proba[checked], None
+        folds = folds[checked]
+    elif isinstance(transition, list):
+        # counted per fold on checked rows that all agree: the identity
+        transition = None
     return fit_temperature(
-        np.concatenate([p.log_proba[e] for p in per_fold]),
+        log_proba,
         data.codes[val_rows],
         None if weights is None else weights[val_rows],
         transition,
+        groups=folds,
     )
 
 
@@ -257,7 +302,30 @@ def format_results(rows, settings, scorers, n_folds: int) -> dict:
     for scorer_name in scorers:
         mean = results[f"mean_test_{label(scorer_name)}"]
         results[f"rank_test_{label(scorer_name)}"] = rank_scores(mean)
+    if "verified" in rows[0]:  # p on the checked rows alone; folds without any: NaN
+        for scorer_name in scorers:
+            scores = np.array([r["verified"][scorer_name] for r in rows])
+            for i in range(n_folds):
+                results[f"split{i}_verified_{label(scorer_name)}"] = scores[:, i]
+            mean, std = mean_and_std_of_scored(scores)
+            results[f"mean_verified_{label(scorer_name)}"] = mean
+            results[f"std_verified_{label(scorer_name)}"] = std
     return results
+
+
+def mean_and_std_of_scored(scores):
+    """Row means and standard deviations over the non-NaN entries of
+    ``scores`` (NaN where a row has none), as ``np.nanmean`` / ``np.nanstd``
+    without their warning for an empty row."""
+    scored = ~np.isnan(scores)
+    count = scored.sum(axis=1)
+    values = np.where(scored, scores, 0.0)
+    mean = np.full(scores.shape[0], np.nan)
+    np.divide(values.sum(axis=1), count, out=mean, where=count > 0)
+    deviations = np.where(scored, scores - mean[:, None], 0.0)
+    std = np.full(scores.shape[0], np.nan)
+    np.divide((deviations**2).sum(axis=1), count, out=std, where=count > 0)
+    return mean, np.sqrt(std)
 
 
 def rank_scores(mean) -> np.ndarray:
@@ -286,11 +354,16 @@ def score_paths(
     calibration,
     selection,
     transitions=None,
+    guard=True,
 ):
     """Score every candidate from the stored predictions; make the choice.
 
     ``transitions[s][e]``, for forward smoothing, is the transition matrix of
-    setting ``s`` at its ``e``-th epsilon (see :func:`candidate_scores`).
+    setting ``s`` at its ``e``-th epsilon, or a list of one per fold (see
+    :func:`candidate_scores`). ``guard``: for forward smoothing, pass over the
+    candidates whose ``p`` scores far worse than the unsmoothed one's (see
+    :func:`p_loss_admissible`); a transition counted on checked rows, not
+    estimated by the folds, needs no guard.
 
     Returns
     -------
@@ -311,7 +384,7 @@ def score_paths(
     first = "score" if list(scorers) == ["score"] else next(iter(scorers))
     candidate_settings = np.array([r["setting"] for r in rows])
     admissible = None
-    if transitions is not None:  # forward smoothing: p itself must stay sane
+    if transitions is not None and guard:  # forward smoothing: p must stay sane
         p_losses = [
             pooled_log_loss(per_fold, e, data)
             for per_fold, grid in zip(paths, grids, strict=True)

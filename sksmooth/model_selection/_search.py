@@ -20,7 +20,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from sksmooth._convergence import deferred_convergence_warnings
-from sksmooth._targets import class_prior, plan_smoothing, transition_matrix
+from sksmooth._targets import (
+    COUNTED,
+    class_prior,
+    transition_matrix,
+)
 from sksmooth._validation import (
     check_feature_names,
     check_sample_weight,
@@ -28,23 +32,26 @@ from sksmooth._validation import (
 )
 from sksmooth.meta import InnerLearnerMixin
 from sksmooth.model_selection._calibration import scaled_log_proba
-from sksmooth.model_selection._checks import check_label_vector, check_X_2d
+from sksmooth.model_selection._checks import (
+    check_label_vector,
+    check_search_verified,
+    check_X_2d,
+)
 from sksmooth.model_selection._params import check_params
 from sksmooth.model_selection._path import (
     PathRunner,
     SearchData,
-    confusion_paths,
     describe,
     log_proba_of,
-    warn_unconverged,
+    walk_paths,
 )
+from sksmooth.model_selection._report import SearchProgress, warn_unconverged
 from sksmooth.model_selection._routing import (
     metadata_router,
     routed_params,
     split_folds,
 )
 from sksmooth.model_selection._scoring import score_paths
-from sksmooth.model_selection._selection import epsilon_grid
 from sksmooth.model_selection._walk import (
     refit_start,
     reraise_kind,
@@ -191,7 +198,10 @@ class LabelSmoothingClassifierCV(
         stratified folds (as ``GridSearchCV``); a value shuffles them with it.
         Ignored for other ``cv``.
     verbose : int, default=0
-        joblib's progress messages.
+        ``1`` or more: a line when the search starts and one per finished
+        (setting, fold) path, with its fold, setting, number of epsilons and
+        fit seconds, on standard output (as scikit-learn's searches print one
+        line per fit).
 
     Attributes
     ----------
@@ -296,7 +306,7 @@ class LabelSmoothingClassifierCV(
         self.verbose = verbose
 
     # --------------------------------------------------------------------- fit
-    def fit(self, X, y, sample_weight=None, groups=None, **params):
+    def fit(self, X, y, sample_weight=None, groups=None, *, y_verified=None, **params):
         """Cross-validate the epsilon path (and settings), then refit or ensemble.
 
         Parameters
@@ -311,6 +321,20 @@ class LabelSmoothingClassifierCV(
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group splitter (``GroupKFold``, ...). With
             metadata routing enabled, pass it as requested by the splitter.
+        y_verified : array-like of shape (n_samples,), default=None
+            The verified class of the rows someone checked, a missing value
+            (``None``, ``NaN``, pandas' ``NA``) on the others; ``y`` keeps the
+            labels as given. Checked rows are fitted with their verified class
+            (with ``smooth="predictions"``, against ``p`` itself) and scored
+            against it (``cv_results_``'s ``*_verified_*`` columns score them
+            alone). Where some checked row disagrees with its label, the labels
+            are noisy: the folds are stratified by class and checked, and the
+            temperature is fitted on the checked rows alone. ``method=
+            "counted"`` smooths by the transition counted on each fold's
+            checked rows, shrunk toward the identity by ``epsilon``; where
+            every checked row agrees, nothing is smoothed.
+            With metadata routing enabled, request it with
+            ``set_fit_request(y_verified=True)``.
         **params : dict
             Only with metadata routing enabled: further metadata, routed to the
             splitter, the scorer and the inner estimator's ``fit``.
@@ -320,28 +344,25 @@ class LabelSmoothingClassifierCV(
         self : LabelSmoothingClassifierCV
             The fitted estimator.
         """
-        checked = check_params(self, self._inner_estimator())
-        inner, settings, scorers = checked.inner, checked.settings, checked.scorers
-        options = checked.options
-        check_X_2d(X, self)  # scikit-learn's message, not a fold's
-        check_label_vector(y, type(self).__name__)
-        classes, codes = encode_labels(y, type(self).__name__)
-        check_consistent_length(X, codes)
-        weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
-        groups, score_params = routed_params(self, groups, weights, params)
-        prior = class_prior(codes, classes.shape[0], weights)
-        folds = split_folds(self, X, classes[codes], codes, groups, classes)
+        params_ = check_params(self, self._inner_estimator())
+        inner, settings, scorers = params_.inner, params_.settings, params_.scorers
+        options, epsilons = params_.options, params_.epsilons
+        data = self._search_data(X, y, sample_weight, groups, y_verified, params)
+        classes, folds = data.classes, data.folds
+        prior = class_prior(data.codes, classes.shape[0], data.sample_weight)
         learners = [clone(inner).set_params(**setting) for setting in settings]
-        data = SearchData(X, codes, classes, weights, folds, score_params)
+        progress = SearchProgress(self.verbose, len(folds))
         runner = PathRunner(
             learners,
             settings,
             data,
             options,
-            Parallel(n_jobs=self.n_jobs, verbose=self.verbose),
+            Parallel(n_jobs=self.n_jobs, return_as="generator"),
             refit=not self.ensemble,
+            progress=progress,
         )
-        grids, spreads, paths, transitions = self._walk(runner, checked.epsilons, prior)
+        walk = walk_paths(self.method, runner, epsilons, prior)
+        grids, spreads, paths = walk.grids, walk.spreads, walk.paths
         results, choice = score_paths(
             paths,
             grids,
@@ -350,12 +371,18 @@ class LabelSmoothingClassifierCV(
             scorers,
             calibration=self.calibration,
             selection=self.selection,
-            transitions=transitions,
+            transitions=walk.transitions,
+            guard=not (isinstance(self.method, str) and self.method == COUNTED),
         )
         s_best, e_best = choice.setting, choice.epsilon_index
         epsilon = float(grids[s_best][e_best])
         fold_models = [p.models[e_best] if p.models else None for p in paths[s_best]]
-        unconverged = [w for per_fold in paths for p in per_fold for w in p.unconverged]
+        unconverged = [
+            (w, settings[s])
+            for s, per_fold in enumerate(paths)
+            for p in per_fold
+            for w in p.unconverged
+        ]
         n_fits = sum(len(p.fit_times) for per_fold in paths for p in per_fold)
         if self.ensemble:
             fitted = fold_models
@@ -363,16 +390,23 @@ class LabelSmoothingClassifierCV(
             with deferred_convergence_warnings() as refit_unconverged:
                 start = refit_start(fold_models) if options.warm_start else None
                 fitted = self._refit(
-                    learners[s_best], data, epsilon, spreads[s_best], options, start
+                    learners[s_best],
+                    data,
+                    epsilon,
+                    walk.refit_spreads[s_best],
+                    options,
+                    start,
                 )
-            unconverged += refit_unconverged
+            unconverged += [(w, settings[s_best]) for w in refit_unconverged]
             n_fits += 1
-        warn_unconverged(unconverged, n_fits, inner)
+        warn_unconverged(unconverged, n_fits, inner, X, settings)
 
         # Everything validated and fitted: now set the attributes.
         self._set_fitted(fitted, classes, prior, epsilon, choice.temperature)
         if isinstance(self.method, str) and self.method == "confusion":
             self.similarity_ = spreads[s_best]
+        if options.forward:
+            self.transition_ = transition_matrix(epsilon, walk.refit_spreads[s_best])
         self.cv_results_ = results
         self.best_index_ = choice.index
         key = "mean_test_"
@@ -383,28 +417,30 @@ class LabelSmoothingClassifierCV(
         self.n_splits_ = len(folds)
         return self
 
-    def _walk(self, runner, epsilons, prior):
-        """Every (setting, fold) path: the epsilon grids, spread matrices and
-        fold paths per setting, and for forward smoothing the transition
-        matrix of every (setting, epsilon)."""
-        classes = runner.data.classes
-        if isinstance(self.method, str) and self.method == "confusion":
-            grids, spreads, paths = confusion_paths(runner, epsilons, classes)
-        else:
-            plan = plan_smoothing(self.method, classes, prior=prior)
-            grids = [epsilon_grid(epsilons, plan)] * len(runner.learners)
-            spreads = [plan.S] * len(runner.learners)
-            paths = runner.run(grids, spreads)
-        transitions = None
-        if runner.options.forward:
-            transitions = [
-                [transition_matrix(e, S) for e in grid]
-                for grid, S in zip(grids, spreads, strict=True)
-            ]
-        return grids, spreads, paths, transitions
+    def _search_data(self, X, y, sample_weight, groups, y_verified, params):
+        """The checked inputs every fold task and score shares, and the folds:
+        refused before any fit where a fold would refuse them."""
+        inner = self._inner_estimator()
+        check_X_2d(X, self)  # scikit-learn's message, not a fold's
+        check_label_vector(y, type(self).__name__)
+        classes, codes = encode_labels(y, type(self).__name__)
+        check_consistent_length(X, codes)
+        weights = check_sample_weight(sample_weight, codes.shape[0], np.float64)
+        verified = check_search_verified(self, y_verified, codes, classes, inner)
+        checked = None  # the folds stratify by class and checked only where
+        if verified is not None:  # the checked rows show noise to score
+            codes = verified.codes
+            checked = None if verified.agree else verified.mask
+        groups, score_params = routed_params(self, groups, weights, params)
+        folds = split_folds(self, X, classes[codes], codes, groups, classes, checked)
+        return SearchData(X, codes, classes, weights, folds, score_params, verified)
 
     def _refit(self, learner, data: SearchData, epsilon, S, options, start):
         """The final model on all the data at the chosen epsilon."""
+        checked = None
+        identity = np.array_equal(S, np.eye(S.shape[0]))
+        if data.verified is not None and options.forward and not identity:
+            checked = data.verified.mask
         try:
             models, _ = walk_epsilon_path(
                 learner,
@@ -415,6 +451,7 @@ class LabelSmoothingClassifierCV(
                 S,
                 options,
                 start,
+                checked,
             )
         except Exception as error:  # already names the epsilon
             raise reraise_kind(error)(

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sksmooth._targets import SmoothingPlan
+from sksmooth._targets import SmoothingPlan, plan_smoothing, transition_matrix
 from sksmooth._validation import plain_value
 
 # Share of the method's largest epsilon that the default grid reaches.
@@ -131,9 +131,12 @@ RESOLUTION = 1e-3
 
 # Forward smoothing: how much worse than the unsmoothed model's the log-loss of
 # the predicted p itself against the labels may be (out of fold). Noise the
-# smoothing corrects costs p less than this on the labels as given; ambiguity
-# read as noise (nearly separable or misspecified data) costs it far more.
-P_LOSS_RATIO = 2.0
+# smoothing corrects costs p something on the labels as given; classes that
+# overlap, read as noise, cost it more, and sharpen p without bound (measured
+# on the baselines page: at 2, overlapping ordinal classes got probabilities
+# of 1e-50 and twice the unsmoothed test log-loss; at 1.25, 30 % pair noise
+# on digits kept half the epsilon it needed).
+P_LOSS_RATIO = 1.5
 
 
 def select_candidate(
@@ -215,8 +218,8 @@ def select_candidate(
 def p_loss_admissible(p_losses, epsilons, settings) -> np.ndarray:
     """Which forward-smoothing candidates may be chosen: those whose ``p``
     (what ``predict_proba`` returns) scores, out of fold against the labels
-    as given, a log-loss at most ``P_LOSS_RATIO`` (2) times that of the same
-    setting at its smallest epsilon.
+    as given, a log-loss at most ``P_LOSS_RATIO`` (1.5) times that of the
+    same setting at its smallest epsilon.
 
     The labels' own score of ``q = p T`` cannot tell label noise from
     ambiguity the model cannot resolve: on nearly separable or misspecified
@@ -238,7 +241,7 @@ def p_loss_admissible(p_losses, epsilons, settings) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from sksmooth.model_selection._selection import p_loss_admissible
-    >>> p_loss_admissible(np.array([0.5, 0.9, 1.1]), np.array([0, 0.1, 0.3]),
+    >>> p_loss_admissible(np.array([0.5, 0.7, 0.8]), np.array([0, 0.1, 0.3]),
     ...                   np.zeros(3)).tolist()
     [True, True, False]
     """
@@ -255,6 +258,8 @@ def epsilon_grid(epsilons, plan: SmoothingPlan) -> np.ndarray:
     """The epsilons to try: a default grid of ``epsilons`` values (an int), or
     the given values checked against ``plan``'s bound, sorted, de-duplicated."""
     if isinstance(epsilons, int):
+        if plan.reaches_one:  # a counted transition: from none of it to all
+            return np.linspace(0.0, 1.0, epsilons) ** 2
         return default_epsilon_grid(epsilons, plan.bound)
     return np.unique(plan.check_epsilons(epsilons))
 
@@ -291,3 +296,35 @@ def check_epsilons_param(epsilons):
                 "satisfy 0 <= epsilon < 1 (or the method's bound)."
             )
     return values
+
+
+def counted_spreads(verified, folds, sample_weight, classes, epsilons):
+    """``method="counted"``: the transition counted on each fold's checked
+    training rows, the one counted on every checked row (for the refit), and
+    the epsilon grid (checked against each count's bound; only ``0`` when
+    every checked row agrees with its label, as nothing is to be smoothed).
+
+    Returns
+    -------
+    per_fold : list of ndarray of shape (K, K)
+    full : ndarray of shape (K, K)
+    grid : ndarray
+    """
+    per_fold = [verified.transition(train, sample_weight) for train, _ in folds]
+    full = verified.transition(None, sample_weight)
+    if verified.agree:
+        return per_fold, full, np.zeros(1)
+    plans = [plan_smoothing("counted", classes, counted=T) for T in [full, *per_fold]]
+    tightest = min(plans, key=lambda plan: (plan.reaches_one, plan.bound))
+    grid = epsilon_grid(epsilons, tightest)
+    for plan in plans:
+        plan.check_epsilons(grid)
+    return per_fold, full, grid
+
+
+def fold_transitions(epsilon, S):
+    """``transition_matrix(epsilon, S)``, or a list of one per fold when ``S``
+    is a list of one spread per fold."""
+    if isinstance(S, list):
+        return [transition_matrix(epsilon, S_f) for S_f in S]
+    return transition_matrix(epsilon, S)

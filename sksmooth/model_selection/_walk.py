@@ -61,6 +61,7 @@ def walk_epsilon_path(
     S,
     options: PathOptions,
     start=None,
+    verified=None,
 ):
     """Fit ``learner`` at each of ``epsilons`` (ascending) on one training fold.
 
@@ -96,6 +97,10 @@ def walk_epsilon_path(
         ``fit_path`` only if its path declares ``smooth_predictions``.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
+    verified : ndarray of shape (n_train,) of bool, default=None
+        With ``forward``: the checked rows (their codes are the verified
+        classes), scored against ``p`` itself. A ``fit_path`` does not take
+        them: the path is then walked by warm-started fits.
 
     Returns
     -------
@@ -106,12 +111,13 @@ def walk_epsilon_path(
     """
     warm_start, forward = options.warm_start, options.forward
     declared = path_capabilities(learner)
-    if (
+    path = (
         warm_start
         and len(epsilons)
         and declared is not None
         and (declared.smooth_predictions or not forward)
-    ):
+    )
+    if path and (verified is None or not forward):
         return walk_with_fit_path(
             learner, X_train, codes_train, sample_weight, epsilons, S, start, forward
         )
@@ -134,7 +140,12 @@ def walk_epsilon_path(
                 # convergence message is not the user's to act on
                 with deferred_convergence_warnings() if cut else nullcontext():
                     warm_fit(
-                        model, X_train, codes_train, sample_weight, epsilon, S, forward
+                        model,
+                        (X_train, codes_train, sample_weight),
+                        epsilon,
+                        S,
+                        forward,
+                        verified,
                     )
                 previous = model
             else:
@@ -143,7 +154,14 @@ def walk_epsilon_path(
                     epsilon=float(epsilon),
                     method=S,
                     smooth="predictions" if forward else "targets",
-                ).fit(X_train, codes_train, sample_weight=sample_weight)
+                ).fit(
+                    X_train,
+                    codes_train,
+                    sample_weight=sample_weight,
+                    y_verified=None
+                    if verified is None
+                    else np.where(verified, codes_train, None),
+                )
         except Exception as error:
             raise reraise_kind(error)(
                 f"epsilon={float(epsilon):.6g}: {type(error).__name__}: {error}"
@@ -153,12 +171,17 @@ def walk_epsilon_path(
     return models, fit_times
 
 
-def warm_fit(model, X_train, codes_train, sample_weight, epsilon, S, forward):
-    """Fit ``model`` (``warm_start`` set) at ``epsilon``: to the smoothed
-    targets, or with forward smoothing to the labels through ``T``."""
+def warm_fit(model, fold, epsilon, S, forward, verified=None):
+    """Fit ``model`` (``warm_start`` set) at ``epsilon`` on ``fold``, the
+    training ``(X, codes, sample_weight)``: to the smoothed targets, or with
+    forward smoothing to the labels through ``T`` (``verified`` rows
+    against ``p`` itself)."""
+    X_train, codes_train, sample_weight = fold
     fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
     if forward:
         fit_params["transition"] = transition_matrix(epsilon, S)
+        if verified is not None:
+            fit_params["verified"] = verified
         model.fit(X_train, codes_train, **fit_params)
     else:
         model.fit(X_train, smooth_codes(codes_train, epsilon, S), **fit_params)

@@ -36,6 +36,8 @@ def quick_page(tmp_path_factory):
         )
         == 0
     )
+    # the figure, beside the page
+    assert (page.parent / "figures" / "noisy_labels.png").read_bytes()[:4] == b"\x89PNG"
     return page.read_text()
 
 

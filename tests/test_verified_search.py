@@ -1,0 +1,226 @@
+"""Checked rows in LabelSmoothingClassifierCV: routing, folds, scores, the
+counted transition, and what the recipe gains on pair noise.
+
+Oracles: fits of LabelSmoothingClassifier on the search's own folds, scored
+here on the checked validation rows; the count written in the test; the fit
+with the true transition.
+"""
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from sksmooth import (
+    LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
+    SoftmaxRegression,
+)
+from sksmooth.model_selection._routing import checked_strata
+from sksmooth.targets import counted_transition
+
+
+def pair_noise_problem(n=240, n_classes=3, seed=0, share=0.2, rate=0.3):
+    """Blobs; a share ``rate`` of the labels moved to the next class; a
+    share of the rows checked (their verified class is the true one)."""
+    rng = np.random.default_rng(seed)
+    X, truth = make_blobs(
+        n_samples=n, centers=n_classes, n_features=3, cluster_std=2.0, random_state=seed
+    )
+    X = StandardScaler().fit_transform(X)
+    given = truth.copy()
+    flip = rng.random(n) < rate
+    given[flip] = (given[flip] + 1) % n_classes
+    y_verified = np.full(n, None, dtype=object)
+    checked = rng.random(n) < share
+    y_verified[checked] = truth[checked]
+    return X, given, truth, y_verified, checked
+
+
+def test_y_verified_is_routed_through_a_pipeline():
+    X, given, _, y_verified, _ = pair_noise_problem(n=150)
+    step = LabelSmoothingClassifierCV(
+        smooth="predictions", method="counted", epsilons=3, param_grid=None, cv=3
+    )
+    direct = clone(step).fit(X, given, y_verified=y_verified).predict_proba(X)
+    pipeline = make_pipeline(FunctionTransformer(), clone(step))
+    pipeline.fit(X, given, labelsmoothingclassifiercv__y_verified=y_verified)
+    np.testing.assert_array_equal(pipeline.predict_proba(X), direct)
+    with config_context(enable_metadata_routing=True):
+        routed = make_pipeline(
+            FunctionTransformer(), clone(step).set_fit_request(y_verified=True)
+        )
+        routed.fit(X, given, y_verified=y_verified)
+        np.testing.assert_array_equal(routed.predict_proba(X), direct)
+
+
+def test_the_verified_scores_are_p_on_the_checked_validation_rows():
+    X, given, truth, y_verified, checked = pair_noise_problem(n=150)
+    folds = list(StratifiedKFold(3).split(X, given * 2 + checked))
+    inner = SoftmaxRegression(C=1.0, tol=1e-10, max_iter=1000)
+    search = LabelSmoothingClassifierCV(
+        inner, smooth="predictions", epsilons=[0.0, 0.3], param_grid=None, cv=folds
+    ).fit(X, given, y_verified=y_verified)
+    fit_codes = np.where(checked, truth, given)
+    for f, (train, val) in enumerate(folds):
+        model = LabelSmoothingClassifier(
+            clone(inner), epsilon=0.3, smooth="predictions"
+        ).fit(X[train], given[train], y_verified=y_verified[train])
+        rows = val[checked[val]]
+        expected = -log_loss(
+            fit_codes[rows], model.predict_proba(X[rows]), labels=[0, 1, 2]
+        )
+        assert search.cv_results_[f"split{f}_verified_score"][1] == pytest.approx(
+            expected, rel=1e-6
+        )
+
+
+def test_the_counted_transition_is_the_count_of_every_checked_row_shrunk():
+    X, given, truth, y_verified, checked = pair_noise_problem()
+    search = LabelSmoothingClassifierCV(
+        smooth="predictions", method="counted", param_grid=None
+    ).fit(X, given, y_verified=y_verified)
+    count = counted_transition(truth[checked], given[checked], 3)
+    epsilon = search.epsilon_
+    np.testing.assert_allclose(
+        search.transition_, (1 - epsilon) * np.eye(3) + epsilon * count
+    )
+
+
+def test_every_checked_row_agreeing_smooths_nothing():
+    X, given, _, _, checked = pair_noise_problem(n=150)
+    y_verified = np.where(checked, given, None)
+    folds = list(StratifiedKFold(3).split(X, given * 2 + checked))
+    settings = {"calibration": "temperature", "cv": folds, "smooth": "predictions"}
+    search = LabelSmoothingClassifierCV(method="counted", **settings)
+    search.fit(X, given, y_verified=y_verified)
+    assert search.epsilon_ == 0.0
+    np.testing.assert_array_equal(search.transition_, np.eye(3))
+    assert set(search.cv_results_["param_epsilon"]) == {0.0}
+    # the same fits as the unsmoothed search's; only the scores' log(p @ I)
+    # differ from log p in the last bits
+    unsmoothed = LabelSmoothingClassifierCV(epsilons=[0.0], **settings).fit(X, given)
+    assert search.best_params_ == unsmoothed.best_params_
+    assert search.temperature_ == pytest.approx(unsmoothed.temperature_, rel=1e-6)
+    np.testing.assert_allclose(
+        search.predict_proba(X), unsmoothed.predict_proba(X), rtol=1e-6, atol=1e-12
+    )
+
+
+def test_folds_hold_checked_rows_of_every_class_that_has_enough():
+    codes = np.repeat([0, 1, 2], 40)
+    checked = np.zeros(120, dtype=bool)
+    checked[[0, 1, 2, 3, 4, 40, 41, 42, 43, 44, 80, 81, 82, 83, 84]] = True
+    strata = checked_strata(codes, checked, np.array(["a", "b", "c"]), 5)
+    for _, val in StratifiedKFold(5).split(np.zeros((120, 1)), strata):
+        assert set(codes[val][checked[val]]) == {0, 1, 2}
+    few = checked.copy()
+    few[[3, 4]] = False  # class "a" keeps 3 checked rows, fewer than 5 folds
+    with pytest.warns(UserWarning, match=r"\['a'\] have fewer checked rows than"):
+        np.testing.assert_array_equal(
+            checked_strata(codes, few, np.array(["a", "b", "c"]), 5), codes
+        )
+
+
+def test_the_recipe_learns_pair_noise_from_a_tenth_of_the_rows_checked():
+    """Six blobs, 30 % of each class's labels moved to the next class, 10 %
+    of the rows checked: within 1.5 times the clean-test log-loss of the fit
+    that knows the true transition."""
+    n_classes = 6
+    X, truth = make_blobs(
+        n_samples=900, centers=n_classes, n_features=4, cluster_std=2.5, random_state=1
+    )
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.default_rng(1)
+    train, test = np.arange(600), np.arange(600, 900)
+    given = truth.copy()
+    flip = rng.random(900) < 0.3
+    given[flip] = (given[flip] + 1) % n_classes
+    checked = np.zeros(900, dtype=bool)
+    checked[rng.choice(train, 60, replace=False)] = True
+    y_verified = np.where(checked, truth, None)[train]
+    recipe = LabelSmoothingClassifierCV(
+        smooth="predictions", method="counted", calibration="temperature"
+    ).fit(X[train], given[train], y_verified=y_verified)
+    true_T = 0.7 * np.eye(n_classes) + 0.3 * np.roll(np.eye(n_classes), 1, axis=1)
+    known = SoftmaxRegression().fit(
+        X[train],
+        np.where(checked, truth, given)[train],
+        transition=true_T,
+        verified=checked[train],
+    )
+    ours = log_loss(truth[test], recipe.predict_proba(X[test]))
+    best = log_loss(truth[test], known.predict_proba(X[test]))
+    unsmoothed = LabelSmoothingClassifierCV().fit(
+        X[train], np.where(checked, truth, given)[train]
+    )
+    plain = log_loss(truth[test], unsmoothed.predict_proba(X[test]))
+    assert ours < 1.5 * best
+    assert ours < plain  # and the checked rows were worth it
+
+
+@pytest.mark.parametrize(
+    "search, y_verified, error, match",
+    [
+        (
+            LabelSmoothingClassifierCV(method="counted"),
+            None,
+            ValueError,
+            "pass their verified classes",
+        ),
+        (
+            LabelSmoothingClassifierCV(method="counted"),
+            "none",
+            ValueError,
+            "with at least one row checked",
+        ),
+        (
+            LabelSmoothingClassifierCV(smooth="predictions"),
+            "short",
+            ValueError,
+            "one entry per sample",
+        ),
+        (
+            LabelSmoothingClassifierCV(smooth="predictions"),
+            "unknown",
+            ValueError,
+            "is not a class of y",
+        ),
+    ],
+    ids=["counted without", "counted with none", "length", "unknown class"],
+)
+def test_bad_y_verified_is_refused_before_any_fold(search, y_verified, error, match):
+    X, given, _, checked_labels, _ = pair_noise_problem(n=90)
+    values = {
+        None: None,
+        "none": [None] * 90,
+        "short": checked_labels[:-1],
+        "unknown": np.where(checked_labels == 1, 9, checked_labels),
+    }[y_verified]
+    with pytest.raises(error, match=match):
+        if y_verified == "none":
+            with pytest.warns(UserWarning, match="marks no row as checked"):
+                search.fit(X, given, y_verified=values)
+        else:
+            search.fit(X, given, y_verified=values)
+    assert not hasattr(search, "cv_results_")
+
+
+def test_checked_rows_that_all_agree_change_nothing_but_the_report():
+    """Labels the checked rows confirm are fitted, folded and calibrated as
+    without them; cv_results_ gains the checked rows' own scores."""
+    X, given, _, _, checked = pair_noise_problem(n=150)
+    y_verified = np.where(checked, given, None)
+    search = LabelSmoothingClassifierCV(calibration="temperature", epsilons=4)
+    with_checked = clone(search).fit(X, given, y_verified=y_verified)
+    without = clone(search).fit(X, given)
+    np.testing.assert_array_equal(
+        with_checked.predict_proba(X), without.predict_proba(X)
+    )
+    assert with_checked.temperature_ == without.temperature_
+    assert "mean_verified_score" in with_checked.cv_results_
