@@ -194,23 +194,13 @@ def learners(seed: int, quick: bool, names=LEARNERS):
     ]
 
 
-def pair_flip(y, rate: float, n_classes: int, random_state: int = 0) -> np.ndarray:
-    """Flip ``round(rate * n)`` labels, drawn as ``flip_labels`` draws them,
-    from class ``k`` to its fixed partner ``(k + 1) mod K``."""
-    rng = np.random.default_rng(random_state)
-    y = np.asarray(y).copy()
-    flip = rng.permutation(len(y))[: int(round(rate * len(y)))]
-    y[flip] = (y[flip] + 1) % n_classes
-    return y
-
-
 def add_noise(y, noise, n_classes: int, seed: int) -> np.ndarray:
     kind, rate = noise
     if kind == "clean":
         return np.asarray(y).copy()
     if kind == "symmetric":
         return flip_labels(y, rate, n_classes, random_state=seed)
-    return pair_flip(y, rate, n_classes, random_state=seed)
+    return flip_labels(y, rate, n_classes, random_state=seed, kind="pair")
 
 
 class Skip(Exception):

@@ -102,14 +102,6 @@ def test_boosted_trees_are_early_stopped_lightgbm_at_hgb_defaults():
     assert params["random_state"] == 3 and params["n_jobs"] == 1
 
 
-def test_pair_flip_moves_the_share_to_the_next_class():
-    y = np.repeat(np.arange(4), 25)
-    noisy = study.pair_flip(y, 0.3, 4, random_state=1)
-    changed = noisy != y
-    assert changed.sum() == 30
-    assert np.all(noisy[changed] == (y[changed] + 1) % 4)
-
-
 def test_placeholder_contenders_wait_for_the_smooth_parameter():
     cell = study.Cell(
         study.SoftmaxRegression(), {"C": [1.0]}, 3, 0, epsilons=3, cleanlab_folds=3
