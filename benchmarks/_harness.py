@@ -6,7 +6,8 @@
 - :func:`peak_memory` is the peak of numpy's allocations during a call
   (tracemalloc sees them).
 - :func:`write_block` puts a study's table between its own markers in its
-  docs page (or in the file given with ``--output``), leaving the rest alone.
+  docs page (or in the file given with ``--output``), leaving the rest alone
+  (:func:`devtools.pages.write_between`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import time
 import tracemalloc
@@ -25,6 +25,8 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 import sklearn
+
+from devtools.pages import write_between
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # Where linear.py, mlp.py, solvers.py (and cv_speed.py, concurrency.py) write.
@@ -137,28 +139,6 @@ def markers(study: str) -> tuple[str, str]:
 def write_block(study: str, table: str, path: Path) -> None:
     """Put ``table`` between the markers of ``study`` in ``path``."""
     write_between(*markers(study), table, path)
-
-
-def write_between(start: str, end: str, table: str, path: Path) -> None:
-    """Put ``table`` between the lines ``start`` and ``end`` in ``path``.
-
-    The rest of the file is kept; a file without the markers gets the block
-    appended (a new file holds only the block).
-    """
-    block = f"{start}\n{table}\n{end}"
-    text = path.read_text() if path.exists() else ""
-    if start in text and end in text:
-        text = re.sub(
-            re.escape(start) + ".*?" + re.escape(end),
-            lambda _: block,
-            text,
-            flags=re.S,
-        )
-    else:
-        text = (
-            (text + "\n" if text and not text.endswith("\n") else text) + block + "\n"
-        )
-    path.write_text(text)
 
 
 def parse_args(description: str, argv=None):

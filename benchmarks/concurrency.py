@@ -36,8 +36,9 @@ import scipy
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import sksmooth._optimize as optimize
-from benchmarks._harness import output_path, parse_args, write_between
+import sksmooth._solvers._lbfgs as optimize
+from benchmarks._harness import output_path, parse_args
+from devtools.pages import write_between
 from sksmooth import SoftmaxRegression, SoftMLPClassifier
 
 START, END = "<!-- concurrency:start -->", "<!-- concurrency:end -->"

@@ -17,8 +17,9 @@ SoftmaxRegression()), {"epsilon": grid}, cv=folds, scoring="neg_log_loss")``,
 one cold fit per (epsilon, fold). Both run sequentially (``n_jobs=None``) and
 refit at their choice, at the default ``tol=1e-4``.
 
-Reported per case: objective evaluations of one whole search (counted, so
-independent of the machine's load; each costs two passes over a fold's data),
+Reported per case: objective evaluations of one whole search (each fit's and
+path's own count summed, so independent of the machine's load; each costs two
+passes over a fold's data),
 CPU seconds and wall seconds (medians of interleaved repeats, the order
 alternating), the chosen epsilon, and the chosen epsilon and the largest
 difference of fold scores at a tight tolerance (``tol=1e-6``, 1e-8 for the
@@ -36,7 +37,6 @@ import time
 import warnings
 from functools import partial
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 from sklearn.datasets import load_digits, make_classification
@@ -47,14 +47,13 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks import _cv_network
 from benchmarks._figures import redraw
-from benchmarks._harness import write_between
+from devtools.pages import write_between
 from sksmooth import (
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
     SoftmaxRegression,
     smooth_labels,
 )
-from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth.model_selection import default_epsilon_grid
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -108,9 +107,27 @@ def make_data(n_samples, n_features, n_classes, weights, seed=0):
     return StandardScaler().fit_transform(X), y
 
 
-def ours(folds, grid, C_values=None, smooth="targets", **params):
+class CountedSoftmaxRegression(SoftmaxRegression):
+    """``SoftmaxRegression`` that adds the evaluations each fit and path
+    reports (``n_evaluations_``, ``fit_path(return_info=True)``) to
+    :attr:`evaluations`, so that a whole search's count is their sum."""
+
+    evaluations = 0
+
+    def fit(self, X, y, sample_weight=None, transition=None):
+        super().fit(X, y, sample_weight=sample_weight, transition=transition)
+        CountedSoftmaxRegression.evaluations += self.n_evaluations_
+        return self
+
+    def fit_path(self, X, y, epsilons, **kwargs):
+        path, info = super().fit_path(X, y, epsilons, return_info=True, **kwargs)
+        CountedSoftmaxRegression.evaluations += int(info.n_evaluations.sum())
+        return path
+
+
+def ours(folds, grid, C_values=None, smooth="targets", learner=None, **params):
     return LabelSmoothingClassifierCV(
-        SoftmaxRegression(**params),
+        (learner or SoftmaxRegression)(**params),
         epsilons=grid,
         cv=folds,
         param_grid=None if C_values is None else {"C": C_values},
@@ -119,14 +136,16 @@ def ours(folds, grid, C_values=None, smooth="targets", **params):
     )
 
 
-def reference(folds, grid, C_values=None, smooth="targets", **params):
+def reference(folds, grid, C_values=None, smooth="targets", learner=None, **params):
     """GridSearchCV; with forward smoothing it scores ``p`` (ours scores ``p
     @ T``), so only the costs and the fold models compare, not the choice."""
     param_grid = {"epsilon": grid}
     if C_values is not None:
         param_grid["estimator__C"] = C_values
     return GridSearchCV(
-        LabelSmoothingClassifier(SoftmaxRegression(**params), smooth=smooth),
+        LabelSmoothingClassifier(
+            (learner or SoftmaxRegression)(**params), smooth=smooth
+        ),
         param_grid,
         cv=folds,
         scoring="neg_log_loss",
@@ -140,18 +159,12 @@ def timed_fit(search, X, y):
     return time.perf_counter() - wall, time.process_time() - cpu, search
 
 
-def count_evaluations(fit) -> int:
-    """Objective evaluations (``loss_gradient`` calls) that ``fit()`` makes."""
-    calls = [0]
-    original = LinearSoftCrossEntropy.loss_gradient
-
-    def counting(self, coef):
-        calls[0] += 1
-        return original(self, coef)
-
-    with mock.patch.object(LinearSoftCrossEntropy, "loss_gradient", counting):
-        fit()
-    return calls[0]
+def count_evaluations(make, folds, grid, X, y) -> int:
+    """Objective evaluations of one whole search ``make(folds, grid)``, each
+    fit's and path's own count summed (:class:`CountedSoftmaxRegression`)."""
+    CountedSoftmaxRegression.evaluations = 0
+    make(folds, grid, learner=CountedSoftmaxRegression).fit(X, y)
+    return CountedSoftmaxRegression.evaluations
 
 
 def chosen(search):
@@ -196,15 +209,16 @@ def run_case(case, n_repeats, tight_tol, smooth="targets"):
             choice[name] = chosen(fitted)
     agreement = tight_agreement(makers, folds, grid, X, y, tight_tol, smooth)
     evaluations = {
-        name: count_evaluations(lambda make=make: make(folds, grid).fit(X, y))
+        name: count_evaluations(make, folds, grid, X, y)
         for name, make in makers.items()
     }
     train = folds[0][0]
-    path = count_evaluations(
-        lambda: SoftmaxRegression().fit_path(X[train], y[train], grid, smooth=smooth)
+    _, info = SoftmaxRegression().fit_path(
+        X[train], y[train], grid, smooth=smooth, return_info=True
     )
+    path = int(info.n_evaluations.sum())
     middle = grid[N_EPSILONS // 2]
-    cold = count_evaluations(lambda: cold_fit(X[train], y[train], middle, smooth))
+    cold = cold_fit(X[train], y[train], middle, smooth).n_evaluations_
     return {
         "case": case[0],
         "wall": {name: statistics.median(v) for name, v in wall.items()},

@@ -50,12 +50,12 @@ import dask
 import dask.array as da
 import distributed
 import numpy as np
-from distributed.diagnostics.plugin import SchedulerPlugin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from benchmarks._harness import write_between
+from devtools.dask_counts import CountSubmissions, submissions
+from devtools.pages import write_between
 from sksmooth import SoftmaxRegression
 from sksmooth._dask._blocks import as_row_blocks, prepare_targets
 from sksmooth._dask._objective import DaskObjective
@@ -67,24 +67,6 @@ START, END = "<!-- dask:start -->", "<!-- dask:end -->"
 FULL_SIZES = [100_000, 300_000, 1_000_000, 2_000_000, 4_000_000]
 QUICK_SIZES = [2_000, 4_000]
 N_FEATURES, N_CLASSES = 100, 10
-
-
-class CountSubmissions(SchedulerPlugin):
-    """Counts the graphs clients submit."""
-
-    name = "count-submissions"
-
-    def __init__(self):
-        self.count = 0
-
-    def update_graph(self, scheduler, **kwargs):
-        self.count += 1
-
-
-def submissions(client) -> int:
-    return client.run_on_scheduler(
-        lambda dask_scheduler: dask_scheduler.plugins["count-submissions"].count
-    )
 
 
 def make_data(n_samples: int, n_classes: int, chunk_rows: int, seed: int = 0):

@@ -8,7 +8,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth.datasets import flip_labels
 from sksmooth.meta import LabelSmoothingClassifier
 from sksmooth.metrics import expected_calibration_error

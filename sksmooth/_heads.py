@@ -303,7 +303,7 @@ class ForwardCrossEntropyHead:
 
     The loss is not convex in the logits in general (``q`` stays away from
     zero whatever ``p`` does); :meth:`curvature_product` is its exact Hessian,
-    which can be indefinite (see ``sksmooth._optimize.newton_cg``).
+    which can be indefinite (see ``sksmooth._solvers.newton_cg``).
 
     Parameters
     ----------

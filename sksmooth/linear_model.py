@@ -1,9 +1,9 @@
 """Multinomial logistic regression trained on soft targets."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import Bunch
 from sklearn.utils.extmath import safe_sparse_dot
 
 from sksmooth._backend import (
@@ -13,22 +13,12 @@ from sksmooth._backend import (
     refuse_verified_on_dask,
 )
 from sksmooth._base import SoftTargetClassifier
-from sksmooth._forward_path import forward_paths
+from sksmooth._capabilities import PathCapabilities
+from sksmooth._convergence import report_unconverged_points
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._optimize import (
-    homotopy_predictor,
-    lbfgs,
-    newton_cg,
-    report_unconverged_points,
-)
-from sksmooth._smoothing_path import smoothing_paths
-from sksmooth._targets import (
-    check_smooth,
-    class_prior,
-    plan_smoothing,
-    smooth_codes,
-    transition_matrix,
-)
+from sksmooth._paths import SOLVERS, SoftmaxProblem, minimize_loss, softmax_path
+from sksmooth._solvers import SolverOptions, lbfgs, report_result
+from sksmooth._targets import check_smooth, class_prior, plan_smoothing
 from sksmooth._validation import (
     check_Cs,
     check_param,
@@ -37,7 +27,9 @@ from sksmooth._validation import (
 )
 from sksmooth._verified import check_verified
 
-SOLVERS = ("lbfgs", "newton-cg")
+# The values of C that LabelSmoothingClassifierCV(param_grid="auto") searches
+# with this learner: LogisticRegressionCV's default Cs=10.
+DEFAULT_C_GRID = tuple(float(C) for C in np.logspace(-4, 4, 10))
 
 
 class SoftmaxRegression(SoftTargetClassifier):
@@ -84,7 +76,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         If positive, print the objective at every iteration.
     solver : {"lbfgs", "newton-cg"}, default="lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B with ``LogisticRegression``'s options.
-        ``"newton-cg"``: truncated Newton (:func:`sksmooth._optimize.newton_cg`)
+        ``"newton-cg"``: truncated Newton (:func:`sksmooth._solvers.newton_cg`)
         with exact Hessian-vector products (two passes over ``X`` each) and a
         Jacobi preconditioner; it reaches the optimum itself, not just
         ``tol``, in a handful of steps even on ill-conditioned data, and a warm
@@ -103,6 +95,9 @@ class SoftmaxRegression(SoftTargetClassifier):
         Intercepts (zeros if ``fit_intercept=False``).
     n_iter_ : int
         Number of L-BFGS or Newton iterations run.
+    n_evaluations_ : int
+        Number of evaluations of the objective (each one pass of loss and
+        gradient over the data) the fit made.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -263,7 +258,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             transition=transition,
         ) as objective:
             start = self._initial_coef(objective.loss, objective.classes)
-            result = lbfgs(objective.loss_gradient, start, **self._solver_options())
+            result = lbfgs(objective.loss_gradient, start, self._solver_options())
         return self._set_solution(
             result, objective.loss, objective.classes, X, objective.dtype
         )
@@ -273,16 +268,19 @@ class SoftmaxRegression(SoftTargetClassifier):
 
         ``loss`` only needs ``unpack`` and ``n_logits`` (the in-memory objective,
         or the distributed fit's parameter layout); ``X`` is the raw input, for
-        ``n_features_in_`` and ``feature_names_in_``.
+        ``n_features_in_`` and ``feature_names_in_``. An unconverged ``result``
+        is reported first (a ``ConvergenceWarning`` at the caller of ``fit``).
         """
-        self._check_finite(result.x)
-        coef, intercept = loss.unpack(result.x)
+        report_result(result, type(self).__name__, stacklevel=3)
+        self._check_finite(result.solution)
+        coef, intercept = loss.unpack(result.solution)
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coef_, self.intercept_ = self._fitted_pair(
             coef, intercept, loss.n_logits, dtype
         )
-        self.n_iter_ = int(result.nit)
+        self.n_iter_ = result.iterations
+        self.n_evaluations_ = result.evaluations
         return self
 
     def fit_path(
@@ -296,15 +294,18 @@ class SoftmaxRegression(SoftTargetClassifier):
         callback=None,
         Cs=None,
         smooth="targets",
+        return_info=False,
     ):
         """Fit the label-smoothed targets at every epsilon, one path.
 
         At each ``epsilon`` the model is fitted to ``(1 - epsilon) * onehot(y) +
         epsilon * S[y]`` (``S`` the spread matrix of ``method``, see
         :func:`~sksmooth.smooth_labels`), to the same ``tol`` as :meth:`fit`.
+        This method checks its input, hands it to the stateless
+        :func:`sksmooth._paths.softmax_path` and unpacks its solutions, as
+        ``LogisticRegression.fit`` does with ``_logistic_regression_path``.
 
-        With ``solver="lbfgs"`` the points are solved as one problem
-        (:func:`sksmooth._smoothing_path.smoothing_paths`): the objective at
+        With ``solver="lbfgs"`` the points are solved as one problem: the objective at
         ``epsilon`` is the one at 0 tilted by ``-epsilon * <b, w>``, so all
         share one Hessian, and one L-BFGS memory is carried from the largest
         epsilon down (in the order given when ``warm_start`` starts from a
@@ -318,8 +319,8 @@ class SoftmaxRegression(SoftTargetClassifier):
 
         With ``smooth="predictions"`` (:meth:`fit` with ``transition=(1 -
         epsilon) I + epsilon S``) the problems are not tilts: L-BFGS carries
-        its memory upward from epsilon to epsilon as approximate curvature
-        (:func:`sksmooth._forward_path.forward_paths`); Newton warm-starts.
+        its memory upward from epsilon to epsilon as approximate curvature;
+        Newton warm-starts.
         A dask array is computed into memory (:meth:`fit` alone is blockwise).
 
         Parameters
@@ -346,6 +347,8 @@ class SoftmaxRegression(SoftTargetClassifier):
             smallest up unless ``warm_start`` starts it from a previous fit.
         smooth : {"targets", "predictions"}, default="targets"
             As in :class:`~sksmooth.LabelSmoothingClassifier`.
+        return_info : bool, default=False
+            Also return what each point cost.
 
         Returns
         -------
@@ -354,7 +357,12 @@ class SoftmaxRegression(SoftTargetClassifier):
             as :attr:`coef_` and :attr:`intercept_`; with ``Cs``, one per
             ``(C, epsilon)``, ``path[j * n_epsilons + i]`` for ``(Cs[j],
             epsilons[i])``. The estimator is left fitted at the last pair
-            (``n_iter_`` its iterations; its ``C`` unchanged).
+            (``n_iter_`` and ``n_evaluations_`` its counts; its ``C``
+            unchanged).
+        info : Bunch
+            Only with ``return_info``: ``n_iter``, ``n_evaluations`` (of the
+            objective, each one pass of loss and gradient; a predictor's counted
+            with its point) and ``converged``, arrays in the order of ``path``.
 
         Examples
         --------
@@ -365,6 +373,9 @@ class SoftmaxRegression(SoftTargetClassifier):
         >>> path = model.fit_path(X, y, [0.0, 0.1, 0.2])
         >>> len(path), path[-1][0].shape
         (3, (3, 4))
+        >>> path, info = model.fit_path(X, y, [0.0, 0.1, 0.2], return_info=True)
+        >>> info.n_evaluations.shape, bool(info.converged.all())
+        ((3,), True)
         """
         self._check_params()
         raw_weight = sample_weight
@@ -389,135 +400,78 @@ class SoftmaxRegression(SoftTargetClassifier):
         S = plan.S
         epsilons = plan.check_epsilons(epsilons)
         Cs = [self.C] if Cs is None else check_Cs(Cs)
-        walk = self._newton_path if self.solver == "newton-cg" else self._carried_path
         forward = check_smooth(smooth, self, type(self).__name__)
-        path, n_iter = walk(
-            X_checked, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
+        problem = SoftmaxProblem(
+            X_checked,
+            codes,
+            sample_weight,
+            S,
+            self.fit_intercept,
+            self._solver_options(),
         )
+        result = softmax_path(
+            problem,
+            epsilons,
+            Cs,
+            solver=self.solver,
+            smooth="predictions" if forward else "targets",
+            start=self._warm_coef(problem.n_logits, problem.n_features, classes),
+            callback=callback,
+        )
+        path = []
+        for coef in result.coefs:
+            self._check_finite(coef)
+            W, b = problem.unpack(coef)
+            path.append(self._fitted_pair(W, b, problem.n_logits, X_checked.dtype))
+        self._report_path(result, epsilons, Cs)
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coef_, self.intercept_ = path[-1][0].copy(), path[-1][1].copy()
-        self.n_iter_ = int(n_iter)
-        return path
-
-    def _carried_path(
-        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
-    ):
-        """:meth:`fit_path` with ``solver="lbfgs"``: the path solver of
-        :func:`sksmooth._smoothing_path.smoothing_paths`, one L-BFGS memory for
-        every (C, epsilon); one ``ConvergenceWarning`` names the points that
-        stopped short. Returns the path and the last point's iterations."""
-        weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-        n_logits = 1 if len(classes) == 2 else len(classes)
-        results = (forward_paths if forward else smoothing_paths)(
-            X,
-            codes,
-            sample_weight,
-            epsilons,
-            S,
-            n_classes=len(classes),
-            fit_intercept=self.fit_intercept,
-            l2_reg_strengths=[1.0 / (C * weight_sum) for C in Cs],
-            tol=self.tol,
-            max_iter=self.max_iter,
-            coef0=self._warm_coef(n_logits, X.shape[1], classes),
-            verbose=self.verbose,
-            name=type(self).__name__,
-            callback=callback,
+        self.n_iter_ = int(result.n_iter[-1])
+        self.n_evaluations_ = int(result.n_evaluations[-1])
+        if not return_info:
+            return path
+        info = Bunch(
+            n_iter=result.n_iter,
+            n_evaluations=result.n_evaluations,
+            converged=result.converged,
         )
-        path, missed = [], []
-        for C, result in zip(Cs, results, strict=True):
-            for coef in result.coefs:
-                self._check_finite(coef)
-                W, b = result.loss.unpack(coef)
-                path.append(self._fitted_pair(W, b, n_logits, X.dtype))
+        return path, info
+
+    def _path_capabilities(self) -> PathCapabilities:
+        """What :meth:`fit_path` takes, for ``LabelSmoothingClassifierCV``:
+        several ``C`` in one call (``Cs``), ``smooth="predictions"`` and a
+        ``callback`` after each point."""
+        return PathCapabilities(
+            grid_parameter="C",
+            grid_argument="Cs",
+            default_grid=DEFAULT_C_GRID,
+            smooth_predictions=True,
+            timed=True,
+        )
+
+    def _report_path(self, result, epsilons, Cs):
+        """One ``ConvergenceWarning`` that names the points of ``result`` that
+        stopped short (inside a search: one message per point)."""
+        missed = []
+        for j, C in enumerate(Cs):
             where = "" if len(Cs) == 1 else f" (C={C:g})"
-            missed += [
-                f"{e:.6g}{where}" for e in np.asarray(epsilons)[~result.converged]
-            ]
-        if missed:
-            advice = (
-                f"within max_iter={self.max_iter} L-BFGS iterations; the path went "
-                "on. Increase max_iter, scale the data (e.g. with sklearn."
-                "preprocessing.StandardScaler), or loosen tol."
-            )
-            name = f"{type(self).__name__}.fit_path"
-            report_unconverged_points(
-                [f"{name} did not converge at epsilon={e} {advice}" for e in missed],
-                f"{name} did not converge at {len(missed)} of {len(path)} "
-                f"epsilons ([{', '.join(missed)}]) {advice}",
-                stacklevel=3,
-            )
-        return path, results[-1].n_iter[-1]
-
-    def _newton_path(
-        self, X, codes, sample_weight, classes, S, epsilons, callback, Cs, forward
-    ):
-        """:meth:`fit_path` with ``solver="newton-cg"``: each start a homotopy
-        predictor step from the last solution; one path per ``C``. Returns the
-        path and the last point's iterations."""
-        path, n_iter = [], 0
-        for C in Cs:
-            model = copy.copy(self)
-            model.C = C  # a shallow copy: the estimator's own C is unchanged
-            shift = len(path)
-            step = callback and (lambda i, shift=shift: callback(shift + i))
-            part, n_iter = model._newton_path_at_C(
-                X, codes, sample_weight, classes, S, epsilons, step, forward
-            )
-            path += part
-        return path, n_iter
-
-    def _newton_path_at_C(
-        self, X, codes, sample_weight, classes, S, epsilons, callback, forward
-    ):
-        """One ``C``'s path of :meth:`_newton_path`."""
-        dtype = X.dtype
-        n_classes = len(classes)
-        weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-
-        def make_loss(epsilon):
-            targets = codes if forward else smooth_codes(codes, epsilon, S)
-            return self._make_loss(
-                X,
-                targets if forward else targets.astype(dtype, copy=False),
-                sample_weight,
-                n_classes=n_classes,
-                total_weight=weight_sum,
-                transition=transition_matrix(epsilon, S) if forward else None,
-            )
-
-        # d(w_i Y_i)/d epsilon = w_i (S[y_i] - onehot(y_i)), in the (K, n) layout
-        target_change = None
-        if len(epsilons) > 1 and not forward:
-            target_change = S[codes].T.astype(dtype)
-            target_change[codes, np.arange(codes.shape[0])] -= 1.0
-            if sample_weight is not None:
-                target_change *= sample_weight.astype(dtype)
-            if n_classes == 2:
-                target_change = target_change[1]
-
-        path, loss, result = [], None, None
-        last_epsilon = previous = None  # previous is (epsilon, solution) before last
-        for epsilon in epsilons:
-            next_loss = make_loss(epsilon)
-            if loss is None:
-                coef = self._initial_coef(next_loss, classes)
-            elif forward:  # warm-started from the last solution
-                coef = result.x
-            else:
-                coef = homotopy_predictor(
-                    loss, target_change, result.x, last_epsilon, epsilon, previous
-                )
-            previous = None if loss is None else (last_epsilon, result.x)
-            loss, last_epsilon = next_loss, epsilon
-            result = self._minimize(loss, coef)
-            self._check_finite(result.x)
-            W, b = loss.unpack(result.x)
-            path.append(self._fitted_pair(W, b, loss.n_logits, dtype))
-            if callback is not None:
-                callback(len(path) - 1)
-        return path, result.nit
+            stopped = ~result.converged[j * len(epsilons) : (j + 1) * len(epsilons)]
+            missed += [f"{e:.6g}{where}" for e in np.asarray(epsilons)[stopped]]
+        if not missed:
+            return
+        advice = (
+            f"within max_iter={self.max_iter} {result.solver} iterations; the path "
+            "went on. Increase max_iter, scale the data (e.g. with sklearn."
+            "preprocessing.StandardScaler), or loosen tol."
+        )
+        name = f"{type(self).__name__}.fit_path"
+        report_unconverged_points(
+            [f"{name} did not converge at epsilon={e} {advice}" for e in missed],
+            f"{name} did not converge at {len(missed)} of {len(result.coefs)} "
+            f"epsilons ([{', '.join(missed)}]) {advice}",
+            stacklevel=3,
+        )
 
     @staticmethod
     def _check_finite(coef):
@@ -533,30 +487,17 @@ class SoftmaxRegression(SoftTargetClassifier):
         intercept = b.astype(dtype) if b is not None else np.zeros(n_logits, dtype)
         return W.astype(dtype), intercept
 
-    def _solver_options(self) -> dict:
-        return {
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "verbose": self.verbose,
-            "estimator_name": type(self).__name__,
-        }
+    def _solver_options(self) -> SolverOptions:
+        return SolverOptions(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            name=type(self).__name__,
+        )
 
     def _minimize(self, loss, coef0):
         """Run the chosen solver on ``loss`` from ``coef0``."""
-        options = self._solver_options()
-        if self.solver == "newton-cg":
-            _, intercept = loss.unpack(coef0)
-            if intercept is not None and loss.n_logits > 1:
-                intercept -= intercept.mean()  # off the flat direction (see hessp)
-            return newton_cg(
-                loss.loss_gradient,
-                loss.hessp,
-                coef0,
-                preconditioner=loss.preconditioner,
-                value_eps=float(np.finfo(loss.dtype).eps),
-                **options,
-            )
-        return lbfgs(loss.loss_gradient, coef0, **options)
+        return minimize_loss(loss, coef0, self.solver, self._solver_options())
 
     def _initial_coef(self, loss, classes):
         """Zeros, or the previous solution when warm-starting on the same shape."""

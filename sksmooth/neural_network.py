@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sksmooth._backend import dask_api, is_dask_collection, refuse_verified_on_dask
 from sksmooth._base import SoftTargetClassifier
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy, forward_logits
-from sksmooth._optimize import lbfgs
+from sksmooth._solvers import SolverOptions, lbfgs, report_result
 from sksmooth._validation import check_param, check_transition
 from sksmooth._verified import check_verified
 
@@ -85,6 +85,9 @@ class SoftMLPClassifier(SoftTargetClassifier):
         The objective after each L-BFGS iteration.
     n_iter_ : int
         Number of L-BFGS iterations run.
+    n_evaluations_ : int
+        Number of evaluations of the objective (each one forward and backward
+        pass over the data) the fit made.
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
@@ -244,7 +247,8 @@ class SoftMLPClassifier(SoftTargetClassifier):
         result = lbfgs(
             loss.loss_gradient,
             self._initial_weights(loss, classes),
-            **self._solver_options(curve),
+            self._solver_options(),
+            **self._scipy_options(curve),
         )
         return self._set_solution(result, loss, classes, X, X_checked.dtype, curve)
 
@@ -276,16 +280,20 @@ class SoftMLPClassifier(SoftTargetClassifier):
             verified=verified,
         )
 
-    def _solver_options(self, curve: list) -> dict:
-        """``MLPClassifier``'s L-BFGS options; the loss curve goes to ``curve``."""
+    def _solver_options(self) -> SolverOptions:
+        return SolverOptions(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=int(self.verbose),
+            name=type(self).__name__,
+        )
+
+    def _scipy_options(self, curve: list) -> dict:
+        """``MLPClassifier``'s L-BFGS-B options; the loss curve goes to ``curve``."""
         return {
-            "max_iter": self.max_iter,
-            "tol": self.tol,
             "max_fun": self.max_fun,
             "maxls": SCIPY_MAXLS,
             "ftol": SCIPY_FTOL,
-            "verbose": int(self.verbose),
-            "estimator_name": type(self).__name__,
             "callback": lambda x, value: curve.append(value),
         }
 
@@ -304,7 +312,10 @@ class SoftMLPClassifier(SoftTargetClassifier):
         ) as objective:
             start = self._initial_weights(objective.loss, objective.classes)
             result = lbfgs(
-                objective.loss_gradient, start, **self._solver_options(curve)
+                objective.loss_gradient,
+                start,
+                self._solver_options(),
+                **self._scipy_options(curve),
             )
         return self._set_solution(
             result, objective.loss, objective.classes, X, objective.dtype, curve
@@ -315,22 +326,26 @@ class SoftMLPClassifier(SoftTargetClassifier):
 
         ``loss`` only needs ``unpack`` and ``layer_units`` (the in-memory
         objective, or the distributed fit's parameter layout); ``X`` is the raw
-        input, for ``n_features_in_`` and ``feature_names_in_``.
+        input, for ``n_features_in_`` and ``feature_names_in_``. An unconverged
+        ``result`` is reported first (a ``ConvergenceWarning`` at the caller of
+        ``fit``).
         """
-        if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
+        report_result(result, type(self).__name__, stacklevel=3)
+        if not (np.isfinite(result.value) and np.all(np.isfinite(result.solution))):
             raise FloatingPointError(
                 "SoftMLPClassifier produced non-finite weights; scale the data "
                 "(e.g. with StandardScaler), increase alpha, or use a smoother "
                 "activation."
             )
-        coefs, intercepts = loss.unpack(result.x)
+        coefs, intercepts = loss.unpack(result.solution)
         self._set_input_metadata(X)
         self.classes_ = classes
         self.coefs_ = [c.astype(dtype) for c in coefs]
         self.intercepts_ = [b.astype(dtype) for b in intercepts]
-        self.loss_ = float(result.fun)
+        self.loss_ = float(result.value)
         self.loss_curve_ = curve
-        self.n_iter_ = int(result.nit)
+        self.n_iter_ = result.iterations
+        self.n_evaluations_ = result.evaluations
         self.n_layers_ = len(loss.layer_units)
         self.n_outputs_ = loss.layer_units[-1]
         self.out_activation_ = "logistic" if self.n_outputs_ == 1 else "softmax"

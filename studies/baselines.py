@@ -66,7 +66,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from benchmarks._harness import write_between
+from devtools.pages import write_between
 from sksmooth import LabelSmoothingClassifierCV
 from sksmooth.datasets import flip_labels
 from studies._figures import draw_baselines, figure_path

@@ -100,7 +100,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_sp
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from benchmarks._harness import write_between
+from devtools.pages import write_between
 from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression, SoftMLPClassifier
 from sksmooth.boosting import SoftLGBMClassifier
 from sksmooth.datasets import flip_labels

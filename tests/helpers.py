@@ -1,8 +1,12 @@
 """What several test modules share: scaled copies of scikit-learn's small data
-sets and a recorder of the warnings an action emits."""
+sets, a recorder of the warnings an action emits, and the check that a loss
+copies no sparse ``X`` per evaluation."""
 
+import tracemalloc
 import warnings
 
+import numpy as np
+import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -37,3 +41,27 @@ def recorded(action):
         warnings.simplefilter("always")
         action()
     return caught
+
+
+def sparse_on_a_larger_buffer(n_samples=1000, n_features=300, density=0.05):
+    """A CSR matrix whose ``data`` is a view of a buffer eleven times larger,
+    as after ``sum_duplicates`` or slicing: scipy's own ``X.T`` copies such
+    arrays on every call."""
+    X = sp.random(n_samples, n_features, density=density, format="csr", random_state=0)
+    X.data = np.concatenate([X.data, np.zeros(10 * X.nnz)])[: X.nnz]
+    return X
+
+
+def assert_no_copy_per_evaluation(loss, coef, X):
+    """One more ``loss.loss_gradient(coef)`` (after a first, which allocates
+    the loss's buffers) allocates less than ``X.data``: ``X`` is not copied.
+    Returns that evaluation."""
+    loss.loss_gradient(coef)
+    tracemalloc.start()
+    try:
+        evaluation = loss.loss_gradient(coef)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.data.nbytes
+    return evaluation

@@ -11,11 +11,15 @@ runs them on a small planted package that breaks each rule once.
 """
 
 import ast
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
+TESTS = Path(__file__).resolve().parent
+ARCHITECTURE_PAGE = PACKAGE.parent / "docs" / "architecture.md"
 
 # The floors of docs/architecture.md: a module imports only from its own
 # floor or lower ones (a subpackage's modules from each other as well). A
@@ -23,6 +27,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sksmooth"
 # __init__) covers nothing else, so a new module must be registered here.
 FLOORS = {
     "sksmooth._validation": 1,
+    "sksmooth._convergence": 1,
+    "sksmooth._capabilities": 1,
     "sksmooth.datasets": 1,
     "sksmooth._targets": 2,
     "sksmooth._verified": 2,
@@ -30,10 +36,8 @@ FLOORS = {
     "sksmooth._heads": 3,
     "sksmooth._loss": 3,
     "sksmooth._mlp_loss": 3,
-    "sksmooth._optimize": 3,
-    "sksmooth._path_solver": 3,
-    "sksmooth._smoothing_path": 3,
-    "sksmooth._forward_path": 3,
+    "sksmooth._solvers": 3,
+    "sksmooth._paths": 3,
     "sksmooth._blas_threads": 3,
     "sksmooth._rows": 3,
     "sksmooth._boosting_loss": 3,
@@ -70,6 +74,14 @@ LAZY_IMPORTERS = {
 DYNAMIC_IMPORTERS = {"sksmooth"}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
+# The solver and path packages (issue 34): smaller modules, and functions that
+# take a problem object rather than a list of parameters.
+SOLVER_PACKAGES = ("sksmooth._solvers", "sksmooth._paths")
+MAX_SOLVER_MODULE_LINES = 500
+MAX_SOLVER_PARAMETERS = 8
+# The search knows learners through their public methods and their declared
+# path, never a solver or a path driver.
+SEARCH = "sksmooth.model_selection"
 # Layout markers left in the files the search's rewrite (issue 27, item 3)
 # replaces; each count may only shrink, and the entry goes with the rewrite.
 FMT_MARKERS_PENDING: dict[str, int] = {}
@@ -326,15 +338,61 @@ def oversized(modules):
 
 
 def layout_markers(modules, pending=None):
-    """``# fmt: skip`` / ``# fmt: off``: layout kept from ``ruff format``."""
+    """``# fmt: skip`` / ``# fmt: off`` comments: layout kept from ``ruff
+    format`` (the words in a string do not count)."""
     pending = FMT_MARKERS_PENDING if pending is None else pending
     found = []
     for module, path in modules.items():
-        lines = path.read_text().splitlines()
-        count = sum("fmt: skip" in line or "fmt: off" in line for line in lines)
+        with path.open("rb") as source:
+            comments = [
+                token.string
+                for token in tokenize.tokenize(source.readline)
+                if token.type == tokenize.COMMENT
+            ]
+        count = sum("fmt: skip" in text or "fmt: off" in text for text in comments)
         if count > pending.get(module, 0):
             found.append(f"{module} has {count} fmt: skip / fmt: off markers")
     return found
+
+
+def solver_package_limits(modules):
+    """In the solver and path packages: no module over
+    ``MAX_SOLVER_MODULE_LINES`` lines, no function with more than
+    ``MAX_SOLVER_PARAMETERS`` parameters (``self`` not counted)."""
+    found = []
+    for module, path in modules.items():
+        if group_of(module) not in SOLVER_PACKAGES:
+            continue
+        source = path.read_text()
+        n_lines = len(source.splitlines())
+        if n_lines > MAX_SOLVER_MODULE_LINES:
+            found.append(f"{module} has {n_lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                arguments = node.args
+                names = [
+                    a.arg
+                    for a in arguments.posonlyargs
+                    + arguments.args
+                    + arguments.kwonlyargs
+                ]
+                count = len(names) + bool(arguments.vararg) + bool(arguments.kwarg)
+                count -= bool(names) and names[0] in ("self", "cls")
+                if count > MAX_SOLVER_PARAMETERS:
+                    found.append(f"{module}.{node.name} takes {count} parameters")
+    return found
+
+
+def search_imports_of_solvers(modules):
+    """The search imports no solver or path module (it asks the learners)."""
+    return [
+        f"{module}:{line} imports {loaded}"
+        for module, path in modules.items()
+        if group_of(module) == SEARCH
+        for target, names, line, _ in imports(path)
+        for loaded in resolved(modules, target, names)
+        if group_of(loaded) in SOLVER_PACKAGES
+    ]
 
 
 RULES = [
@@ -348,6 +406,8 @@ RULES = [
     reassigned_module_attributes,
     oversized,
     layout_markers,
+    solver_package_limits,
+    search_imports_of_solvers,
 ]
 
 
@@ -356,11 +416,46 @@ def test_the_package_keeps_the_rule(rule):
     assert rule(MODULES) == []
 
 
+def floors_on_the_page(text: str) -> dict[str, int]:
+    """``{module: floor}`` of the floor table of the architecture page: each
+    row's floor, and the modules it names (``x.py``, a subpackage ``x/``)."""
+    found = {}
+    for line in text.splitlines():
+        row = re.match(r"\|\s*(\d+)\s*\|([^|]*)\|", line)
+        if row is None:
+            continue
+        for name in re.findall(r"`([^`]+)`", row.group(2)):
+            stem = name.removesuffix("/").removesuffix(".py")
+            module = ROOT if stem == "__init__" else f"{ROOT}.{stem}"
+            found[module] = int(row.group(1))
+    return found
+
+
+def test_the_pages_floor_table_is_the_floor_list():
+    assert floors_on_the_page(ARCHITECTURE_PAGE.read_text()) == FLOORS
+
+
+def test_the_floor_table_reader_sees_a_drifted_row():
+    table = "| 3 | `_loss.py`, `_solvers/` | losses |\n| 10 | `__init__.py` | x |\n"
+    assert floors_on_the_page(table) == {
+        "sksmooth._loss": 3,
+        "sksmooth._solvers": 3,
+        "sksmooth": 10,
+    }
+
+
+def test_the_tests_keep_the_formatter_rule():
+    tests = {f"tests.{path.stem}": path for path in TESTS.glob("*.py")}
+    assert len(tests) > 30
+    assert layout_markers(tests, {}) == []
+
+
 def test_each_rule_fails_on_a_planted_violation(tmp_path):
     """A small package that breaks each rule once; every rule reports its own
     violation, and only it."""
     package = tmp_path / ROOT
-    (package / "model_selection").mkdir(parents=True)
+    for subpackage in ("model_selection", "_paths", "_solvers"):
+        (package / subpackage).mkdir(parents=True)
     files = {
         "__init__.py": "",
         # a cycle (closed inside a function), which is also an import up
@@ -377,12 +472,12 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
             "import importlib\n\n\ndef f(name):\n"
             "    return importlib.import_module(name)\n"
         ),
-        "_path_solver.py": (
+        "_demo.py": (
             "import importlib\n\n\ndef f():\n"
             '    return importlib.import_module("sksmooth._rows")\n'
         ),
         # a patch of another module
-        "_optimize.py": "import warnings\n\nwarnings.warn = print\n",
+        "_boosting_loss.py": "import warnings\n\nwarnings.warn = print\n",
         # a module too long, and a function too long
         "_loss.py": "x = 1\n" * (MAX_MODULE_LINES + 1),
         "_heads.py": "def long():\n" + "    x = 1\n" * (MAX_FUNCTION_LINES + 1),
@@ -391,7 +486,11 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
         # a relative import; within a subpackage, private submodules are fine
         "model_selection/__init__.py": "from sksmooth.model_selection import _search\n",
         "model_selection/_search.py": "from . import _path\n",
-        "model_selection/_path.py": "",
+        "model_selection/_path.py": "from sksmooth._solvers import lbfgs\n",
+        # a path module too long, a solver taking too many parameters
+        "_paths/__init__.py": "",
+        "_paths/_long.py": "x = 1\n" * (MAX_SOLVER_MODULE_LINES + 1),
+        "_solvers/__init__.py": "def lbfgs(a, b, c, d, e, f, g, h, i):\n    pass\n",
     }
     for name, text in files.items():
         (package / name).write_text(text)
@@ -402,17 +501,26 @@ def test_each_rule_fails_on_a_planted_violation(tmp_path):
         upward_imports: ["sksmooth._validation:2 (floor 1) imports sksmooth.meta"],
         cycles: ["sksmooth._validation -> sksmooth.meta -> sksmooth._validation"],
         imports_inside_functions: [
-            "sksmooth._path_solver:5 imports sksmooth._rows inside a function",
+            "sksmooth._demo:5 imports sksmooth._rows inside a function",
             "sksmooth._validation:2 imports sksmooth.meta inside a function",
         ],
         dynamic_imports: ["sksmooth._blas_threads:5 imports a computed name"],
         underscore_imports: ["sksmooth._rows:1 imports ['_spread']"],
-        reassigned_module_attributes: ["sksmooth._optimize:3 assigns to warnings."],
+        reassigned_module_attributes: [
+            "sksmooth._boosting_loss:3 assigns to warnings."
+        ],
         oversized: [
             f"sksmooth._heads.long has {MAX_FUNCTION_LINES + 1} lines of code",
             f"sksmooth._loss has {MAX_MODULE_LINES + 1} lines",
         ],
         layout_markers: ["sksmooth._mlp_loss has 1 fmt: skip"],
+        solver_package_limits: [
+            f"sksmooth._paths._long has {MAX_SOLVER_MODULE_LINES + 1} lines",
+            "sksmooth._solvers.lbfgs takes 9 parameters",
+        ],
+        search_imports_of_solvers: [
+            "sksmooth.model_selection._path:1 imports sksmooth._solvers"
+        ],
     }
     assert set(expected) == set(RULES)
     for rule, messages in expected.items():

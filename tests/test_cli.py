@@ -76,9 +76,17 @@ def iris_csv(tmp_path):
 def model_file(tmp_path, iris_csv, call):
     path = tmp_path / "model.skops"
     code, _, err = call(
-        "fit", iris_csv, "--target", "species", "--epsilons", "0.1", "--cv", "2",
-        "--save", path,
-    )  # fmt: skip
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+        "--save",
+        path,
+    )
     assert code == 0, err
     return path
 
@@ -151,17 +159,24 @@ def test_fit_save_predict_round_trip(tmp_path, iris_csv, model_file, call):
 
 def test_fit_prints_one_row_per_epsilon_exactly(iris_csv, call):
     code, out, err = call(
-        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.999999",
-        "--cv", "2",
-    )  # fmt: skip
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--epsilons",
+        "0,0.999999",
+        "--cv",
+        "2",
+    )
     assert code == 0, err
     cells = [line.split("|")[1].strip() for line in out.splitlines() if "| 0" in line]
     assert cells == ["0", "0.999999"]  # not rounded to "1"
 
 
 @pytest.mark.parametrize("calibration", ["none", "temperature"])
-def test_the_fit_table_is_the_searchs_cv_results(iris_csv, call, monkeypatch,
-                                                 calibration):  # fmt: skip
+def test_the_fit_table_is_the_searchs_cv_results(
+    iris_csv, call, monkeypatch, calibration
+):
     """Every printed number is the fold mean that cv_results_ holds."""
     built = []
     original = cli.build_pipeline
@@ -172,9 +187,19 @@ def test_the_fit_table_is_the_searchs_cv_results(iris_csv, call, monkeypatch,
 
     monkeypatch.setattr(cli, "build_pipeline", keep)
     code, out, err = call(
-        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.1,0.3",
-        "--cv", "3", "--calibration", calibration, "--n-jobs", "2",
-    )  # fmt: skip
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--epsilons",
+        "0,0.1,0.3",
+        "--cv",
+        "3",
+        "--calibration",
+        calibration,
+        "--n-jobs",
+        "2",
+    )
     assert code == 0, err
     search = built[0][-1]
     results = search.cv_results_
@@ -201,9 +226,17 @@ def test_the_fit_table_is_the_searchs_cv_results(iris_csv, call, monkeypatch,
 
 def test_fit_with_mlp_model(iris_csv, call):
     code, _, err = call(
-        "fit", iris_csv, "--target", "species", "--model", "mlp",
-        "--epsilons", "0.1", "--cv", "2",
-    )  # fmt: skip
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--model",
+        "mlp",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+    )
     assert code == 0, err
 
 
@@ -256,8 +289,9 @@ def test_a_failure_in_a_real_process_is_one_line(tmp_path):
 def test_fit_never_saves_onto_its_own_table(iris_csv, call):
     before = digest(iris_csv)
     for force in ([], ["--force"]):
-        code, _, err = call("fit", iris_csv, "--target", "species", "--save",
-                            iris_csv, *force)  # fmt: skip
+        code, _, err = call(
+            "fit", iris_csv, "--target", "species", "--save", iris_csv, *force
+        )
         assert code == 1 and "is an input of this command" in err
     assert digest(iris_csv) == before
 
@@ -282,8 +316,9 @@ def test_save_refuses_a_name_other_than_skops_before_any_work(
     tmp_path, iris_csv, call, monkeypatch, name
 ):
     monkeypatch.setattr(cli, "build_pipeline", None)  # never reached
-    code, _, err = call("fit", iris_csv, "--target", "species", "--save",
-                        tmp_path / name)  # fmt: skip
+    code, _, err = call(
+        "fit", iris_csv, "--target", "species", "--save", tmp_path / name
+    )
     assert code == 1 and err.count("\n") == 1, err
     assert err.startswith(f"error: --save {tmp_path / name}: ") and ".skops" in err
     assert not (tmp_path / name).exists()
@@ -302,8 +337,9 @@ def test_predict_never_overwrites_without_force_nor_its_inputs(
     table, model = digest(iris_csv), digest(model_file)
     for target in (iris_csv, model_file):
         for force in ([], ["--force"]):
-            code, _, err = call("predict", model_file, iris_csv, "--output",
-                                target, *force)  # fmt: skip
+            code, _, err = call(
+                "predict", model_file, iris_csv, "--output", target, *force
+            )
             assert code == 1 and "is an input of this command" in err
     existing = tmp_path / "old.csv"
     existing.write_text("precious\n")
@@ -319,15 +355,17 @@ def test_predict_never_overwrites_without_force_nor_its_inputs(
 
 
 @pytest.mark.parametrize("where", ["missing folder", "a folder"])
-def test_predict_output_errors_are_one_line(tmp_path, iris_csv, model_file, call,
-                                            where):  # fmt: skip
+def test_predict_output_errors_are_one_line(
+    tmp_path, iris_csv, model_file, call, where
+):
     target = tmp_path / "nope" / "out.csv" if where == "missing folder" else tmp_path
     code, _, err = call("predict", model_file, iris_csv, "--output", target)
     assert code == 1 and err.count("\n") == 1 and err.startswith("error: --output")
 
 
-def test_a_failed_write_leaves_no_file_behind(tmp_path, iris_csv, model_file, call,
-                                              monkeypatch):  # fmt: skip
+def test_a_failed_write_leaves_no_file_behind(
+    tmp_path, iris_csv, model_file, call, monkeypatch
+):
     def disk_full(self, file, **kwargs):
         file.write(b"prediction\npartial")
         raise OSError(28, "No space left on device")
@@ -349,12 +387,13 @@ def test_predict_reports_any_model_failure_in_one_line(
     monkeypatch.setattr("sklearn.pipeline.Pipeline.predict", broken)
     code, _, err = call("predict", model_file, iris_csv)
     assert code == 1
-    assert err == f"error: cannot predict on {iris_csv}: this model cannot take " \
-        "these columns\n"  # fmt: skip
+    assert (
+        err == f"error: cannot predict on {iris_csv}: this model cannot take "
+        "these columns\n"
+    )
 
 
-def test_an_unexpected_exception_is_one_line_naming_a_bug(iris_csv, call,
-                                                           monkeypatch):  # fmt: skip
+def test_an_unexpected_exception_is_one_line_naming_a_bug(iris_csv, call, monkeypatch):
     def bug(*args, **kwargs):
         raise IndexError("index 0 is out of bounds")
 
@@ -431,9 +470,16 @@ def test_fit_draws_a_progress_bar_on_a_terminal_unless_quiet(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     options = ["--quiet"] if quiet else []
     code, out, err = call(
-        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.1", "--cv", "3",
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--epsilons",
+        "0,0.1",
+        "--cv",
+        "3",
         *options,
-    )  # fmt: skip
+    )
     assert code == 0, err
     bars = re.findall(r"\rsearch \[[#-]{24}\] (\d)/3 fold paths, \d+ s", err)
     if quiet:
@@ -511,7 +557,7 @@ FUZZ_TABLES = {
     "huge integers": b"a,b,label\n"
     + b"".join(
         b"%d,%d,%s\n" % (10**30 + i, i, b"xy"[i % 2 : i % 2 + 1]) for i in range(8)
-    ),  # fmt: skip
+    ),
     "one row": b"a,b,label\n1,2,x\n",
     "only the target": b"label\nx\ny\nx\ny\n",
     "ragged rows": b"a,b,label\n1,2,x,9,9\n3,4\n",
@@ -525,9 +571,17 @@ def test_malformed_tables_never_crash_nor_change_the_input(tmp_path, call, name)
     path.write_bytes(FUZZ_TABLES[name])
     before = digest(path)
     code, _, err = call(
-        "fit", path, "--target", "label", "--epsilons", "0.1", "--cv", "2",
-        "--save", tmp_path / "model.skops",
-    )  # fmt: skip
+        "fit",
+        path,
+        "--target",
+        "label",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+        "--save",
+        tmp_path / "model.skops",
+    )
     assert code in (0, 1), err
     assert code == 0 or (err.startswith("error: ") and err.count("\n") == 1), err
     assert digest(path) == before
@@ -562,8 +616,9 @@ def test_malformed_arguments_are_usage_errors(tmp_path, call, args):
 @pytest.mark.parametrize("epsilons", ["-0.1,0.1", "-0.1", "0.1,1.5"])
 def test_out_of_range_epsilons_get_the_estimators_error(iris_csv, call, epsilons):
     """Values that look like options parse; the estimator says what is wrong."""
-    code, _, err = call("fit", iris_csv, "--target", "species", "--epsilons",
-                        epsilons, "--cv", "2")  # fmt: skip
+    code, _, err = call(
+        "fit", iris_csv, "--target", "species", "--epsilons", epsilons, "--cv", "2"
+    )
     assert code == 1, err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     bad = epsilons.split(",").index("-0.1" if "-" in epsilons else "1.5")
@@ -616,8 +671,9 @@ def test_a_hostile_model_file_cannot_make_predict_write(
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
-    honest = skops.io.load(model_file, trusted=skops.io.get_untrusted_types(
-        file=model_file))  # fmt: skip
+    honest = skops.io.load(
+        model_file, trusted=skops.io.get_untrusted_types(file=model_file)
+    )
     hostile = make_pipeline(_hostile_models(victim)[name], honest)
     path = tmp_path / "hostile.skops"
     skops.io.dump(hostile, path)
@@ -627,8 +683,9 @@ def test_a_hostile_model_file_cannot_make_predict_write(
     assert victim.read_text() == "precious\n"
 
 
-def test_predict_warns_of_categories_unseen_in_fit(tmp_path, iris_csv, model_file,
-                                                   call):  # fmt: skip
+def test_predict_warns_of_categories_unseen_in_fit(
+    tmp_path, iris_csv, model_file, call
+):
     """The encoder ignores an unseen category: the rows are predicted all the
     same, and standard error names the column, the values and their rows."""
     frame = pd.read_csv(iris_csv)
@@ -676,9 +733,17 @@ def test_fit_and_predict_read_parquet(tmp_path, iris_csv, call):
     pd.read_csv(iris_csv).to_parquet(parquet)
     model_path = tmp_path / "model.skops"
     code, _, err = call(
-        "fit", parquet, "--target", "species", "--epsilons", "0.1", "--cv", "2",
-        "--save", model_path,
-    )  # fmt: skip
+        "fit",
+        parquet,
+        "--target",
+        "species",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+        "--save",
+        model_path,
+    )
     assert code == 0, err
     code, out, err = call("predict", model_path, parquet)
     assert code == 0, err
@@ -689,8 +754,7 @@ def test_fit_and_predict_read_parquet(tmp_path, iris_csv, call):
 def test_fit_runs_its_folds_on_a_dask_scheduler(iris_csv, call):
     """--scheduler ADDRESS: the folds run on the cluster's workers, same table."""
     distributed = pytest.importorskip("distributed")
-    args = ("fit", iris_csv, "--target", "species", "--epsilons", "0,0.1",
-            "--cv", "3")  # fmt: skip
+    args = ("fit", iris_csv, "--target", "species", "--epsilons", "0,0.1", "--cv", "3")
     code, local, err = call(*args)
     assert code == 0, err
     with distributed.LocalCluster(
@@ -707,13 +771,15 @@ def test_fit_runs_its_folds_on_a_dask_scheduler(iris_csv, call):
     assert len(scores(remote)) == 2 and scores(remote) == scores(local)
 
 
-def test_an_unreachable_scheduler_is_one_line_before_any_work(iris_csv, call,
-                                                              monkeypatch):  # fmt: skip
+def test_an_unreachable_scheduler_is_one_line_before_any_work(
+    iris_csv, call, monkeypatch
+):
     pytest.importorskip("distributed")
     monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", "1s")
     monkeypatch.setattr(cli, "read_training_table", None)  # must not be reached
-    code, _, err = call("fit", iris_csv, "--target", "species", "--scheduler",
-                        "tcp://127.0.0.1:9")  # fmt: skip
+    code, _, err = call(
+        "fit", iris_csv, "--target", "species", "--scheduler", "tcp://127.0.0.1:9"
+    )
     assert code == 1
     assert err.startswith("error: cannot connect to the dask scheduler at ")
 
@@ -751,9 +817,17 @@ def test_written_files_honour_the_umask(tmp_path, iris_csv, call, umask):
     previous = os.umask(umask)
     try:
         code, _, err = call(
-            "fit", iris_csv, "--target", "species", "--epsilons", "0.1",
-            "--cv", "2", "--save", model,
-        )  # fmt: skip
+            "fit",
+            iris_csv,
+            "--target",
+            "species",
+            "--epsilons",
+            "0.1",
+            "--cv",
+            "2",
+            "--save",
+            model,
+        )
         assert code == 0, err
         code, _, err = call("predict", model, iris_csv, "--output", predictions)
         assert code == 0, err
@@ -781,8 +855,9 @@ def test_a_semicolon_table_with_decimal_commas_is_read_as_numbers(
         return original(frame, args)
 
     monkeypatch.setattr(cli, "build_pipeline", keep)
-    code, _, err = call("fit", european, "--target", "species", "--epsilons", "0.1",
-                        "--cv", "2")  # fmt: skip
+    code, _, err = call(
+        "fit", european, "--target", "species", "--epsilons", "0.1", "--cv", "2"
+    )
     assert code == 0, err
     features = built[0]
     assert list(features.columns) == list(frame.columns.drop("species"))
@@ -801,8 +876,18 @@ def test_a_column_of_distinct_values_is_dropped_by_name(tmp_path, iris_csv, call
     table = tmp_path / "dated.csv"
     frame.to_csv(table, index=False)
     model = tmp_path / "m.skops"
-    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
-                        "--cv", "2", "--save", model)  # fmt: skip
+    code, _, err = call(
+        "fit",
+        table,
+        "--target",
+        "species",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+        "--save",
+        model,
+    )
     assert code == 0, err
     assert "measured: dropped (150 distinct values in 150 rows" in err
     assert "colour: categorical (3 values)" in err
@@ -822,8 +907,18 @@ def test_a_row_index_column_is_dropped_by_name(tmp_path, iris_csv, call, start):
     frame.index += start
     frame.to_csv(table, index=True)  # an unnamed first column of row numbers
     model = tmp_path / "m.skops"
-    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
-                        "--cv", "2", "--save", model)  # fmt: skip
+    code, _, err = call(
+        "fit",
+        table,
+        "--target",
+        "species",
+        "--epsilons",
+        "0.1",
+        "--cv",
+        "2",
+        "--save",
+        model,
+    )
     assert code == 0, err
     end = start + len(frame) - 1
     assert f"Unnamed: 0: dropped (the integers {start} to {end} in row order" in err
@@ -839,22 +934,23 @@ def test_an_integer_feature_is_not_a_row_index(tmp_path, iris_csv, call):
     frame["shuffled"] = np.random.default_rng(0).permutation(len(frame))
     table = tmp_path / "counts.csv"
     frame.to_csv(table, index=False)
-    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
-                        "--cv", "2")  # fmt: skip
+    code, _, err = call(
+        "fit", table, "--target", "species", "--epsilons", "0.1", "--cv", "2"
+    )
     assert code == 0, err
     assert "count: numeric" in err and "shuffled: numeric" in err
 
 
-def test_a_column_of_numbers_but_for_a_few_tokens_says_why(tmp_path, iris_csv,
-                                                          call):  # fmt: skip
+def test_a_column_of_numbers_but_for_a_few_tokens_says_why(tmp_path, iris_csv, call):
     frame = pd.read_csv(iris_csv)
     frame["sepal_length"] = frame["sepal_length"].astype(object)
     frame.loc[::25, "sepal_length"] = "?"
     frame.loc[1, "sepal_length"] = "unknown"
     table = tmp_path / "question.csv"
     frame.to_csv(table, index=False)
-    code, _, err = call("fit", table, "--target", "species", "--epsilons", "0.1",
-                        "--cv", "2")  # fmt: skip
+    code, _, err = call(
+        "fit", table, "--target", "species", "--epsilons", "0.1", "--cv", "2"
+    )
     assert code == 0, err
     line = next(line for line in err.splitlines() if "sepal_length:" in line)
     assert line.strip().startswith("sepal_length: categorical (")
@@ -937,9 +1033,19 @@ def test_unconverged_fits_are_one_warning_line(tmp_path, iris_csv, call, monkeyp
 def test_smooth_predictions_is_passed_on_and_said(tmp_path, iris_csv, call):
     path = tmp_path / "model.skops"
     code, out, err = call(
-        "fit", iris_csv, "--target", "species", "--epsilons", "0,0.2", "--cv", "2",
-        "--smooth", "predictions", "--save", path,
-    )  # fmt: skip
+        "fit",
+        iris_csv,
+        "--target",
+        "species",
+        "--epsilons",
+        "0,0.2",
+        "--cv",
+        "2",
+        "--smooth",
+        "predictions",
+        "--save",
+        path,
+    )
     assert code == 0, err
     assert "epsilon estimates how strongly they are corrupted" in out
     code, _, err = call("fit", iris_csv, "--target", "species", "--smooth", "both")

@@ -23,13 +23,13 @@ distributed = pytest.importorskip("distributed")
 
 import dask  # noqa: E402
 import joblib  # noqa: E402
-from distributed.diagnostics.plugin import SchedulerPlugin  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 import sksmooth._dask._objective  # noqa: E402
+from devtools.dask_counts import CountSubmissions, submissions  # noqa: E402
 from sksmooth import (  # noqa: E402
     LabelSmoothingClassifier,
     LabelSmoothingClassifierCV,
@@ -41,24 +41,6 @@ from sksmooth._dask._objective import DaskObjective  # noqa: E402
 
 # Each worker may hold 8 MiB; the memory test's X is larger than that.
 WORKER_MEMORY = 8 * 2**20
-
-
-class CountSubmissions(SchedulerPlugin):
-    """Counts the graphs clients submit to the scheduler."""
-
-    name = "count-submissions"
-
-    def __init__(self):
-        self.count = 0
-
-    def update_graph(self, scheduler, **kwargs):
-        self.count += 1
-
-
-def submissions(client) -> int:
-    return client.run_on_scheduler(
-        lambda dask_scheduler: dask_scheduler.plugins["count-submissions"].count
-    )
 
 
 @pytest.fixture(scope="module")

@@ -52,9 +52,13 @@ def test_head_loss_gradient_and_hessian_against_the_definition(n_classes, soft):
     w = rng.uniform(0.5, 2.0, n)
     T = transition(n_classes)
     head = ForwardCrossEntropyHead(
-        Y if soft else codes, w, transition=T, n_classes=n_classes,
-        dtype=np.float64, curvature=True,
-    )  # fmt: skip
+        Y if soft else codes,
+        w,
+        transition=T,
+        n_classes=n_classes,
+        dtype=np.float64,
+        curvature=True,
+    )
     if n_classes == 2:  # one logit z: the logits (0, z)
 
         def full(z):
@@ -119,9 +123,15 @@ def test_linear_objective_gradient_and_hessp(n_classes):
     w = rng.uniform(0.5, 2.0, n)
     T = transition(n_classes)
     loss = LinearSoftCrossEntropy(
-        X, codes, w, n_classes=n_classes, fit_intercept=True,
-        l2_reg_strength=1 / (C * w.sum()), hessian=True, transition=T,
-    )  # fmt: skip
+        X,
+        codes,
+        w,
+        n_classes=n_classes,
+        fit_intercept=True,
+        l2_reg_strength=1 / (C * w.sum()),
+        hessian=True,
+        transition=T,
+    )
     coef = rng.normal(size=loss.n_params)
     Y = one_hot(codes, n_classes)
     scale = C * w.sum()
@@ -131,8 +141,9 @@ def test_linear_objective_gradient_and_hessp(n_classes):
 
     value, gradient = loss.loss_gradient(coef)
     assert value == pytest.approx(independent(coef), rel=1e-12)
-    np.testing.assert_allclose(gradient, approx_fprime(coef, independent, 1e-7),
-                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        gradient, approx_fprime(coef, independent, 1e-7), atol=1e-6
+    )
     direction = rng.normal(size=loss.n_params)
     if n_classes > 2:  # hessp works off the flat direction of the intercepts
         direction[-n_classes:] -= direction[-n_classes:].mean()
@@ -151,8 +162,16 @@ def test_mlp_objective_gradient():
     X = rng.normal(size=(n, d))
     codes = np.arange(n) % K
     T = transition(K)
-    loss = MLPSoftCrossEntropy(X, codes, None, n_classes=K, hidden_layer_sizes=(4,),
-                               activation="tanh", alpha=0.0, transition=T)  # fmt: skip
+    loss = MLPSoftCrossEntropy(
+        X,
+        codes,
+        None,
+        n_classes=K,
+        hidden_layer_sizes=(4,),
+        activation="tanh",
+        alpha=0.0,
+        transition=T,
+    )
     flat = rng.normal(size=loss.n_params)
     value, gradient = loss.loss_gradient(flat)
     fd = approx_fprime(flat, lambda v: loss.loss_gradient(v)[0], 1e-7)
@@ -193,10 +212,13 @@ def test_softmax_regression_stops_at_a_stationary_point(n_classes, solver):
 
 @pytest.mark.parametrize(
     "learner",
-    [SoftmaxRegression(), SoftmaxRegression(solver="newton-cg"),
-     SoftMLPClassifier((5,), random_state=0, max_iter=50)],
+    [
+        SoftmaxRegression(),
+        SoftmaxRegression(solver="newton-cg"),
+        SoftMLPClassifier((5,), random_state=0, max_iter=50),
+    ],
     ids=["lbfgs", "newton-cg", "mlp"],
-)  # fmt: skip
+)
 def test_identity_transition_is_the_plain_fit(learner):
     X, y, w = noisy_problem(3)
     plain = learner.fit(X, y, sample_weight=w).predict_proba(X)
@@ -228,18 +250,26 @@ def test_soft_targets_with_a_transition_match_their_expansion_in_the_loss():
     X, _, _ = noisy_problem(3, n=6)
     Y = rng.dirichlet(np.ones(3), 6)
     T = transition(3)
-    loss = LinearSoftCrossEntropy(X, Y, None, n_classes=3, fit_intercept=True,
-                                  l2_reg_strength=0.0, transition=T)  # fmt: skip
+    loss = LinearSoftCrossEntropy(
+        X, Y, None, n_classes=3, fit_intercept=True, l2_reg_strength=0.0, transition=T
+    )
     coef = rng.normal(size=loss.n_params)
     rows = np.repeat(np.arange(6), 3)
-    hard = LinearSoftCrossEntropy(X[rows], np.tile(np.arange(3), 6), Y.ravel(),
-                                  n_classes=3, fit_intercept=True,
-                                  l2_reg_strength=0.0, transition=T)  # fmt: skip
+    hard = LinearSoftCrossEntropy(
+        X[rows],
+        np.tile(np.arange(3), 6),
+        Y.ravel(),
+        n_classes=3,
+        fit_intercept=True,
+        l2_reg_strength=0.0,
+        transition=T,
+    )
     value, gradient = loss.loss_gradient(coef)
     value_h, gradient_h = hard.loss_gradient(coef)
     assert value == pytest.approx(value_h * hard.head.weight_sum / 6, rel=1e-10)
-    np.testing.assert_allclose(gradient, gradient_h * hard.head.weight_sum / 6,
-                               atol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        gradient, gradient_h * hard.head.weight_sum / 6, atol=1e-10
+    )
 
 
 @pytest.mark.parametrize(

@@ -470,17 +470,9 @@ def test_fit_path_points_equal_cold_fits(dataset, solver, method):
 def test_fit_path_predictor_needs_few_newton_steps():
     X, y = load_scaled("digits")
     epsilons = np.linspace(0.05, 0.2, 6)
-    steps = []
     model = SoftmaxRegression(solver="newton-cg")
-    original = model._minimize
-
-    def counting(loss, coef0):
-        result = original(loss, coef0)
-        steps.append(result.nit)
-        return result
-
-    model._minimize = counting
-    model.fit_path(X, y, epsilons)
+    _, info = model.fit_path(X, y, epsilons, return_info=True)
+    steps = list(info.n_iter)
     cold = [
         SoftmaxRegression(solver="newton-cg")
         .fit(X, smooth_labels(y, epsilon=epsilon))

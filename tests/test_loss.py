@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose
 from scipy.special import log_expit, log_softmax
 
 from sksmooth._loss import LinearSoftCrossEntropy
+from tests.helpers import assert_no_copy_per_evaluation, sparse_on_a_larger_buffer
 
 
 def make_problem(n_classes, *, n_samples=40, n_features=5, seed=0, weighted=True):
@@ -138,15 +139,10 @@ def test_integer_codes_equal_one_hot_targets(n_classes):
 
 
 def test_sparse_transpose_is_a_view_not_a_copy_per_evaluation():
-    import tracemalloc
-
     from sksmooth._loss import transposed_view
 
     rng = np.random.default_rng(0)
-    X = sp.random(1000, 300, density=0.05, format="csr", random_state=0)
-    # X.data as a view of a much larger buffer, as after sum_duplicates or when
-    # slicing: scipy's own X.T copies such arrays on every call.
-    X.data = np.concatenate([X.data, np.zeros(10 * X.nnz)])[: X.nnz]
+    X = sparse_on_a_larger_buffer()
     assert not np.shares_memory(X.T.data, X.data)
     assert np.shares_memory(transposed_view(X).data, X.data)
 
@@ -154,12 +150,7 @@ def test_sparse_transpose_is_a_view_not_a_copy_per_evaluation():
     kwargs = {"n_classes": 3, "fit_intercept": True, "l2_reg_strength": 0.1}
     loss = LinearSoftCrossEntropy(X, codes, None, **kwargs)
     coef = rng.normal(size=loss.n_params)
-    loss.loss_gradient(coef)
-    tracemalloc.start()
-    value, grad = loss.loss_gradient(coef)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    assert peak < X.data.nbytes
+    _, grad = assert_no_copy_per_evaluation(loss, coef, X)
     dense = LinearSoftCrossEntropy(X.toarray(), codes, None, **kwargs)
     assert_allclose(grad, dense.loss_gradient(coef)[1], rtol=1e-12)
 

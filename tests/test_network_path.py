@@ -48,7 +48,7 @@ def solves(fit):
 
     def counting(*args, **kwargs):
         result = original(*args, **kwargs)
-        calls.append((kwargs["max_iter"], int(result.nit)))
+        calls.append((args[2].max_iter, result.iterations))
         return result
 
     with mock.patch.object(sksmooth.neural_network, "lbfgs", counting):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.optimize import OptimizeResult
 from scipy.special import log_expit, log_softmax
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -17,7 +16,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import LabelSmoothingClassifier, SoftMLPClassifier, smooth_labels
 from sksmooth._mlp_loss import ACTIVATIONS, MLPSoftCrossEntropy
-from tests.helpers import load_scaled
+from sksmooth._solvers import SolverResult
+from tests.helpers import (
+    assert_no_copy_per_evaluation,
+    load_scaled,
+    sparse_on_a_larger_buffer,
+)
 
 DATASETS = ["digits", "breast_cancer"]
 
@@ -216,8 +220,9 @@ def test_non_finite_weights_raise_and_keep_state(monkeypatch):
         model.fit(X, y)
     coefs = [c.copy() for c in model.coefs_]
 
-    def broken_lbfgs(fun, x0, **kwargs):
-        return OptimizeResult(x=np.full_like(x0, np.nan), fun=np.nan, nit=1)
+    def broken_lbfgs(fun, x0, options, **kwargs):
+        nan = np.full_like(x0, np.nan)
+        return SolverResult(nan, np.nan, nan, 1, 1, True, "broken", "L-BFGS-B")
 
     monkeypatch.setattr(nn, "lbfgs", broken_lbfgs)
     with pytest.raises(FloatingPointError, match="non-finite weights"):
@@ -284,12 +289,8 @@ def test_meta_estimator_pipeline_and_grid_search():
 
 
 def test_sparse_first_layer_gradient_does_not_copy_x_per_evaluation():
-    import tracemalloc
-
     rng = np.random.default_rng(0)
-    X = sp.random(1000, 300, density=0.05, format="csr", random_state=0)
-    # X.data as a view of a larger buffer: scipy's X.T would copy it each call.
-    X.data = np.concatenate([X.data, np.zeros(10 * X.nnz)])[: X.nnz]
+    X = sparse_on_a_larger_buffer()
     codes = rng.integers(0, 3, size=1000)
     kwargs = {
         "n_classes": 3,
@@ -299,12 +300,7 @@ def test_sparse_first_layer_gradient_does_not_copy_x_per_evaluation():
     }
     loss = MLPSoftCrossEntropy(X, codes, None, **kwargs)
     flat = rng.normal(size=loss.n_params)
-    loss.loss_gradient(flat)
-    tracemalloc.start()
-    value, grad = loss.loss_gradient(flat)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    assert peak < X.data.nbytes
+    _, grad = assert_no_copy_per_evaluation(loss, flat, X)
     dense = MLPSoftCrossEntropy(X.toarray(), codes, None, **kwargs)
     assert_allclose(grad, dense.loss_gradient(flat)[1], rtol=1e-10)
 

@@ -8,6 +8,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sksmooth.model_selection._walk as path_module
 from sksmooth import LabelSmoothingClassifierCV, SoftmaxRegression
+from sksmooth._capabilities import PathCapabilities
 
 
 @pytest.fixture
@@ -31,8 +32,9 @@ CLOCK = Clock()
 class TimedPath(SoftmaxRegression):
     """Each point of its path takes ``1 + 10 * epsilon`` on :data:`CLOCK`."""
 
-    def fit_path(self, X, y, epsilons, *, method="uniform", sample_weight=None,
-                 callback=None):  # fmt: skip
+    def fit_path(
+        self, X, y, epsilons, *, method="uniform", sample_weight=None, callback=None
+    ):
         def done(i):
             CLOCK.now += 1.0 + 10 * epsilons[i]
             if callback is not None:
@@ -41,6 +43,9 @@ class TimedPath(SoftmaxRegression):
         return super().fit_path(
             X, y, epsilons, method=method, sample_weight=sample_weight, callback=done
         )
+
+    def _path_capabilities(self):  # a path of one C, timed
+        return PathCapabilities(timed=True)
 
 
 def test_fit_path_calls_back_after_each_point_in_order(iris):

@@ -71,8 +71,9 @@ def test_relabelling_the_classes_permutes_the_probability_columns(problem, metho
     X, y, rng = problem
     n_classes = y.max() + 1
     permutation = rng.permutation(n_classes)  # class k becomes label permutation[k]
-    model = LabelSmoothingClassifier(SoftmaxRegression(**TIGHT), epsilon=0.2,
-                                     method=method)  # fmt: skip
+    model = LabelSmoothingClassifier(
+        SoftmaxRegression(**TIGHT), epsilon=0.2, method=method
+    )
     proba = model.fit(X, y).predict_proba(X)
     relabelled = model.fit(X, permutation[y]).predict_proba(X)
     np.testing.assert_allclose(relabelled[:, permutation], proba, atol=1e-6)
@@ -151,5 +152,6 @@ def test_soft_targets_through_the_meta_estimator_equal_the_learner(problem, epsi
     smoothed = (1 - epsilon) * Y + epsilon / n_classes  # uniform, by its formula
     direct = SoftmaxRegression().fit(X, smoothed)
     np.testing.assert_allclose(meta.estimator_.coef_, direct.coef_, atol=1e-12)
-    np.testing.assert_allclose(meta.predict_proba(X), direct.predict_proba(X),
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        meta.predict_proba(X), direct.predict_proba(X), atol=1e-12
+    )

@@ -42,9 +42,11 @@ def uniform_transition(epsilon, n_classes):
     return (1 - epsilon) * np.eye(n_classes) + epsilon / n_classes
 
 
-@pytest.mark.parametrize("learner", [SoftmaxRegression(tol=1e-8),
-                                     SoftMLPClassifier((6,), random_state=0)],
-                         ids=["linear", "mlp"])  # fmt: skip
+@pytest.mark.parametrize(
+    "learner",
+    [SoftmaxRegression(tol=1e-8), SoftMLPClassifier((6,), random_state=0)],
+    ids=["linear", "mlp"],
+)
 def test_meta_fits_the_labels_with_the_transition(learner):
     X, y = problem()
     names = np.array(["a", "b", "c"])
@@ -287,9 +289,12 @@ def test_cv_with_confusion_learns_a_one_way_flip_and_beats_uniform():
     scores = {}
     for method in ("uniform", "confusion"):
         search = LabelSmoothingClassifierCV(
-            SoftmaxRegression(C=0.1), epsilons=5, cv=3, method=method,
+            SoftmaxRegression(C=0.1),
+            epsilons=5,
+            cv=3,
+            method=method,
             smooth="predictions",
-        ).fit(X[train], noisy)  # fmt: skip
+        ).fit(X[train], noisy)
         scores[method] = log_loss(y[~train], search.predict_proba(X[~train]))
     successor = np.argmax(search.similarity_, axis=1) == (np.arange(10) + 1) % 10
     assert successor.sum() >= 8

@@ -19,7 +19,7 @@ from sksmooth import (
     LabelSmoothingClassifierCV,
     SoftmaxRegression,
 )
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._convergence import deferred_convergence_warnings
 from tests.helpers import recorded
 
 pd = pytest.importorskip("pandas")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import run
-from benchmarks._harness import write_between
+from devtools.pages import write_between
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKERS = {

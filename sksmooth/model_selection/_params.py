@@ -8,10 +8,10 @@ scorers and how each fold's path is walked), or raises a ``ValueError`` /
 from numbers import Integral
 from typing import NamedTuple
 
-import numpy as np
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils.validation import has_fit_parameter
 
+from sksmooth._capabilities import path_capabilities
 from sksmooth._targets import COUNTED, SMOOTHING_METHODS, check_smooth
 from sksmooth._validation import accepts_soft_targets, check_param
 from sksmooth.model_selection._scoring import check_scorers
@@ -33,10 +33,6 @@ class CheckedParams(NamedTuple):
     options: PathOptions  # how each fold's path is walked
 
 
-# param_grid="auto" with the default learner: LogisticRegressionCV's Cs=10.
-DEFAULT_C_GRID = tuple(float(C) for C in np.logspace(-4, 4, 10))
-
-
 def check_params(search, inner) -> CheckedParams:
     """The parameters of ``search`` (a :class:`LabelSmoothingClassifierCV`)
     checked, with ``inner`` its unfitted inner estimator."""
@@ -56,7 +52,7 @@ def check_params(search, inner) -> CheckedParams:
         )
     check_param(search.ensemble, "ensemble", bool)
     check_param(search.verbose, "verbose", Integral, low=0)
-    settings = expand_settings(search)
+    settings = expand_settings(search, inner)
     valid = inner.get_params()
     for setting in settings:
         if "epsilon" in setting:  # before the unknown names: say where it goes
@@ -95,9 +91,10 @@ def check_params(search, inner) -> CheckedParams:
     )
 
 
-def expand_settings(search) -> list[dict]:
+def expand_settings(search, inner) -> list[dict]:
     """The inner settings searched with epsilon: ``param_grid`` expanded,
-    ``"auto"`` resolved (see :class:`LabelSmoothingClassifierCV`)."""
+    ``"auto"`` resolved (see :class:`LabelSmoothingClassifierCV`): with the
+    default learner, the grid its path declares."""
     grid = search.param_grid
     if isinstance(grid, str):
         if grid != "auto":
@@ -105,5 +102,8 @@ def expand_settings(search) -> list[dict]:
                 f"param_grid must be 'auto', None, a dict or a list of dicts, "
                 f"got {grid!r}."
             )
-        grid = {"C": list(DEFAULT_C_GRID)} if search.estimator is None else None
+        declared = path_capabilities(inner) if search.estimator is None else None
+        grid = None
+        if declared is not None and declared.default_grid:
+            grid = {declared.grid_parameter: list(declared.default_grid)}
     return list(ParameterGrid({} if grid is None else grid))

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from joblib import delayed
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._capabilities import path_capabilities
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._rows import take_rows
 from sksmooth._targets import (
     COUNTED,
@@ -36,7 +37,6 @@ from sksmooth.model_selection._walk import (
     PathOptions,
     budgeted_max_iter,
     reraise_kind,
-    takes_path_params,
     walk_epsilon_path,
     walk_with_fit_path,
 )
@@ -111,8 +111,9 @@ class FoldPath:
 @dataclass(frozen=True)
 class FoldTask:
     """One (setting, fold) path: its rows, epsilons, spread matrix, start,
-    and where it is, for error messages; or with ``Cs``, the paths of the
-    settings that differ only in those values of ``C``, in one ``fit_path``.
+    and where it is, for error messages; or with ``grid = (parameter,
+    values)``, the paths of the settings that differ only in the values of
+    the parameter the learner's path carries, in one ``fit_path``.
     ``verified``: for forward smoothing, the checked training rows (a mask
     over ``train``), scored against ``p`` itself."""
 
@@ -122,7 +123,7 @@ class FoldTask:
     S: np.ndarray
     start: Any = None
     where: str = ""
-    Cs: Any = None
+    grid: Any = None
     verified: Any = None
 
 
@@ -132,7 +133,7 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
     ``X``, ``codes`` and ``sample_weight`` are the whole search's, passed at the
     top level so that joblib's dask backend scatters them once per search
     rather than pickling them into every task. Returns a list of
-    :class:`FoldPath`: one, or one per ``C`` of ``task.Cs`` (the first holds
+    :class:`FoldPath`: one, or one per value of ``task.grid`` (the first holds
     the convergence messages of them all).
 
     A failure is re-raised with the fold and epsilon named (as ``ValueError``,
@@ -146,16 +147,13 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
     arguments = (X_train, codes[train], weights, epsilons, S)
     try:
         with deferred_convergence_warnings() as unconverged:
-            if task.Cs is None:
+            if task.grid is None:
                 models, fit_times = walk_epsilon_path(
                     learner, *arguments, options, task.start, task.verified
                 )
             else:
-                params = {"Cs": task.Cs}
-                if options.forward:
-                    params["smooth"] = "predictions"
                 models, fit_times = walk_with_fit_path(
-                    learner, *arguments, task.start, params
+                    learner, *arguments, task.start, options.forward, task.grid
                 )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
@@ -177,7 +175,7 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
         for model in models:  # hand back models as the user configured them
             model.set_params(**own)
     n_epsilons, paths = len(epsilons), []
-    for j in range(1 if task.Cs is None else len(task.Cs)):
+    for j in range(1 if task.grid is None else len(task.grid[1])):
         part = slice(j * n_epsilons, (j + 1) * n_epsilons)
         paths.append(
             FoldPath(
@@ -262,7 +260,10 @@ class PathRunner:
         for group in groups:
             s = group[0]
             named = ", ".join(str(self.settings[t]) for t in group if self.settings[t])
-            Cs = [self.settings[t]["C"] for t in group] if len(group) > 1 else None
+            grid = None
+            if len(group) > 1:
+                name = path_capabilities(self.learners[s]).grid_parameter
+                grid = (name, [self.settings[t][name] for t in group])
             for f, (train, val) in enumerate(data.folds):
                 start = None if starts is None else starts[s][f]
                 where = f"fold {f}" + (f" with {named}" if named else "")
@@ -273,7 +274,7 @@ class PathRunner:
                     fold_spread(spreads[s], f),
                     start,
                     where,
-                    Cs,
+                    grid,
                     None if checked[s] is None else checked[s][train],
                 )
                 described.append(task)
@@ -310,29 +311,32 @@ class PathRunner:
         return per_setting
 
     def joint_groups(self, epsilon_lists, spreads, starts):
-        """The settings whose paths one ``fit_path(..., Cs=...)`` per fold
-        walks together (one curvature memory for them all): they differ only
-        in ``C``, share their epsilons and spread matrix, start cold, and the
-        learner's ``fit_path`` takes ``Cs`` (warm-started smoothing, of the
-        targets or, with ``smooth``, of the predictions). Every other setting
-        is a group of its own."""
+        """The settings whose paths one ``fit_path`` per fold walks together
+        (for ``SoftmaxRegression``, one curvature memory for every ``C``):
+        they differ only in the parameter the learner's path declares it
+        carries (``grid_parameter``), share their epsilons and spread matrix,
+        start cold, and are warm-started smoothing (of the targets, or of the
+        predictions if the path declares that too). Every other setting is a
+        group of its own."""
         options, groups, keyed = self.options, [], {}
         # a fit_path does not take checked rows: forward paths with them are
         # walked by warm-started fits
         checked = self.checked_rows(spreads)
         for s, setting in enumerate(self.settings):
+            declared = path_capabilities(self.learners[s])
+            name = None if declared is None else declared.grid_parameter
             joint = (
                 options.warm_start
                 and starts is None
-                and "C" in setting
+                and name in setting
                 and len(epsilon_lists[s]) > 0
-                and takes_path_params(self.learners[s], options.forward, "Cs")
+                and (declared.smooth_predictions or not options.forward)
                 and checked[s] is None
             )
             if not joint:
                 groups.append([s])
                 continue
-            others = sorted((k, repr(v)) for k, v in setting.items() if k != "C")
+            others = sorted((k, repr(v)) for k, v in setting.items() if k != name)
             epsilons = tuple(float(e) for e in epsilon_lists[s])
             key = (repr(others), epsilons, np.asarray(spreads[s]).tobytes())
             if key not in keyed:

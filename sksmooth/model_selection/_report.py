@@ -24,6 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from sksmooth._capabilities import path_capabilities
+
 # The listener of the searches run in this context (the command line's bar):
 # called as listener(done, total, seconds) whenever a fold path finishes.
 _listener: ContextVar[Callable[[int, int, float], None] | None] = ContextVar(
@@ -82,12 +84,18 @@ class SearchProgress:
         arrive), reporting each as it arrives."""
         listener, start = _listener.get(), time.perf_counter()
         if self.verbose:
-            n_settings = sum(len(t.Cs or [None]) for t in tasks) // self.n_folds
-            shared = len(tasks) < n_settings * self.n_folds
+            grids = [t.grid for t in tasks if t.grid is not None]
+            n_settings = (len(tasks) - len(grids) + sum(len(g[1]) for g in grids)) // (
+                self.n_folds
+            )
+            shared = (
+                f" (settings that differ only in {grids[0][0]} share one)"
+                if grids
+                else ""
+            )
             print(
                 f"Fitting {self.n_folds} folds for each of {n_settings} settings: "
-                f"{len(tasks)} fold paths"
-                + (" (settings that differ only in C share one)" if shared else ""),
+                f"{len(tasks)} fold paths{shared}",
                 flush=True,
             )
         for done, (task, paths) in enumerate(zip(tasks, results, strict=True), 1):
@@ -101,14 +109,16 @@ class SearchProgress:
         """``[CV 2/5] {'C': 0.1}: 10 epsilons in 0.42 s (7/50 fold paths)``."""
         fold = int(re.match(r"fold (\d+)", task.where).group(1))
         setting = task.where.partition(" with ")[2]
-        if task.Cs is not None:  # "{'C': 0.1}, {'C': 1.0}, ..." -> their range
-            others = re.sub(r"'C': [^,}]+(, )?", "", setting.partition("}")[0] + "}")
-            setting = f"{len(task.Cs)} values of C ({min(task.Cs):g} to " + (
-                f"{max(task.Cs):g})" + ("" if others == "{}" else f", {others}")
+        if task.grid is not None:  # "{'C': 0.1}, {'C': 1.0}, ..." -> their range
+            name, values = task.grid
+            first = setting.partition("}")[0] + "}"
+            others = re.sub(rf"'{re.escape(name)}': [^,}}]+(, )?", "", first)
+            setting = f"{len(values)} values of {name} ({min(values):g} to " + (
+                f"{max(values):g})" + ("" if others == "{}" else f", {others}")
             )
         seconds = sum(float(np.sum(p.fit_times)) for p in paths)
         n_epsilons = len(task.epsilons)
-        each = " each" if task.Cs is not None else ""
+        each = " each" if task.grid is not None else ""
         return (
             f"[CV {fold + 1}/{self.n_folds}] {setting or 'the estimator as given'}: "
             f"{n_epsilons} epsilon{'s' if n_epsilons != 1 else ''}{each} in "
@@ -177,7 +187,7 @@ def warn_unconverged(unconverged, n_fits: int, learner, X, settings) -> None:
     unconverged : list of (str, dict)
         The convergence message of each unconverged inner fit of sksmooth's
         own solvers (deferred in each fold's context, see
-        :func:`sksmooth._optimize.deferred_convergence_warnings`) and the
+        :func:`sksmooth._convergence.deferred_convergence_warnings`) and the
         ``param_grid`` setting it was fitted with; a message that names its
         ``C`` (a joint ``fit_path`` over several ``C``) is read for it. A
         third-party learner's warnings are not counted: they pass through as
@@ -197,7 +207,9 @@ def warn_unconverged(unconverged, n_fits: int, learner, X, settings) -> None:
     name = type(learner).__name__
     params = learner.get_params()
     advice = []
-    C_note = regularisation_note(unconverged, settings)
+    declared = path_capabilities(learner)
+    parameter = None if declared is None else declared.grid_parameter
+    C_note = regularisation_note(unconverged, settings, parameter)
     if C_note:
         advice.append(C_note)
     if "max_iter" in params:
@@ -221,27 +233,29 @@ def warn_unconverged(unconverged, n_fits: int, learner, X, settings) -> None:
     )
 
 
-def regularisation_note(unconverged, settings) -> str | None:
-    """The values of ``C`` of the unconverged fits, when the search has a
-    grid of ``C``; said to be the weakly regularised ones when every one is
-    above the grid's median ``C``."""
-    grid = sorted({float(s["C"]) for s in settings if "C" in s})
+def regularisation_note(unconverged, settings, C) -> str | None:
+    """The values of ``C``, the regularisation parameter the learner's path
+    declares it carries (``"C"`` for ``SoftmaxRegression``; ``None``: no
+    note), of the unconverged fits, when the search has a grid of it; said
+    to be the weakly regularised ones when every one is above the grid's
+    median."""
+    grid = sorted({float(s[C]) for s in settings if C in s}) if C else []
     if len(grid) < 2:
         return None
     counts = Counter()
     for message, setting in unconverged:
-        named = re.search(r"\(C=([^)\s]+)\)", message)
-        if named is None and "C" not in setting:
+        named = re.search(rf"\({re.escape(C)}=([^)\s]+)\)", message)
+        if named is None and C not in setting:
             return None
-        counts[float(named.group(1) if named else setting["C"])] += 1
+        counts[float(named.group(1) if named else setting[C])] += 1
     listed = ", ".join(
-        f"{n} at C={C:g}" for C, n in sorted(counts.items(), reverse=True)
+        f"{n} at {C}={value:g}" for value, n in sorted(counts.items(), reverse=True)
     )
     if min(counts) > float(np.median(grid)):
         return (
-            f"They are the weakly regularised fits, the largest C of the grid "
-            f"({listed}; the grid spans C={grid[0]:g} to {grid[-1]:g}), which "
-            "need the most iterations; if such a C never wins, leave it out of "
+            f"They are the weakly regularised fits, the largest {C} of the grid "
+            f"({listed}; the grid spans {C}={grid[0]:g} to {grid[-1]:g}), which "
+            f"need the most iterations; if such a {C} never wins, leave it out of "
             "param_grid."
         )
-    return f"By C: {listed}."
+    return f"By {C}: {listed}."

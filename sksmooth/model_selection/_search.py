@@ -19,7 +19,7 @@ from sklearn.utils import check_consistent_length
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._targets import (
     COUNTED,
     class_prior,

@@ -7,11 +7,11 @@ is fitted once per epsilon, warm-started from the last when it can be, a
 network's later points for a share of its ``max_iter``
 (:func:`budgeted_max_iter`). :func:`refit_start` is where the refit starts.
 Learners are known only through their public API (``fit``, ``warm_start``,
-``set_params``, ``fit_path``).
+``set_params``, ``fit_path``) and what their path declares it can do
+(:func:`sksmooth._capabilities.path_capabilities`).
 """
 
 import copy
-import inspect
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,7 +20,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 
-from sksmooth._optimize import deferred_convergence_warnings
+from sksmooth._capabilities import path_capabilities
+from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._targets import smooth_codes, transition_matrix
 from sksmooth._validation import check_param
 from sksmooth.meta import LabelSmoothingClassifier
@@ -93,7 +94,7 @@ def walk_epsilon_path(
         walks the whole path itself. ``forward``: smooth the predictions, not
         the targets (``smooth="predictions"``): the learner fits the labels
         with ``transition=(1 - epsilon) * I + epsilon * S``, through
-        ``fit_path`` only if it takes ``smooth="predictions"``.
+        ``fit_path`` only if its path declares ``smooth_predictions``.
     start : fitted estimator, default=None
         With ``warm_start``, the solution to start the first fit from.
     verified : ndarray of shape (n_train,) of bool, default=None
@@ -109,17 +110,16 @@ def walk_epsilon_path(
         Seconds per fit.
     """
     warm_start, forward = options.warm_start, options.forward
-    path = warm_start and len(epsilons) and takes_path_params(learner, forward)
+    declared = path_capabilities(learner)
+    path = (
+        warm_start
+        and len(epsilons)
+        and declared is not None
+        and (declared.smooth_predictions or not forward)
+    )
     if path and (verified is None or not forward):
         return walk_with_fit_path(
-            learner,
-            X_train,
-            codes_train,
-            sample_weight,
-            epsilons,
-            S,
-            start,
-            {"smooth": "predictions"} if forward else {},
+            learner, X_train, codes_train, sample_weight, epsilons, S, start, forward
         )
     budget = budgeted_max_iter(learner, options)
     # a start or a budgeted point carries a cut max_iter: each path's first
@@ -171,16 +171,6 @@ def walk_epsilon_path(
     return models, fit_times
 
 
-def takes_path_params(learner, forward: bool, *names) -> bool:
-    """Whether ``learner`` has a ``fit_path`` taking ``names`` (and ``smooth``
-    for a forward path: a plain ``fit_path`` follows the targets' path)."""
-    fit_path = getattr(learner, "fit_path", None)
-    if fit_path is None:
-        return False
-    wanted = {*names, "smooth"} if forward else set(names)
-    return wanted <= set(inspect.signature(fit_path).parameters)
-
-
 def warm_fit(model, fold, epsilon, S, forward, verified=None):
     """Fit ``model`` (``warm_start`` set) at ``epsilon`` on ``fold``, the
     training ``(X, codes, sample_weight)``: to the smoothed targets, or with
@@ -208,7 +198,11 @@ def budgeted_max_iter(learner, options: PathOptions) -> int | None:
     settle on the new targets (``benchmarks/cv_speed.py --network`` measures
     the share against ``GridSearchCV``'s choice).
     """
-    if not options.warm_start or options.budget >= 1 or hasattr(learner, "fit_path"):
+    if (
+        not options.warm_start
+        or options.budget >= 1
+        or path_capabilities(learner) is not None
+    ):
         return None
     max_iter = learner.get_params().get("max_iter")
     if isinstance(max_iter, bool) or not isinstance(max_iter, Integral):
@@ -217,34 +211,37 @@ def budgeted_max_iter(learner, options: PathOptions) -> int | None:
 
 
 def walk_with_fit_path(
-    learner, X_train, codes_train, sample_weight, epsilons, S, start, params
+    learner, X_train, codes_train, sample_weight, epsilons, S, start, forward, grid=None
 ):
     """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
 
     ``fit_path`` returns the public ``(coef_, intercept_)`` pair of every point;
     each becomes a copy of the fitted learner with those attributes. Each
     point is timed from the end of the one before (the first from the call),
-    through ``fit_path``'s ``callback``; a ``fit_path`` without one is timed
-    as a whole, each epsilon given an equal share.
+    through ``fit_path``'s ``callback`` when its path declares it ``timed``;
+    otherwise the path is timed as a whole, each epsilon given an equal share.
 
     Without a ``start``, the path is walked from the largest epsilon down: the
     smoothest targets make the best-conditioned problem, whose cold fit is the
     cheapest, and the default grid's steps then shrink, so each predicted start
     lands closer (``benchmarks/cv_speed.py`` counts the evaluations).
 
-    ``params`` go to ``fit_path`` too: ``{"smooth": "predictions"}`` for a
-    forward path (which ``fit_path`` walks upward itself), and ``{"Cs": [...]}``
-    for the path at each of those values of ``C`` in one call: the models then
-    come back ``C``-major, each with its ``C`` set.
+    With ``forward``, ``fit_path`` gets ``smooth="predictions"`` (and walks
+    upward itself). ``grid = (parameter, values)``, the parameter the path
+    declares it carries (``grid_parameter``), gets the path at each of those
+    values in one call (through the ``fit_path`` keyword it declares): the
+    models then come back one value after the other, each with its value set.
     """
+    declared = path_capabilities(learner)
     model = clone(learner) if start is None else copy.deepcopy(start)
     model.set_params(warm_start=True)
     downward = start is None
     order = list(epsilons)[::-1] if downward else list(epsilons)
     marks = [(None, time.perf_counter())]
-    timed = "callback" in inspect.signature(model.fit_path).parameters
-    kwargs = dict(params)
-    if timed:
+    kwargs = {"smooth": "predictions"} if forward else {}
+    if grid is not None:
+        kwargs[declared.grid_argument] = grid[1]
+    if declared.timed:
         kwargs["callback"] = lambda i: marks.append((i, time.perf_counter()))
     try:
         path = model.fit_path(
@@ -260,13 +257,13 @@ def walk_with_fit_path(
         for (_, before), (i, after) in zip(marks, marks[1:], strict=False):
             fit_times[i] = after - before
     models, times, n_epsilons = [], [], len(order)
-    for j, C in enumerate(params.get("Cs", [None])):
+    for j, value in enumerate([None] if grid is None else grid[1]):
         points = range(j * n_epsilons, (j + 1) * n_epsilons)
         for i in reversed(points) if downward else points:
             point = copy.deepcopy(model)
             point.coef_, point.intercept_ = path[i]
-            if C is not None:
-                point.set_params(C=C)
+            if grid is not None:
+                point.set_params(**{grid[0]: value})
             models.append(point)
             times.append(fit_times[i])
     return models, times

@@ -1,10 +1,10 @@
-"""The target-smoothing path of the linear model against oracles: the loss at
-smoothed targets written out here, its Hessian products, cold fits, and
+"""The ε paths of the linear model (sksmooth._paths) against oracles: the loss
+at smoothed targets written out here, its Hessian products, cold fits, the
+forward-smoothed loss written out, counts of the losses' own calls, and
 GridSearchCV (test_matches_grid_search_cv in test_model_selection.py)."""
 
 import copy
 import warnings
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -18,14 +18,14 @@ from sklearn.preprocessing import StandardScaler
 
 from sksmooth import SoftmaxRegression
 from sksmooth._loss import LinearSoftCrossEntropy
-from sksmooth._path_solver import CurvatureMemory
-from sksmooth._smoothing_path import (
+from sksmooth._paths import SoftmaxProblem, softmax_path
+from sksmooth._paths._tilt import (
     TiltedObjective,
     anchor,
     kronecker_inverse,
-    smoothing_path,
     weighted_gram,
 )
+from sksmooth._solvers import CurvatureMemory, SolverOptions, lbfgs
 from sksmooth.model_selection._walk import refit_start
 
 
@@ -65,12 +65,22 @@ def smoothed(y, epsilon, S):
 def loss_at(X, y, epsilon, S, weights, l2=0.02, fit_intercept=True, hessian=False):
     """The loss at the smoothed targets: the oracle of the tilt."""
     return LinearSoftCrossEntropy(
-        X, smoothed(y, epsilon, S), weights, n_classes=S.shape[0],
-        fit_intercept=fit_intercept, l2_reg_strength=l2, hessian=hessian,
-    )  # fmt: skip
+        X,
+        smoothed(y, epsilon, S),
+        weights,
+        n_classes=S.shape[0],
+        fit_intercept=fit_intercept,
+        l2_reg_strength=l2,
+        hessian=hessian,
+    )
 
 
 SPREADS = ["uniform", "off_target", "prior", "other"]
+
+
+def path_problem(X, y, weights, S, fit_intercept, options=None):
+    options = options or SolverOptions(max_iter=100, tol=1e-4)
+    return SoftmaxProblem(X, y, weights, S, fit_intercept, options)
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
@@ -83,10 +93,7 @@ def test_the_tilt_is_the_loss_at_the_smoothed_targets(
     X, y = problem(n_classes)
     weights = np.random.default_rng(1).uniform(0.2, 3, len(y)) if weighted else None
     S = spread(method, y, n_classes, weights)
-    tilted = TiltedObjective(
-        X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
-        l2_reg_strength=0.02,
-    )  # fmt: skip
+    tilted = TiltedObjective(path_problem(X, y, weights, S, fit_intercept), 0.02)
     coef = np.random.default_rng(2).normal(size=tilted.loss.n_params)
     for epsilon in [0.0, 0.1, 0.45]:
         value, grad = tilted.tilted(epsilon, coef, *tilted.base(coef))
@@ -138,10 +145,7 @@ def test_the_kronecker_form_inverts_the_hessian_at_the_anchor(
     S = spread("uniform", y, n_classes, None)
     oracle = loss_at(X, y, 1.0, S, weights, fit_intercept=fit_intercept, hessian=True)
     oracle.loss_gradient(np.zeros(oracle.n_params))
-    tilted = TiltedObjective(
-        X, y, weights, S, n_classes=n_classes, fit_intercept=fit_intercept,
-        l2_reg_strength=0.02,
-    )  # fmt: skip
+    tilted = TiltedObjective(path_problem(X, y, weights, S, fit_intercept), 0.02)
     gram = weighted_gram(
         sp.csr_matrix(X) if sparse else X, weights, tilted.sums, fit_intercept
     )
@@ -211,28 +215,69 @@ def test_every_path_point_meets_tol(n_classes, container):
         assert abs(grad).max() <= tol + slack
 
 
-def count_evaluations(fit):
+def path_evaluations(model, X, y, epsilons, **kwargs):
+    """The evaluations ``model.fit_path`` reports for its whole path."""
+    _, info = model.fit_path(X, y, epsilons, return_info=True, **kwargs)
+    return int(info.n_evaluations.sum())
+
+
+class CountingProblem(SoftmaxProblem):
+    """A problem whose every loss counts its own evaluations, here (an oracle
+    of the counts a path reports)."""
+
     calls = [0]
-    original = LinearSoftCrossEntropy.loss_gradient
 
-    def counting(self, coef):
+    def loss(self, *args, **kwargs):
+        loss = super().loss(*args, **kwargs)
+        evaluate = loss.loss_gradient
+
+        def counted(coef):
+            CountingProblem.calls[0] += 1
+            return evaluate(coef)
+
+        loss.loss_gradient = counted
+        return loss
+
+
+@pytest.mark.parametrize(
+    "solver, smooth",
+    [("lbfgs", "targets"), ("lbfgs", "predictions"), ("newton-cg", "targets")],
+)
+def test_a_path_reports_every_evaluation_it_makes(solver, smooth):
+    X, y = problem(3, n_samples=150)
+    S = spread("uniform", y, 3, None)
+    CountingProblem.calls[0] = 0
+    counting = CountingProblem(X, y, None, S, True, SolverOptions(100, 1e-6))
+    result = softmax_path(
+        counting, [0.0, 0.1, 0.3], [0.5, 5.0], solver=solver, smooth=smooth
+    )
+    assert result.n_evaluations.sum() == CountingProblem.calls[0] > 0
+    assert (result.n_evaluations >= 1).all() and result.converged.all()
+
+
+def test_fit_reports_its_evaluations():
+    # the same L-BFGS-B solve, on the loss written out, its calls counted here
+    X, y = problem(3, n_samples=150)
+    loss = LinearSoftCrossEntropy(
+        X, y, None, n_classes=3, fit_intercept=True, l2_reg_strength=1 / 150
+    )
+    calls = [0]
+
+    def counted(coef):
         calls[0] += 1
-        return original(self, coef)
+        return loss.loss_gradient(coef)
 
-    with mock.patch.object(LinearSoftCrossEntropy, "loss_gradient", counting):
-        fit()
-    return calls[0]
+    lbfgs(counted, np.zeros(loss.n_params), SolverOptions(max_iter=100, tol=1e-4))
+    assert SoftmaxRegression().fit(X, y).n_evaluations_ == calls[0] > 1
 
 
 def test_the_path_costs_fewer_evaluations_than_cold_fits():
     X, y = problem(4, n_samples=300, n_features=10)
     epsilons = 0.9 * np.linspace(0, 1, 10) ** 2
-    path = count_evaluations(lambda: SoftmaxRegression().fit_path(X, y, epsilons))
-    cold = count_evaluations(
-        lambda: [
-            SoftmaxRegression().fit(X, smoothed(y, e, spread("uniform", y, 4, None)))
-            for e in epsilons
-        ]
+    path = path_evaluations(SoftmaxRegression(), X, y, epsilons)
+    S = spread("uniform", y, 4, None)
+    cold = sum(
+        SoftmaxRegression().fit(X, smoothed(y, e, S)).n_evaluations_ for e in epsilons
     )
     assert path <= 0.4 * cold
 
@@ -249,10 +294,8 @@ def test_a_point_that_does_not_converge_warns_once_and_the_path_goes_on():
     assert len(path) == 4
     assert all(np.isfinite(coef).all() for coef, _ in path)
     S = spread("uniform", y, 3, None)
-    result = smoothing_path(
-        X, y, None, epsilons, S, n_classes=3, fit_intercept=True,
-        l2_reg_strength=1 / 150, tol=1e-12, max_iter=2,
-    )  # fmt: skip
+    options = SolverOptions(max_iter=2, tol=1e-12)
+    result = softmax_path(path_problem(X, y, None, S, True, options), epsilons, [1.0])
     assert not result.converged.any()
     assert (result.n_iter == 2).all()  # every point took its iterations
 
@@ -328,12 +371,8 @@ def test_a_C_grid_path_costs_fewer_evaluations_than_a_path_per_C():
     X, y = problem(3, n_samples=500, n_features=10)
     epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
     Cs = [0.01, 0.1, 1.0, 10.0]
-    joint = count_evaluations(
-        lambda: SoftmaxRegression().fit_path(X, y, epsilons, Cs=Cs)
-    )
-    separate = count_evaluations(
-        lambda: [SoftmaxRegression(C=C).fit_path(X, y, epsilons) for C in Cs]
-    )
+    joint = path_evaluations(SoftmaxRegression(), X, y, epsilons, Cs=Cs)
+    separate = sum(path_evaluations(SoftmaxRegression(C=C), X, y, epsilons) for C in Cs)
     assert joint <= 0.9 * separate  # 72 against 87 when written
 
 
@@ -358,7 +397,7 @@ def test_the_refit_from_the_folds_mean_costs_fewer_evaluations():
 
     def refit(start):
         model = copy.deepcopy(start).set_params(warm_start=True)
-        return count_evaluations(lambda: model.fit_path(X, y, [0.05]))
+        return path_evaluations(model, X, y, [0.05])
 
     mean = refit_start(fold_models)
     assert_allclose(mean.coef_, np.mean([m.coef_ for m in fold_models], axis=0))
@@ -374,9 +413,14 @@ def forward_objective(X, y, epsilon, S, weights, coef, intercept, C):
     total = len(y) if weights is None else weights.sum()
     T = (1 - epsilon) * np.eye(S.shape[0]) + epsilon * S
     loss = LinearSoftCrossEntropy(
-        X, y, weights, n_classes=S.shape[0], fit_intercept=True,
-        l2_reg_strength=1 / (C * total), transition=T,
-    )  # fmt: skip
+        X,
+        y,
+        weights,
+        n_classes=S.shape[0],
+        fit_intercept=True,
+        l2_reg_strength=1 / (C * total),
+        transition=T,
+    )
     return loss.loss_gradient(np.concatenate([coef.ravel(), intercept]))
 
 
@@ -427,12 +471,11 @@ def test_a_forward_path_costs_fewer_evaluations_than_warm_started_fits():
     epsilons = list(0.9 * np.linspace(0, 1, 10) ** 2)
     S = spread("uniform", y, 4, None)
 
-    def warm_fits():
-        model = SoftmaxRegression(warm_start=True)
-        for epsilon in epsilons:
-            model.fit(X, y, transition=(1 - epsilon) * np.eye(4) + epsilon * S)
-
-    carried = count_evaluations(
-        lambda: SoftmaxRegression().fit_path(X, y, epsilons, smooth="predictions")
+    model, warm = SoftmaxRegression(warm_start=True), 0
+    for epsilon in epsilons:
+        model.fit(X, y, transition=(1 - epsilon) * np.eye(4) + epsilon * S)
+        warm += model.n_evaluations_
+    carried = path_evaluations(
+        SoftmaxRegression(), X, y, epsilons, smooth="predictions"
     )
-    assert carried <= 0.85 * count_evaluations(warm_fits)  # 78 against 109, written
+    assert carried <= 0.85 * warm  # 78 against 109, written

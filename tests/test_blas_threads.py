@@ -1,4 +1,5 @@
-"""lbfgs and solver_blas_threads: no BLAS setting left changed, whatever runs beside."""
+"""solver_blas_threads and the lbfgs it guards: no BLAS setting left changed,
+whatever runs beside."""
 
 import os
 import subprocess
@@ -16,7 +17,7 @@ from threadpoolctl import (
 )
 
 from sksmooth._blas_threads import solver_blas_threads
-from sksmooth._optimize import lbfgs
+from sksmooth._solvers import SolverOptions, lbfgs
 
 
 def blas_threads():
@@ -132,7 +133,12 @@ def test_overlapping_solves_restore_the_original_count():
         return quadratic(x)
 
     def run_a():
-        lbfgs(quadratic, np.ones(5), max_iter=3, tol=1e-12, callback=a_callback)
+        lbfgs(
+            quadratic,
+            np.ones(5),
+            SolverOptions(max_iter=3, tol=1e-12),
+            callback=a_callback,
+        )
         a_done.set()
 
     a = threading.Thread(target=run_a)
@@ -140,8 +146,7 @@ def test_overlapping_solves_restore_the_original_count():
     assert a_in_solver.wait(10)
     b = threading.Thread(
         target=lbfgs,
-        args=(b_objective, np.ones(5)),
-        kwargs={"max_iter": 3, "tol": 1e-12},
+        args=(b_objective, np.ones(5), SolverOptions(max_iter=3, tol=1e-12)),
     )
     b.start()
     a.join(20)
@@ -158,7 +163,7 @@ def test_objective_keeps_numpy_blas_threads_and_solver_library_is_limited():
         seen.append(blas_threads())
         return quadratic(x)
 
-    lbfgs(objective, np.ones(4), max_iter=5, tol=1e-12)
+    lbfgs(objective, np.ones(4), SolverOptions(max_iter=5, tol=1e-12))
     assert seen
     for inside in seen:
         for path, threads in inside.items():
@@ -194,7 +199,7 @@ def test_nested_and_failing_sections_restore():
         raise ZeroDivisionError("objective")
 
     with pytest.raises(ZeroDivisionError):
-        lbfgs(failing, np.ones(3), max_iter=3, tol=1e-8)
+        lbfgs(failing, np.ones(3), SolverOptions(max_iter=3, tol=1e-8))
     assert blas_threads() == before
 
 
@@ -205,7 +210,7 @@ def test_a_count_set_by_someone_else_during_a_fit_is_kept():
         set_blas_threads(dict.fromkeys(before, 3))
         return quadratic(x)
 
-    lbfgs(objective, np.ones(3), max_iter=3, tol=1e-12)
+    lbfgs(objective, np.ones(3), SolverOptions(max_iter=3, tol=1e-12))
     assert set(blas_threads().values()) == {3}
 
 
@@ -223,8 +228,7 @@ def test_fits_in_worker_threads_after_the_main_thread_took_control():
 
     worker = threading.Thread(
         target=lbfgs,
-        args=(objective, np.ones(4)),
-        kwargs={"max_iter": 3, "tol": 1e-12},
+        args=(objective, np.ones(4), SolverOptions(max_iter=3, tol=1e-12)),
     )
     worker.start()
     worker.join(20)
@@ -244,7 +248,7 @@ def test_a_child_forked_during_a_solve_starts_clean():
         if pid == 0:  # the child: no solver section of its own is open
             ok = False
             try:
-                lbfgs(quadratic, np.ones(3), max_iter=3, tol=1e-8)
+                lbfgs(quadratic, np.ones(3), SolverOptions(max_iter=3, tol=1e-8))
                 ok = blas_threads() == before
             finally:
                 os.write(write_end, b"1" if ok else b"0")
