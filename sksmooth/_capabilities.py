@@ -35,6 +35,10 @@ class PathCapabilities:
     timed : bool, default=False
         ``fit_path`` takes ``callback``, called as ``callback(i)`` once the
         point ``i`` of its returned path is solved.
+    checked_rows : bool, default=False
+        With ``smooth="predictions"``, ``fit_path`` takes ``verified``, the
+        mask of rows whose label someone checked (scored against ``p``
+        itself); without it the search walks such paths by warm-started fits.
 
     Examples
     --------
@@ -52,6 +56,7 @@ class PathCapabilities:
     default_grid: tuple = ()
     smooth_predictions: bool = False
     timed: bool = False
+    checked_rows: bool = False
 
 
 def path_capabilities(learner) -> PathCapabilities | None:

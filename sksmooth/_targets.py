@@ -253,12 +253,10 @@ class SmoothingPlan:
 
     @property
     def reaches_one(self) -> bool:
-        """Whether ``epsilon = 1`` is valid: for a transition counted on
-        checked rows (``"counted"``) that keeps every class its row's
-        maximum, ``epsilon`` shrinks the count toward the identity, from 0
-        (nothing smoothed) to 1 (the count itself)."""
-        if not (isinstance(self.method, str) and self.method == COUNTED):
-            return False
+        """Whether ``epsilon = 1`` is valid: where ``S`` itself keeps every
+        class its row's strict maximum (a transition counted on checked rows,
+        ``"counted"``), ``epsilon`` shrinks ``S`` toward the identity, from 0
+        (nothing smoothed) to 1 (``S`` itself)."""
         off_diagonal = np.where(np.eye(self.S.shape[0], dtype=bool), -np.inf, self.S)
         return bool(np.all(np.diag(self.S) > off_diagonal.max(axis=1)))
 

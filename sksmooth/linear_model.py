@@ -295,6 +295,7 @@ class SoftmaxRegression(SoftTargetClassifier):
         Cs=None,
         smooth="targets",
         return_info=False,
+        verified=None,
     ):
         """Fit the label-smoothed targets at every epsilon, one path.
 
@@ -349,6 +350,9 @@ class SoftmaxRegression(SoftTargetClassifier):
             As in :class:`~sksmooth.LabelSmoothingClassifier`.
         return_info : bool, default=False
             Also return what each point cost.
+        verified : array-like of shape (n_samples,) of bool, default=None
+            With ``smooth="predictions"``: rows whose label someone checked,
+            scored against ``p`` itself (as in :meth:`fit`).
 
         Returns
         -------
@@ -408,6 +412,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             S,
             self.fit_intercept,
             self._solver_options(),
+            check_verified(verified, X_checked.shape[0]) if forward else None,
         )
         result = softmax_path(
             problem,
@@ -448,6 +453,7 @@ class SoftmaxRegression(SoftTargetClassifier):
             default_grid=DEFAULT_C_GRID,
             smooth_predictions=True,
             timed=True,
+            checked_rows=True,
         )
 
     def _report_path(self, result, epsilons, Cs):

@@ -398,3 +398,30 @@ def test_missing_values_of_every_kind_mark_unchecked_rows():
         np.testing.assert_array_equal(codes[mask], [0, 1])
     codes, mask = encode_verified(np.array([1.0, np.nan]), np.array([0, 1]), 2)
     np.testing.assert_array_equal(codes, [1, -1])
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_each_point_of_a_forward_path_with_checked_rows_is_its_fit(solver):
+    X, y, w = noisy_problem(3)
+    verified = np.arange(len(y)) % 4 == 0
+    S = (1 - np.eye(3)) / 2
+    epsilons = [0.0, 0.2, 0.4]
+    learner = SoftmaxRegression(solver=solver, tol=1e-10, max_iter=1000)
+    path = learner.fit_path(
+        X,
+        y,
+        epsilons,
+        method=S,
+        sample_weight=w,
+        smooth="predictions",
+        verified=verified,
+        Cs=[0.5, 2.0],
+    )
+    for j, C in enumerate([0.5, 2.0]):
+        for i, epsilon in enumerate(epsilons):
+            T = (1 - epsilon) * np.eye(3) + epsilon * S
+            fit = SoftmaxRegression(C=C, solver=solver, tol=1e-10, max_iter=1000)
+            fit.fit(X, y, sample_weight=w, transition=T, verified=verified)
+            coef, intercept = path[j * len(epsilons) + i]
+            np.testing.assert_allclose(coef, fit.coef_, atol=1e-5)
+            np.testing.assert_allclose(intercept, fit.intercept_, atol=1e-5)

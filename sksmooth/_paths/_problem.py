@@ -43,12 +43,9 @@ class SoftmaxProblem:
     fit_intercept : bool
     options : SolverOptions
         The tolerance and iteration cap of every point, what to print.
-
-    Notes
-    -----
-    Rows that forward smoothing should score against ``p`` itself (verified
-    labels) would be one more field here, handed to the forward heads by
-    :meth:`loss`; no driver needs to change.
+    verified : ndarray of shape (n_samples,) of bool or None, default=None
+        Rows whose label someone checked: forward smoothing scores them
+        against ``p`` itself (handed to the forward head by :meth:`loss`).
 
     Examples
     --------
@@ -68,6 +65,7 @@ class SoftmaxProblem:
     S: np.ndarray
     fit_intercept: bool
     options: SolverOptions
+    verified: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -125,6 +123,7 @@ class SoftmaxProblem:
             l2_reg_strength=float(l2),
             hessian=hessian,
             transition=transition,
+            verified=self.verified if forward else None,
         )
 
     def unpack(self, coef):

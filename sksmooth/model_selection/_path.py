@@ -153,7 +153,12 @@ def fit_fold(learner, X, codes, sample_weight, task: FoldTask, options: PathOpti
                 )
             else:
                 models, fit_times = walk_with_fit_path(
-                    learner, *arguments, task.start, options.forward, task.grid
+                    learner,
+                    *arguments,
+                    task.start,
+                    options.forward,
+                    task.grid,
+                    task.verified,
                 )
     except Exception as error:  # already names the epsilon
         raise reraise_kind(error)(
@@ -319,8 +324,8 @@ class PathRunner:
         predictions if the path declares that too). Every other setting is a
         group of its own."""
         options, groups, keyed = self.options, [], {}
-        # a fit_path does not take checked rows: forward paths with them are
-        # walked by warm-started fits
+        # a fit_path that does not take checked rows: forward paths with them
+        # are walked by warm-started fits
         checked = self.checked_rows(spreads)
         for s, setting in enumerate(self.settings):
             declared = path_capabilities(self.learners[s])
@@ -331,7 +336,7 @@ class PathRunner:
                 and name in setting
                 and len(epsilon_lists[s]) > 0
                 and (declared.smooth_predictions or not options.forward)
-                and checked[s] is None
+                and (checked[s] is None or declared.checked_rows)
             )
             if not joint:
                 groups.append([s])

@@ -117,9 +117,18 @@ def walk_epsilon_path(
         and declared is not None
         and (declared.smooth_predictions or not forward)
     )
-    if path and (verified is None or not forward):
+    checked = verified if forward else None
+    if path and (checked is None or declared.checked_rows):
         return walk_with_fit_path(
-            learner, X_train, codes_train, sample_weight, epsilons, S, start, forward
+            learner,
+            X_train,
+            codes_train,
+            sample_weight,
+            epsilons,
+            S,
+            start,
+            forward,
+            verified=checked,
         )
     budget = budgeted_max_iter(learner, options)
     # a start or a budgeted point carries a cut max_iter: each path's first
@@ -211,7 +220,16 @@ def budgeted_max_iter(learner, options: PathOptions) -> int | None:
 
 
 def walk_with_fit_path(
-    learner, X_train, codes_train, sample_weight, epsilons, S, start, forward, grid=None
+    learner,
+    X_train,
+    codes_train,
+    sample_weight,
+    epsilons,
+    S,
+    start,
+    forward,
+    grid=None,
+    verified=None,
 ):
     """:func:`walk_epsilon_path` through the learner's own ``fit_path``.
 
@@ -231,6 +249,8 @@ def walk_with_fit_path(
     declares it carries (``grid_parameter``), gets the path at each of those
     values in one call (through the ``fit_path`` keyword it declares): the
     models then come back one value after the other, each with its value set.
+    ``verified``: the checked rows of a forward path, for a ``fit_path`` that
+    declares it takes them (``checked_rows``).
     """
     declared = path_capabilities(learner)
     model = clone(learner) if start is None else copy.deepcopy(start)
@@ -239,6 +259,8 @@ def walk_with_fit_path(
     order = list(epsilons)[::-1] if downward else list(epsilons)
     marks = [(None, time.perf_counter())]
     kwargs = {"smooth": "predictions"} if forward else {}
+    if verified is not None:
+        kwargs["verified"] = verified
     if grid is not None:
         kwargs[declared.grid_argument] = grid[1]
     if declared.timed:
