@@ -77,7 +77,8 @@ def test_the_search_groups_settings_by_the_declared_grid_only(data):
         X,
         y,
     )
-    assert [call.get("Cs") for call in joint] == [[0.1, 1.0]] * 3 + [None]
+    # one path per fold (the refit is the learner's fit)
+    assert [call.get("Cs") for call in joint] == [[0.1, 1.0]] * 3
     apart = recorded_fit_path_calls(
         LabelSmoothingClassifierCV(
             NoGrid(), epsilons=GRID, cv=3, param_grid=param_grid
@@ -85,8 +86,8 @@ def test_the_search_groups_settings_by_the_declared_grid_only(data):
         X,
         y,
     )
-    # one path per (setting, fold), then the refit
-    assert len(apart) == 7 and all("Cs" not in call for call in apart)
+    # one path per (setting, fold)
+    assert len(apart) == 6 and all("Cs" not in call for call in apart)
     assert all("callback" in call for call in apart)  # declared timed
 
 
@@ -95,7 +96,7 @@ def test_an_undeclared_fit_path_gets_the_plain_contract(data):
     targets = recorded_fit_path_calls(
         LabelSmoothingClassifierCV(Undeclared(), epsilons=GRID, cv=3), X, y
     )
-    assert len(targets) == 4 and all(
+    assert len(targets) == 3 and all(
         call == {"method": targets[0]["method"], "sample_weight": None}
         for call in targets
     )

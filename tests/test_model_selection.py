@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax
 from sklearn import config_context
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -489,7 +489,8 @@ def test_feature_names_are_kept(iris):
 
 def test_a_learner_with_fit_path_walks_each_folds_path_itself(noisy, monkeypatch):
     """One fit_path call per fold, from the largest epsilon down (the cheapest
-    order), then one for the refit at the choice."""
+    order); the refit, one point from the folds' mean, is the learner's fit,
+    as LogisticRegressionCV refits."""
     X, y = noisy
     calls = []
     original = SoftmaxRegression.fit_path
@@ -499,10 +500,10 @@ def test_a_learner_with_fit_path_walks_each_folds_path_itself(noisy, monkeypatch
         return original(self, X, y, epsilons, **kwargs)
 
     monkeypatch.setattr(SoftmaxRegression, "fit_path", counting)
-    model = LabelSmoothingClassifierCV(
+    LabelSmoothingClassifierCV(
         SoftmaxRegression(solver="newton-cg"), epsilons=GRID, cv=3
     ).fit(X, y)
-    assert calls == [GRID[::-1]] * 3 + [[model.epsilon_]]
+    assert calls == [GRID[::-1]] * 3
 
 
 @pytest.mark.parametrize("n_classes", [2, 5])
@@ -709,7 +710,7 @@ def test_forward_candidates_whose_p_loses_half_again_are_passed_over():
 
 def test_settings_that_differ_in_C_share_one_path_per_fold(noisy):
     # one fit_path per fold and fit_intercept value walks both C values (one
-    # curvature memory); the refit is one more call, at the choice's C
+    # curvature memory); the refit is the learner's fit at the choice's C
     X, y = noisy
     calls = []
     original = SoftmaxRegression.fit_path
@@ -726,7 +727,7 @@ def test_settings_that_differ_in_C_share_one_path_per_fold(noisy):
     )
     with mock.patch.object(SoftmaxRegression, "fit_path", recording):
         search.fit(X, y)
-    assert calls[:6] == [[0.1, 1.0]] * 6 and calls[6:] == [None]
+    assert calls == [[0.1, 1.0]] * 6
     for index, params in enumerate(search.cv_results_["params"]):
         assert search.cv_results_["mean_fit_time"][index] > 0
         assert set(params) == {"epsilon", "C", "fit_intercept"}
@@ -734,8 +735,8 @@ def test_settings_that_differ_in_C_share_one_path_per_fold(noisy):
 
 
 def test_forward_smoothing_walks_each_fold_with_fit_path(noisy):
-    # one fit_path(smooth="predictions") per fold and one for the refit,
-    # instead of one warm-started fit per epsilon
+    # one fit_path(smooth="predictions") per fold instead of one warm-started
+    # fit per epsilon; the refit is the learner's fit
     X, y = noisy
     calls = []
     original = SoftmaxRegression.fit_path
@@ -750,5 +751,30 @@ def test_forward_smoothing_walks_each_fold_with_fit_path(noisy):
     )
     with mock.patch.object(SoftmaxRegression, "fit_path", recording):
         search.fit(X, y)
-    assert calls == [(len(GRID), "predictions")] * 3 + [(1, "predictions")]
+    assert calls == [(len(GRID), "predictions")] * 3
     assert search.cv_results_["mean_fit_time"].min() > 0
+
+
+def test_the_unsmoothed_candidates_are_logistic_regression_cvs_own_fits():
+    """On a nearly separable table (the last C's are flat optima, where L-BFGS
+    stops at tol wherever its walk brings it) the search without smoothing
+    chooses LogisticRegressionCV's C and predicts as it does: the same folds,
+    the same C path, the same refit from the folds' mean. (At the largest C,
+    where rounding alone moves the stopping point, the scores agree to 1 %.)"""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    baseline = LogisticRegressionCV(Cs=10, scoring="neg_log_loss").fit(X, y)
+    for smooth in ("targets", "predictions"):
+        search = LabelSmoothingClassifierCV(epsilons=[0.0, 0.1], smooth=smooth)
+        search.fit(X, y)
+        unsmoothed = search.cv_results_["param_epsilon"] == 0
+        chosen = np.argmax(search.cv_results_["mean_test_score"][unsmoothed])
+        assert search.cv_results_["param_C"][unsmoothed][chosen] == baseline.C_[0]
+        ours = search.cv_results_["mean_test_score"][unsmoothed]
+        theirs = baseline.scores_[1].mean(axis=0)
+        np.testing.assert_allclose(ours[:7], theirs[:7], rtol=1e-6)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-2)
+    at_zero = LabelSmoothingClassifierCV(epsilons=[0.0]).fit(X, y)
+    np.testing.assert_allclose(
+        at_zero.predict_proba(X), baseline.predict_proba(X), rtol=1e-5, atol=1e-8
+    )

@@ -55,6 +55,13 @@ def test_fit_path_calls_back_after_each_point_in_order(iris):
     # the L-BFGS path walks from the largest epsilon down
     assert calls == [0, 2, 1] and len(path) == 3
     calls = []
+    SoftmaxRegression().fit_path(
+        X, y, [0.2, 0.0, 0.1], Cs=[0.1, 1.0], callback=calls.append
+    )
+    # with a C grid, epsilon = 0 first (as LogisticRegressionCV walks C, the
+    # smallest first), then each C's other epsilons from the largest down
+    assert calls == [1, 4, 0, 2, 3, 5]
+    calls = []
     newton = SoftmaxRegression(solver="newton-cg")
     newton.fit_path(X, y, [0.2, 0.0, 0.1], callback=calls.append)
     assert calls == [0, 1, 2]  # the order given

@@ -29,13 +29,14 @@ from sksmooth._paths._tilted import MEMORY_SIZE
 from sksmooth._solvers import CurvatureMemory, carried_lbfgs
 
 
-def forward_paths(problem, epsilons, l2s, start, store) -> None:
+def forward_paths(problem, epsilons, l2s, start, store, firsts=None) -> None:
     """Solve the forward-smoothed L2 cross-entropy at every (strength, epsilon).
 
     Each strength's path walks from the smallest epsilon up (from ``start``,
     if given, in the order given), one memory carried along it; without
     ``start`` the strengths are taken from the strongest down, each path
-    starting from the last one's first solution. The parameters are those of
+    starting from the last one's first solution, or from ``firsts[j]``, its
+    own unsmoothed solution, when given. The other parameters are those of
     :func:`sksmooth._paths._tilted.tilted_paths`.
     """
     order = np.arange(len(epsilons))
@@ -47,6 +48,8 @@ def forward_paths(problem, epsilons, l2s, start, store) -> None:
     for j in strengths:
         memory = CurvatureMemory(MEMORY_SIZE)
         coef = first if start is None else np.array(start, dtype=np.float64)
+        if firsts is not None:
+            coef = firsts[j]
         for index in order:
             loss = problem.loss(l2s[j], epsilons[index], forward=True)
             result = carried_lbfgs(

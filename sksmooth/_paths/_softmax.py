@@ -1,9 +1,11 @@
 """The one entry point: :func:`softmax_path`, stateless, as scikit-learn's
 ``_logistic_regression_path``."""
 
+import numpy as np
+
 from sksmooth._paths._forward import forward_paths
 from sksmooth._paths._newton import warm_paths
-from sksmooth._paths._problem import SOLVERS, PathResult, SoftmaxProblem
+from sksmooth._paths._problem import SOLVERS, PathResult, SoftmaxProblem, minimize_loss
 from sksmooth._paths._tilted import tilted_paths
 
 SMOOTH = ("targets", "predictions")
@@ -35,6 +37,14 @@ def softmax_path(
     - any other solver: each point its own solve, started from the last
       solution or (Newton, targets) the homotopy predictor
       (:func:`~sksmooth._paths._newton.warm_paths`), in the order given.
+
+    With L-BFGS, several ``Cs`` and no ``start``, the unsmoothed points
+    (``epsilon = 0``) are solved first, as ``LogisticRegressionCV`` solves its
+    ``C`` path (:func:`unsmoothed_column`), and the drivers walk the other
+    epsilons (forward paths from each strength's unsmoothed solution): the
+    search chooses ``C`` from ``LogisticRegressionCV``'s own fits, not from
+    other points within ``tol`` of the same flat optima, which on nearly
+    separable data predict differently.
 
     With a ``start`` every driver takes the points in the order given. Every
     point stops at the problem's ``tol`` (or ``max_iter``, which does not stop
@@ -69,7 +79,9 @@ def softmax_path(
     >>> from sklearn.datasets import load_iris
     >>> from sksmooth._paths import SoftmaxProblem, softmax_path
     >>> from sksmooth._solvers import SolverOptions
+    >>> from sklearn.preprocessing import StandardScaler
     >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
     >>> problem = SoftmaxProblem(X, y, None, np.full((3, 3), 1 / 3), True,
     ...                          SolverOptions(max_iter=100, tol=1e-4))
     >>> result = softmax_path(problem, [0.0, 0.1, 0.3], [1.0])
@@ -94,8 +106,41 @@ def softmax_path(
     forward = smooth == "predictions"
     if solver != "lbfgs":
         warm_paths(problem, epsilons, l2s, start, store, solver=solver, forward=forward)
-    elif forward:
-        forward_paths(problem, epsilons, l2s, start, store)
+        return result
+    zero = [i for i, e in enumerate(epsilons) if float(e) == 0.0]
+    firsts = None
+    if start is None and zero and len(l2s) > 1:
+
+        def store_zero(j, solved, evaluations):
+            for i in zero:  # a repeated 0 is the same point
+                store(j, i, solved, evaluations)
+
+        firsts = unsmoothed_column(problem, l2s, store_zero)
+    rest = [i for i in range(n_epsilons) if i not in zero or firsts is None]
+    if not rest:
+        return result
+
+    def store_rest(j, k, solved, evaluations):
+        store(j, rest[k], solved, evaluations)
+
+    others = [epsilons[i] for i in rest]
+    if forward:
+        forward_paths(problem, others, l2s, start, store_rest, firsts=firsts)
     else:
-        tilted_paths(problem, epsilons, l2s, start, store)
+        tilted_paths(problem, others, l2s, start, store_rest)
     return result
+
+
+def unsmoothed_column(problem: SoftmaxProblem, l2s, store) -> list:
+    """The unsmoothed point of every strength, as ``LogisticRegressionCV``
+    solves its ``C`` path: scipy's L-BFGS-B from zeros at the strongest
+    penalty, each next strength from the last solution. ``store(j, result,
+    evaluations)`` per strength; returns the solutions, one per strength."""
+    solutions, coef = [None] * len(l2s), None
+    for j in np.argsort(-np.asarray(l2s, dtype=float), kind="stable"):
+        loss = problem.loss(l2s[j])
+        x0 = np.zeros(loss.n_params) if coef is None else coef.copy()
+        solved = minimize_loss(loss, x0, "lbfgs", problem.options)
+        coef = solutions[j] = solved.solution
+        store(int(j), solved, solved.evaluations)
+    return solutions

@@ -8,6 +8,8 @@ its prediction methods read. Its parameters are checked in :mod:`._params`,
 its fit arguments split and routed in :mod:`._routing`.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 # joblib's own Parallel, not sklearn.utils.parallel's: the latter carries the
@@ -442,6 +444,9 @@ class LabelSmoothingClassifierCV(
         if data.verified is not None and options.forward and not identity:
             checked = data.verified.mask
         try:
+            # one point, from the folds' mean: the learner's own fit, as
+            # LogisticRegressionCV refits (a path driver would stop elsewhere
+            # on the flat objectives of nearly separable data)
             models, _ = walk_epsilon_path(
                 learner,
                 data.X,
@@ -449,7 +454,7 @@ class LabelSmoothingClassifierCV(
                 data.sample_weight,
                 [epsilon],
                 S,
-                options,
+                replace(options, use_path=False),
                 start,
                 checked,
             )

@@ -44,12 +44,16 @@ class PathOptions:
         ``path_budget`` of the search: the share of the learner's
         ``max_iter`` that each warm-started fit after a path's first gets
         (see :func:`budgeted_max_iter`).
+    use_path : bool
+        Walk through the learner's own ``fit_path`` when it has one; else
+        (the refit, one point) through its ``fit``, warm-started.
     """
 
     warm_start: bool
     forward: bool = False
     keep_models: bool = False
     budget: float = 1.0
+    use_path: bool = True
 
 
 def walk_epsilon_path(
@@ -112,7 +116,8 @@ def walk_epsilon_path(
     warm_start, forward = options.warm_start, options.forward
     declared = path_capabilities(learner)
     path = (
-        warm_start
+        options.use_path
+        and warm_start
         and len(epsilons)
         and declared is not None
         and (declared.smooth_predictions or not forward)
