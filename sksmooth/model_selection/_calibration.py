@@ -7,6 +7,8 @@ labels, with a weak prior on the temperature and a floor from the mistakes
 the folds show (:func:`fit_temperature`).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import log_softmax
@@ -15,10 +17,24 @@ from scipy.special import log_softmax
 LOG_TEMPERATURE_BOUNDS = (np.log(1e-2), np.log(1e2))
 
 
+class RowTransitions(NamedTuple):
+    """A transition matrix per row, stored once per block of rows: row ``i``
+    is scored against ``p @ matrices[index[i]]``, or against ``p`` itself
+    where that entry is ``None`` (a checked row, against its verified class;
+    the other rows against their validation fold's counted transition)."""
+
+    index: np.ndarray  # (n_samples,) positions into matrices
+    matrices: tuple  # (n_classes, n_classes) arrays or None
+
+    def take(self, rows) -> "RowTransitions":
+        return RowTransitions(self.index[rows], self.matrices)
+
+
 def observed_log_proba(log_proba, transition=None):
     """``log(p @ transition)`` of log-probabilities ``log p``: what the labels
     are scored against under forward smoothing; ``log_proba`` itself for
-    ``transition=None``. Floored at ``log(tiny)``.
+    ``transition=None``; row by row for :class:`RowTransitions`. Floored at
+    ``log(tiny)``.
 
     >>> import numpy as np
     >>> T = np.array([[0.8, 0.2], [0.2, 0.8]])
@@ -27,6 +43,13 @@ def observed_log_proba(log_proba, transition=None):
     """
     if transition is None:
         return log_proba
+    if isinstance(transition, RowTransitions):
+        observed = np.array(log_proba, dtype=np.float64)
+        for j, matrix in enumerate(transition.matrices):
+            rows = transition.index == j
+            if matrix is not None and rows.any():
+                observed[rows] = observed_log_proba(log_proba[rows], matrix)
+        return observed
     with np.errstate(under="ignore"):
         observed = np.exp(log_proba) @ transition
     return np.log(np.maximum(observed, np.finfo(np.float64).tiny))
@@ -74,7 +97,8 @@ def fit_temperature(
     sample_weight : ndarray of shape (n_samples,), default=None
         ``n`` and ``m`` are sums of weights: an integer weight is a repeated
         sample.
-    transition : ndarray of shape (n_classes, n_classes), default=None
+    transition : ndarray of shape (n_classes, n_classes) or RowTransitions, \
+            default=None
     groups : ndarray of shape (n_samples,), default=None
         The validation fold of each row: softening needs all of them.
 
@@ -111,7 +135,12 @@ def fit_temperature(
     for group in np.unique(groups):
         rows = groups == group
         weights = None if sample_weight is None else sample_weight[rows]
-        own = pooled_temperature(log_proba[rows], codes[rows], weights, transition)
+        own_transition = (
+            transition.take(rows)
+            if isinstance(transition, RowTransitions)
+            else transition
+        )
+        own = pooled_temperature(log_proba[rows], codes[rows], weights, own_transition)
         if own <= 1.0:
             return 1.0
     return temperature

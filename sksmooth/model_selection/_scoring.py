@@ -18,6 +18,7 @@ from sklearn.utils.metadata_routing import get_routing_for_object
 
 from sksmooth._rows import take_rows
 from sksmooth.model_selection._calibration import (
+    RowTransitions,
     fit_temperature,
     observed_log_proba,
 )
@@ -246,8 +247,12 @@ def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
     see :func:`fit_temperature`).
 
     Where some checked row disagrees with its label as given, the labels as
-    given are noisy: the temperature is fitted on ``p`` of the checked rows
-    alone, against their verified classes."""
+    given are noisy. Under forward smoothing the temperature is fitted to the
+    score that made the choice: ``p`` against the verified class on the
+    checked rows, ``p @ T`` against the label on the others (fitted to the
+    checked rows alone, often a tenth of the data, it sharpens or softens by
+    chance). With the targets smoothed, nothing models the noise of the
+    unchecked labels: only the checked rows are fitted."""
     val_rows = data.validation_rows
     log_proba = np.concatenate([p.log_proba[e] for p in per_fold])
     folds = np.concatenate(
@@ -256,8 +261,14 @@ def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
     weights = data.sample_weight
     if data.verified is not None and not data.verified.agree:
         checked = data.verified.mask[val_rows]
-        val_rows, log_proba, transition = val_rows[checked], log_proba[checked], None
-        folds = folds[checked]
+        if transition is None:
+            val_rows, log_proba, folds = (
+                val_rows[checked],
+                log_proba[checked],
+                folds[checked],
+            )
+        else:
+            transition = combined_transitions(transition, folds, checked)
     elif isinstance(transition, list):
         # counted per fold on checked rows that all agree: the identity
         transition = None
@@ -268,6 +279,19 @@ def choice_temperature(per_fold, e, data: SearchData, transition=None) -> float:
         transition,
         groups=folds,
     )
+
+
+def combined_transitions(transition, folds, checked) -> RowTransitions:
+    """Each validation row's transition for the combined score: its fold's
+    (``transition``: one matrix, or a list of one per fold), none on checked
+    rows."""
+    per_fold = (
+        list(transition)
+        if isinstance(transition, list)
+        else [transition] * (int(folds.max()) + 1)
+    )
+    index = np.where(checked, len(per_fold), folds)
+    return RowTransitions(index, (*per_fold, None))
 
 
 def format_results(rows, settings, scorers, n_folds: int) -> dict:

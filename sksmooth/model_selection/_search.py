@@ -331,10 +331,11 @@ class LabelSmoothingClassifierCV(
             against it (``cv_results_``'s ``*_verified_*`` columns score them
             alone). Where some checked row disagrees with its label, the labels
             are noisy: the folds are stratified by class and checked, and the
-            temperature is fitted on the checked rows alone. ``method=
-            "counted"`` smooths by the transition counted on each fold's
-            checked rows, shrunk toward the identity by ``epsilon``; where
-            every checked row agrees, nothing is smoothed.
+            temperature is fitted to the score that chose (with
+            ``smooth="predictions"``; the checked rows alone otherwise).
+            ``method="counted"`` smooths by the transition counted on each
+            fold's checked rows, shrunk toward the identity by ``epsilon``;
+            where every checked row agrees, nothing is smoothed.
             With metadata routing enabled, request it with
             ``set_fit_request(y_verified=True)``.
         **params : dict
