@@ -378,16 +378,15 @@ def score_paths(
     calibration,
     selection,
     transitions=None,
-    guard=True,
 ):
     """Score every candidate from the stored predictions; make the choice.
 
     ``transitions[s][e]``, for forward smoothing, is the transition matrix of
     setting ``s`` at its ``e``-th epsilon, or a list of one per fold (see
-    :func:`candidate_scores`). ``guard``: for forward smoothing, pass over the
-    candidates whose ``p`` scores far worse than the unsmoothed one's (see
-    :func:`p_loss_admissible`); a transition counted on checked rows, not
-    estimated by the folds, needs no guard.
+    :func:`candidate_scores`). With forward smoothing, the candidates whose
+    ``p`` scores far worse than the unsmoothed one's are passed over (see
+    :func:`p_loss_admissible`), whatever the transition: even a counted one,
+    right about the noise, frees ``p`` from paying for confident mistakes.
 
     Returns
     -------
@@ -408,7 +407,7 @@ def score_paths(
     first = "score" if list(scorers) == ["score"] else next(iter(scorers))
     candidate_settings = np.array([r["setting"] for r in rows])
     admissible = None
-    if transitions is not None and guard:  # forward smoothing: p must stay sane
+    if transitions is not None:  # forward smoothing: p must stay sane
         p_losses = [
             pooled_log_loss(per_fold, e, data)
             for per_fold, grid in zip(paths, grids, strict=True)

@@ -23,7 +23,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from sksmooth._convergence import deferred_convergence_warnings
 from sksmooth._targets import (
-    COUNTED,
     class_prior,
     transition_matrix,
 )
@@ -375,7 +374,6 @@ class LabelSmoothingClassifierCV(
             calibration=self.calibration,
             selection=self.selection,
             transitions=walk.transitions,
-            guard=not (isinstance(self.method, str) and self.method == COUNTED),
         )
         s_best, e_best = choice.setting, choice.epsilon_index
         epsilon = float(grids[s_best][e_best])
