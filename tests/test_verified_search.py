@@ -336,3 +336,59 @@ def test_a_counted_transition_does_not_license_a_degenerate_p():
     assert search.epsilon_ > 0
     assert p_loss(search.epsilon_) <= 1.5 * unsmoothed
     assert p_loss(search.epsilons_[-2]) > 1.5 * unsmoothed  # what the guard stops
+
+
+def test_a_counted_search_softens_by_the_combined_score_of_every_fold():
+    """The counted transition is each fold's own; softening (a temperature
+    above 1) needs every validation fold's own combined-score temperature
+    above 1 too."""
+    X, given, truth, y_verified, checked = overlapping_noisy_problem()
+    folds = list(
+        StratifiedKFold(3, shuffle=True, random_state=1).split(X, given * 2 + checked)
+    )
+    inner = SoftmaxRegression(C=100.0, tol=1e-10, max_iter=1000)
+    search = LabelSmoothingClassifierCV(
+        inner,
+        smooth="predictions",
+        method="counted",
+        epsilons=6,
+        param_grid=None,
+        cv=folds,
+        calibration="temperature",
+    ).fit(X, given, y_verified=y_verified)
+    epsilon = search.epsilon_
+    assert epsilon > 0
+    observed, codes = [], []
+    for train, val in folds:
+        model = LabelSmoothingClassifier(
+            clone(inner), epsilon=epsilon, smooth="predictions", method="counted"
+        ).fit(X[train], given[train], y_verified=y_verified[train])
+        rows = train[checked[train]]
+        count = counted_transition(truth[rows], given[rows], 4)
+        T = (1 - epsilon) * np.eye(4) + epsilon * count
+        log_p = np.log(model.predict_proba(X[val]))
+        fold_codes = np.where(checked[val], truth[val], given[val])
+
+        def fold_observed(tau, log_p=log_p, T=T, is_checked=checked[val]):
+            p = np.exp(log_softmax(log_p / tau, axis=1))
+            return np.where(is_checked[:, None], p, p @ T)
+
+        observed.append(fold_observed)
+        codes.append(fold_codes)
+    taus = np.exp(np.linspace(np.log(0.1), np.log(10), 20001))
+
+    def map_temperature(parts):
+        n = sum(len(codes[f]) for f in parts)
+
+        def loss(tau):
+            picked = np.concatenate(
+                [observed[f](tau)[np.arange(len(codes[f])), codes[f]] for f in parts]
+            )
+            return -np.log(picked).sum() / n + np.log(tau) ** 2 / (2 * n)
+
+        return taus[np.argmin([loss(t) for t in taus])]
+
+    pooled = map_temperature([0, 1, 2])
+    assert pooled > 1.05
+    assert all(map_temperature([f]) > 1 for f in range(3))
+    assert search.temperature_ == pytest.approx(pooled, rel=2e-3)

@@ -21,7 +21,7 @@ class RowTransitions(NamedTuple):
     """A transition matrix per row, stored once per block of rows: row ``i``
     is scored against ``p @ matrices[index[i]]``, or against ``p`` itself
     where that entry is ``None`` (a checked row, against its verified class;
-    the other rows against their validation fold's counted transition)."""
+    the other rows against their validation fold's transition)."""
 
     index: np.ndarray  # (n_samples,) positions into matrices
     matrices: tuple  # (n_classes, n_classes) arrays or None
@@ -97,8 +97,9 @@ def fit_temperature(
     sample_weight : ndarray of shape (n_samples,), default=None
         ``n`` and ``m`` are sums of weights: an integer weight is a repeated
         sample.
-    transition : ndarray of shape (n_classes, n_classes) or RowTransitions, \
-            default=None
+    transition : ndarray of shape (n_classes, n_classes), default=None
+        (The search passes a ``RowTransitions`` here, one matrix per
+        validation fold and none on checked rows, for its combined score.)
     groups : ndarray of shape (n_samples,), default=None
         The validation fold of each row: softening needs all of them.
 
