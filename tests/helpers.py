@@ -1,12 +1,14 @@
 """What several test modules share: scaled copies of scikit-learn's small data
-sets, a recorder of the warnings an action emits, and the check that a loss
-copies no sparse ``X`` per evaluation."""
+sets, a recorder of the warnings an action emits, the check that a loss
+copies no sparse ``X`` per evaluation, and the forward-corrected loss written
+from its definition (with a transition matrix to try it on)."""
 
 import tracemalloc
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -65,3 +67,27 @@ def assert_no_copy_per_evaluation(loss, coef, X):
         tracemalloc.stop()
     assert peak < X.data.nbytes
     return evaluation
+
+
+def transition(n_classes, epsilon=0.3, seed=0):
+    """A row-stochastic, diagonally dominant T with unequal off-diagonals."""
+    S = np.random.default_rng(seed).uniform(0.1, 1.0, (n_classes, n_classes))
+    np.fill_diagonal(S, 0.0)
+    S /= S.sum(axis=1, keepdims=True)
+    return (1 - epsilon) * np.eye(n_classes) + epsilon * S
+
+
+def forward_loss(Z, Y, w, T, verified=None):
+    """Written from the definition: ``-sum_i w_i sum_k Y_ik log q_ik`` with
+    ``q_i = softmax(z_i) @ T``, or ``softmax(z_i)`` itself on ``verified``
+    rows; ``Z`` of shape (n, K) logits."""
+    p = softmax(Z, axis=1)
+    q = p @ T if verified is None else np.where(verified[:, None], p, p @ T)
+    return -float(np.sum(w[:, None] * Y * np.log(q)))
+
+
+def head_value_and_gradient(head, logits):
+    """A loss head's value and gradient (a copy) at ``logits``."""
+    head.logits[...] = logits
+    value = head.loss_and_gradient()
+    return value, head.logits.copy()

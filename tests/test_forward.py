@@ -15,42 +15,28 @@ from sksmooth import SoftmaxRegression, SoftMLPClassifier
 from sksmooth._heads import ForwardCrossEntropyHead, make_head
 from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._mlp_loss import MLPSoftCrossEntropy
+from tests.helpers import forward_loss, head_value_and_gradient, transition
 
 rng = np.random.default_rng(0)
-
-
-def transition(n_classes, epsilon=0.3, seed=0):
-    """A row-stochastic, diagonally dominant T with unequal off-diagonals."""
-    S = np.random.default_rng(seed).uniform(0.1, 1.0, (n_classes, n_classes))
-    np.fill_diagonal(S, 0.0)
-    S /= S.sum(axis=1, keepdims=True)
-    return (1 - epsilon) * np.eye(n_classes) + epsilon * S
 
 
 def one_hot(codes, n_classes):
     return np.eye(n_classes)[codes]
 
 
-def forward_loss(Z, Y, w, T):
-    """Written from the definition: ``Z`` of shape (n, K) logits."""
-    q = softmax(Z, axis=1) @ T
-    return -float(np.sum(w[:, None] * Y * np.log(q)))
-
-
-def head_value_and_gradient(head, logits):
-    head.logits[...] = logits
-    value = head.loss_and_gradient()
-    return value, head.logits.copy()
-
-
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("soft", [False, True])
-def test_head_loss_gradient_and_hessian_against_the_definition(n_classes, soft):
+@pytest.mark.parametrize("some_verified", [False, True])
+def test_head_loss_gradient_and_hessian_against_the_definition(
+    n_classes, soft, some_verified
+):
+    """Every third row verified (scored against ``p`` itself), or none."""
     n = 7
     codes = np.arange(n) % n_classes
     Y = rng.dirichlet(np.ones(n_classes), n) if soft else one_hot(codes, n_classes)
     w = rng.uniform(0.5, 2.0, n)
     T = transition(n_classes)
+    verified = np.arange(n) % 3 == 0 if some_verified else None
     head = ForwardCrossEntropyHead(
         Y if soft else codes,
         w,
@@ -58,6 +44,7 @@ def test_head_loss_gradient_and_hessian_against_the_definition(n_classes, soft):
         n_classes=n_classes,
         dtype=np.float64,
         curvature=True,
+        verified=verified,
     )
     if n_classes == 2:  # one logit z: the logits (0, z)
 
@@ -72,8 +59,8 @@ def test_head_loss_gradient_and_hessian_against_the_definition(n_classes, soft):
 
         z = rng.normal(size=(n_classes, n)).ravel()
     value, gradient = head_value_and_gradient(head, z.reshape(head.logits.shape))
-    assert value == pytest.approx(forward_loss(full(z), Y, w, T), rel=1e-12)
-    fd = approx_fprime(z, lambda v: forward_loss(full(v), Y, w, T), 1e-7)
+    assert value == pytest.approx(forward_loss(full(z), Y, w, T, verified), rel=1e-12)
+    fd = approx_fprime(z, lambda v: forward_loss(full(v), Y, w, T, verified), 1e-7)
     np.testing.assert_allclose(gradient.ravel(), fd, atol=1e-5)
     # Hessian product: finite differences of the head's own gradient
     direction = rng.normal(size=z.shape)

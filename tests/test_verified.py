@@ -1,17 +1,17 @@
 """Verified rows in the learners: scored against ``p`` itself, the rest
 against ``p @ T``.
 
-Oracles: the mixed loss written here from its definition
-(``-sum_i w_i sum_k Y_ik log q_ik``, ``q_i = softmax(z_i)`` on verified rows
-and ``softmax(z_i) @ T`` elsewhere), finite differences of it, stationarity
-of the objective at the returned solution, and the plain and forward fits at
-the two ends (every row verified, none).
+Oracles: the mixed loss written from its definition
+(``tests.helpers.forward_loss``: ``q_i = softmax(z_i)`` on verified rows and
+``softmax(z_i) @ T`` elsewhere; the head's gradient and curvature against it
+are tested with the forward head's, in ``test_forward.py``), stationarity of
+the objective at the returned solution, and the plain and forward fits at the
+two ends (every row verified, none).
 """
 
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
-from scipy.special import softmax
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
@@ -19,6 +19,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sksmooth import (
     LabelSmoothingClassifier,
+    LabelSmoothingClassifierCV,
     SoftmaxRegression,
     SoftMLPClassifier,
     smooth_labels,
@@ -28,74 +29,9 @@ from sksmooth._loss import LinearSoftCrossEntropy
 from sksmooth._mlp_loss import MLPSoftCrossEntropy
 from sksmooth._verified import encode_verified
 from sksmooth.targets import counted_transition
+from tests.helpers import forward_loss, head_value_and_gradient, transition
 
 rng = np.random.default_rng(3)
-
-
-def transition(n_classes, epsilon=0.3, seed=0):
-    """A row-stochastic, diagonally dominant T with unequal off-diagonals."""
-    S = np.random.default_rng(seed).uniform(0.1, 1.0, (n_classes, n_classes))
-    np.fill_diagonal(S, 0.0)
-    S /= S.sum(axis=1, keepdims=True)
-    return (1 - epsilon) * np.eye(n_classes) + epsilon * S
-
-
-def mixed_loss(Z, Y, w, T, verified):
-    """Written from the definition: ``Z`` of shape (n, K) logits."""
-    p = softmax(Z, axis=1)
-    q = np.where(verified[:, None], p, p @ T)
-    return -float(np.sum(w[:, None] * Y * np.log(q)))
-
-
-def head_value_and_gradient(head, logits):
-    head.logits[...] = logits
-    value = head.loss_and_gradient()
-    return value, head.logits.copy()
-
-
-@pytest.mark.parametrize("n_classes", [2, 4])
-@pytest.mark.parametrize("soft", [False, True])
-def test_head_loss_gradient_and_hessian_against_the_definition(n_classes, soft):
-    n = 8
-    codes = np.arange(n) % n_classes
-    Y = rng.dirichlet(np.ones(n_classes), n) if soft else np.eye(n_classes)[codes]
-    w = rng.uniform(0.5, 2.0, n)
-    T = transition(n_classes)
-    verified = np.arange(n) % 3 == 0
-    head = ForwardCrossEntropyHead(
-        Y if soft else codes,
-        w,
-        transition=T,
-        n_classes=n_classes,
-        dtype=np.float64,
-        curvature=True,
-        verified=verified,
-    )
-    if n_classes == 2:  # one logit z: the logits (0, z)
-
-        def full(z):
-            return np.column_stack([np.zeros(n), z])
-
-        z = rng.normal(size=n)
-    else:
-
-        def full(z):
-            return z.reshape(n_classes, n).T
-
-        z = rng.normal(size=(n_classes, n)).ravel()
-    shape = head.logits.shape
-    value, gradient = head_value_and_gradient(head, z.reshape(shape))
-    assert value == pytest.approx(mixed_loss(full(z), Y, w, T, verified), rel=1e-12)
-    fd = approx_fprime(z, lambda v: mixed_loss(full(v), Y, w, T, verified), 1e-7)
-    np.testing.assert_allclose(gradient.ravel(), fd, atol=1e-5)
-    direction = rng.normal(size=z.shape)
-    product = head.curvature_product(direction.reshape(shape).copy())
-    h = 1e-6
-    plus = head_value_and_gradient(head, (z + h * direction).reshape(shape))[1]
-    minus = head_value_and_gradient(head, (z - h * direction).reshape(shape))[1]
-    np.testing.assert_allclose(
-        product.ravel(), (plus - minus).ravel() / (2 * h), atol=1e-6
-    )
 
 
 def test_every_row_verified_is_the_plain_head_and_none_the_forward_one():
@@ -134,7 +70,7 @@ def linear_objective(coef, X, Y, w, T, verified, C, n_classes):
     Z = X @ W.T + coef[n_logits * d :]
     if n_classes == 2:
         Z = np.column_stack([np.zeros(len(X)), Z[:, 0]])
-    return C * mixed_loss(Z, Y, w, T, verified) + 0.5 * float(np.sum(W**2))
+    return C * forward_loss(Z, Y, w, T, verified) + 0.5 * float(np.sum(W**2))
 
 
 def test_linear_and_network_objectives_against_the_definition():
@@ -173,7 +109,7 @@ def test_linear_and_network_objectives_against_the_definition():
     Z = np.tanh(X @ coefs[0] + intercepts[0]) @ coefs[1] + intercepts[1]
     value, gradient = network.loss_gradient(flat)
     assert value == pytest.approx(
-        mixed_loss(Z, np.eye(K)[codes], np.ones(n), T, verified) / n
+        forward_loss(Z, np.eye(K)[codes], np.ones(n), T, verified) / n
     )
     fd = approx_fprime(flat, lambda v: network.loss_gradient(v)[0], 1e-7)
     np.testing.assert_allclose(gradient, fd, atol=1e-6)
@@ -321,12 +257,22 @@ def test_counted_smoothing_fits_the_count_of_the_checked_rows():
         np.testing.assert_array_equal(model.predict_proba(X), expected.predict_proba(X))
 
 
-def test_y_verified_is_routed_through_a_pipeline():
+@pytest.mark.parametrize(
+    "step",
+    [
+        LabelSmoothingClassifier(smooth="predictions", method="counted"),
+        LabelSmoothingClassifierCV(
+            smooth="predictions", method="counted", epsilons=3, param_grid=None, cv=3
+        ),
+    ],
+    ids=["classifier", "search"],
+)
+def test_y_verified_is_routed_through_a_pipeline(step):
     X, given, _, y_verified, _ = checked_problem()
-    step = LabelSmoothingClassifier(smooth="predictions", method="counted")
     direct = clone(step).fit(X, given, y_verified=y_verified).predict_proba(X)
     pipeline = make_pipeline(FunctionTransformer(), clone(step))
-    pipeline.fit(X, given, labelsmoothingclassifier__y_verified=y_verified)
+    name = type(step).__name__.lower()
+    pipeline.fit(X, given, **{f"{name}__y_verified": y_verified})
     np.testing.assert_array_equal(pipeline.predict_proba(X), direct)
     with config_context(enable_metadata_routing=True):
         routed = make_pipeline(

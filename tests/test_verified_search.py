@@ -1,4 +1,4 @@
-"""Checked rows in LabelSmoothingClassifierCV: routing, folds, scores, the
+"""Checked rows in LabelSmoothingClassifierCV: folds, scores, the
 counted transition, and what the recipe gains on pair noise.
 
 Oracles: fits of LabelSmoothingClassifier on the search's own folds, scored
@@ -9,13 +9,11 @@ with the true transition.
 import numpy as np
 import pytest
 from scipy.special import log_softmax
-from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from sksmooth import (
     LabelSmoothingClassifier,
@@ -41,23 +39,6 @@ def pair_noise_problem(n=240, n_classes=3, seed=0, share=0.2, rate=0.3):
     checked = rng.random(n) < share
     y_verified[checked] = truth[checked]
     return X, given, truth, y_verified, checked
-
-
-def test_y_verified_is_routed_through_a_pipeline():
-    X, given, _, y_verified, _ = pair_noise_problem(n=150)
-    step = LabelSmoothingClassifierCV(
-        smooth="predictions", method="counted", epsilons=3, param_grid=None, cv=3
-    )
-    direct = clone(step).fit(X, given, y_verified=y_verified).predict_proba(X)
-    pipeline = make_pipeline(FunctionTransformer(), clone(step))
-    pipeline.fit(X, given, labelsmoothingclassifiercv__y_verified=y_verified)
-    np.testing.assert_array_equal(pipeline.predict_proba(X), direct)
-    with config_context(enable_metadata_routing=True):
-        routed = make_pipeline(
-            FunctionTransformer(), clone(step).set_fit_request(y_verified=True)
-        )
-        routed.fit(X, given, y_verified=y_verified)
-        np.testing.assert_array_equal(routed.predict_proba(X), direct)
 
 
 def test_the_verified_scores_are_p_on_the_checked_validation_rows():
