@@ -398,9 +398,9 @@ def walk_paths(method, runner: PathRunner, epsilons, prior) -> Walk:
 
 
 def fold_spread(spread, fold: int) -> np.ndarray:
-    """Fold ``fold``'s spread matrix: ``spread`` itself, or its entry when it
-    is a list of one matrix per fold (a transition counted on each fold's
-    checked training rows)."""
+    """Fold ``fold``'s spread (or transition) matrix: ``spread`` itself, or
+    its entry when it is a list of one matrix per fold (counted on each
+    fold's checked training rows)."""
     return spread[fold] if isinstance(spread, list) else spread
 
 

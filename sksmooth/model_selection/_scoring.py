@@ -22,7 +22,7 @@ from sksmooth.model_selection._calibration import (
     fit_temperature,
     observed_log_proba,
 )
-from sksmooth.model_selection._path import SearchData
+from sksmooth.model_selection._path import SearchData, fold_spread
 from sksmooth.model_selection._selection import p_loss_admissible, select_candidate
 
 
@@ -204,7 +204,7 @@ def candidate_scores(per_fold, e, data: SearchData, scorers, transition=None):
     checked = checked_validation_rows(data)
     observed = []
     for f, p in enumerate(per_fold):
-        T = transition[f] if isinstance(transition, list) else transition
+        T = fold_spread(transition, f)
         log_q = observed_log_proba(p.log_proba[e], T)
         if T is not None and checked is not None:
             log_q = np.where(checked[f][:, None], p.log_proba[e], log_q)
@@ -285,11 +285,7 @@ def combined_transitions(transition, folds, checked) -> RowTransitions:
     """Each validation row's transition for the combined score: its fold's
     (``transition``: one matrix, or a list of one per fold), none on checked
     rows."""
-    per_fold = (
-        list(transition)
-        if isinstance(transition, list)
-        else [transition] * (int(folds.max()) + 1)
-    )
+    per_fold = [fold_spread(transition, f) for f in range(int(folds.max()) + 1)]
     index = np.where(checked, len(per_fold), folds)
     return RowTransitions(index, (*per_fold, None))
 
