@@ -67,13 +67,13 @@ def is_dask_collection(X) -> bool:
     return type(X).__module__.partition(".")[0] in ("dask", "dask_expr")
 
 
-def refuse_verified_on_dask(verified, owner: str) -> None:
-    """Raise if rows are marked ``verified`` for a fit on dask arrays: the
-    distributed objective has no per-row mask yet."""
+def refuse_verified_on_dask(verified, owner: str, parameter="verified") -> None:
+    """Raise if checked rows (``parameter``) come with a fit on dask arrays:
+    the distributed objective has no per-row mask yet."""
     if verified is not None:
         raise ValueError(
-            f"{owner}.fit cannot take verified rows on dask arrays yet; fit in "
-            "memory (X.compute()), or leave verified=None."
+            f"{owner}.fit cannot take {parameter} on dask arrays yet; fit in "
+            f"memory (X.compute()), or leave {parameter}=None."
         )
 
 

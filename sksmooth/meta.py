@@ -19,6 +19,7 @@ from sksmooth._backend import (
     blockwise_on_dask,
     dask_api,
     is_dask_collection,
+    refuse_verified_on_dask,
     score_with_dask,
 )
 from sksmooth._rows import expanded_nbytes, rows_source, take_param_rows, take_rows
@@ -261,11 +262,7 @@ class LabelSmoothingClassifier(
         inner = self._inner_estimator()
         forward = check_smooth(self.smooth, inner, type(self).__name__)
         if is_dask_collection(X):
-            if y_verified is not None:
-                raise ValueError(
-                    "LabelSmoothingClassifier cannot take y_verified on dask "
-                    "arrays yet; fit in memory (X.compute())."
-                )
+            refuse_verified_on_dask(y_verified, type(self).__name__, "y_verified")
             fitted, classes, prior = self._fit_dask(
                 inner, X, y, sample_weight, fit_params, forward
             )

@@ -726,3 +726,21 @@ def test_smooth_predictions_on_dask_equals_in_memory(client, learner):
     )
     targets = LabelSmoothingClassifier(inner, epsilon=0.3).fit(X, y, sample_weight=w)
     assert np.abs(targets.predict_proba(X) - memory.predict_proba(X)).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "model, parameter",
+    [
+        (SoftmaxRegression(), "verified"),
+        (SoftMLPClassifier(max_iter=5), "verified"),
+        (LabelSmoothingClassifier(smooth="predictions"), "y_verified"),
+    ],
+    ids=["softmax", "mlp", "meta"],
+)
+def test_checked_rows_are_refused_on_dask_input(client, model, parameter):
+    X, y = data()
+    checked = np.arange(y.shape[0]) % 5 == 0
+    value = np.where(checked, y, None) if parameter == "y_verified" else checked
+    with pytest.raises(ValueError, match=f"cannot take {parameter} on dask arrays"):
+        model.fit(as_dask(X), as_dask(y), **{parameter: value})
+    assert not hasattr(model, "classes_")
