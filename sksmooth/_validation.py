@@ -217,15 +217,28 @@ def scored_labels(y, classes):
             "class, in the order of classes_, or 1-D labels."
         )
     check_soft_targets(Y)
-    if columns is None:
-        return classes[np.argmax(Y, axis=1)]
-    unknown = [plain_value(c) for c in columns if c not in set(classes.tolist())]
-    if unknown or len(set(columns.tolist())) != len(columns):
+    if columns is not None:  # named: put the columns in the order of classes
+        Y = Y[:, column_order(columns, classes)]
+    return classes[np.argmax(Y, axis=1)]
+
+
+def column_order(columns, labels) -> np.ndarray:
+    """Positions of ``labels`` among a soft-target frame's ``columns``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> column_order(np.array(["dog", "cat"]), np.array(["cat", "dog"]))
+    array([1, 0])
+    """
+    position = {column: k for k, column in enumerate(columns.tolist())}
+    missing = [label for label in labels.tolist() if label not in position]
+    if missing or len(position) != len(labels):
         raise ValueError(
-            f"The columns {columns.tolist()!r} of the soft targets y must name "
-            f"the model's classes {classes.tolist()!r}, each once."
+            f"The columns {columns.tolist()!r} of the soft targets must name the "
+            f"classes {labels.tolist()!r}, each once."
         )
-    return columns[np.argmax(Y, axis=1)]
+    return np.array([position[label] for label in labels.tolist()])
 
 
 def target_columns(y) -> np.ndarray | None:

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.metrics import log_loss
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 
-from sksmooth._validation import check_soft_targets, target_columns
+from sksmooth._validation import check_soft_targets, column_order, target_columns
 
 STRATEGIES = ("uniform", "quantile")
 
@@ -143,18 +143,6 @@ def neg_soft_log_loss(estimator, X, y, sample_weight=None) -> float:
     return -soft_log_loss(
         y, proba, sample_weight=sample_weight, labels=estimator.classes_
     )
-
-
-def column_order(columns, labels) -> np.ndarray:
-    """Positions of ``labels`` among a soft-target frame's ``columns``."""
-    position = {column: k for k, column in enumerate(columns.tolist())}
-    missing = [label for label in labels.tolist() if label not in position]
-    if missing or len(position) != len(labels):
-        raise ValueError(
-            f"The columns {columns.tolist()!r} of the soft targets must name the "
-            f"classes {labels.tolist()!r}, each once."
-        )
-    return np.array([position[label] for label in labels.tolist()])
 
 
 def expected_calibration_error(
